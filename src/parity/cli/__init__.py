@@ -1,0 +1,1 @@
+"""The command line: a thin shell over the API (argument parsing, output format, exit codes)."""

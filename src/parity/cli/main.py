@@ -1,0 +1,82 @@
+"""Entry point: the `parity` command, its sub-apps, and the mapping of errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from parity.cli import rules_cmd
+from parity.cli.output import Format, console, emit_json
+from parity.errors import BadInput, ExitCode, ParityError
+
+app = typer.Typer(
+    name="parity",
+    help="Audit an ML benchmark implementation against its reference, rule by rule.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(rules_cmd.app, name="rules")
+
+
+@app.command("judge")
+def judge_command(
+    evidence: Annotated[Path, typer.Argument(help="Evidence file (or a JSON report) with observations.")],
+    rulebook: Annotated[str, typer.Option("--rulebook", "-r", help="Rulebook id, alias or path.")],
+    division: Annotated[str, typer.Option(help="closed, open or network.")] = "closed",
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark, for benchmark-specific rules.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+) -> int:
+    """Re-judge saved observations under a rulebook, without running anything."""
+    from parity.judge import judge
+    from parity.observations import load_evidence
+    from parity.report import payloads, text
+    from parity.rulebook import load_rulebook
+
+    saved = load_evidence(evidence)
+    book = load_rulebook(rulebook)
+    judgement = judge(saved.observations, book, division, benchmark)
+    if format is Format.JSON:
+        emit_json(payloads.judgement_payload(judgement, saved.observations))
+    else:
+        text.judgement(console(), judgement)
+    return judgement.verdict.exit_code
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    sys.stderr.write(f"parity: {message}\n")
+    sys.exit(code)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    """Click's ClickException (typer vendors click in newer releases, so match its interface)."""
+    return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def run(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI and exit with DESIGN.md's codes; no traceback reaches the user (PARITY_DEBUG=1 shows it)."""
+    try:
+        result = app(args=argv, prog_name="parity", standalone_mode=False)
+    except typer.Abort:
+        _fail("aborted", ExitCode.BAD_INPUT)
+    except BadInput as exc:
+        _fail(f"error: {exc}", ExitCode.BAD_INPUT)
+    except ParityError as exc:
+        _fail(f"error: {exc}", ExitCode.INTERNAL)
+    except BrokenPipeError:
+        sys.exit(ExitCode.CONFORMS)
+    except Exception as exc:
+        if _is_click_error(exc):
+            _fail(f"usage error: {exc.format_message()}", ExitCode.BAD_INPUT)
+        if os.environ.get("PARITY_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (PARITY_DEBUG=1 shows the traceback)", ExitCode.INTERNAL)
+    sys.exit(int(result) if isinstance(result, int) else ExitCode.CONFORMS)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,163 @@
+"""The judge: observations + rulebook + division → findings → verdict. Pure and deterministic.
+
+For each observation the judge looks for rules of the division that name its exact kind, then its parent
+kind, then its category wildcard; the first level with any rule decides, the strictest outcome among that
+level's rules winning. With no rule at all, the rulebook's default polarity decides (training closed
+denies, inference allows). Kinds that confirm sameness (``weights.identical``) need no rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from parity.errors import BadInput
+from parity.judge.model import SEVERITY, Finding, Judgement, Outcome, Verdict
+from parity.observations import Observation, get_kind
+from parity.rulebook import Division, Enforcement, Polarity, Rule, Rulebook, RuleKind
+
+
+def judge(
+    observations: Sequence[Observation],
+    rulebook: Rulebook,
+    division: Division | str = Division.CLOSED,
+    benchmark: str | None = None,
+) -> Judgement:
+    """Judge every observation under ``rulebook`` in ``division`` and reach a verdict.
+
+    Raises:
+        BadInput: the rulebook does not define ``division``.
+    """
+    division = _division(division, rulebook)
+    findings = [
+        judge_one(index, observation, rulebook, division, benchmark)
+        for index, observation in enumerate(observations)
+    ]
+    counts = {outcome.value: 0 for outcome in Outcome}
+    for finding in findings:
+        counts[finding.outcome.value] += 1
+    return Judgement(
+        rulebook=rulebook.id,
+        division=division.value,
+        benchmark=benchmark,
+        verdict=verdict_of(finding.outcome for finding in findings),
+        counts=counts,
+        findings=findings,
+        unobservable_rules=[
+            rule.id for rule in rulebook.rules.values() if not rule.governs and division in rule.divisions
+        ],
+    )
+
+
+def verdict_of(outcomes: Iterable[Outcome]) -> Verdict:
+    """Violates if anything is forbidden, else needs review if anything does, else conforms."""
+    worst = max((SEVERITY[outcome] for outcome in outcomes), default=0)
+    return [Verdict.CONFORMS, Verdict.NEEDS_REVIEW, Verdict.VIOLATES][worst]
+
+
+def judge_one(
+    index: int, observation: Observation, rulebook: Rulebook, division: Division, benchmark: str | None
+) -> Finding:
+    """The finding for one observation."""
+    kind = get_kind(observation.kind)
+    assert kind is not None, "Observation validates its kind"
+    benchmark = observation.evidence.details.get("benchmark", benchmark)
+    common = {
+        "observation": index,
+        "kind": kind.name,
+        "summary": observation.summary,
+        "evidence": observation.evidence,
+    }
+    for pattern in _lookup_order(kind.name, kind.parent):
+        rules = [rule for rule in rulebook.rules_naming(pattern, division) if _applies(rule, benchmark)]
+        if rules:
+            decided = [(apply_rule(rule, observation), rule) for rule in rules]
+            decided.sort(key=lambda pair: -SEVERITY[pair[0][0]])
+            (outcome, reason), rule = decided[0]
+            return Finding(
+                **common,
+                outcome=outcome,
+                basis="rule",
+                rule=rule.id,
+                rule_title=rule.title,
+                other_rules=[other.id for _, other in decided[1:]],
+                message=f"{rule.message or rule.title}: {reason}",
+                rationale=rule.rationale,
+            )
+    if not kind.difference:
+        return Finding(**common, outcome=Outcome.ALLOWED, basis="no_difference", message=kind.meaning)
+    polarity = rulebook.polarity(division)
+    outcome = Outcome.FORBIDDEN if polarity is Polarity.DENY else Outcome.ALLOWED
+    verb = "denies" if polarity is Polarity.DENY else "allows"
+    return Finding(
+        **common,
+        outcome=outcome,
+        basis="default",
+        message=f"no rule of {rulebook.id} names {kind.name}; the {division.value} division {verb} "
+        f"unlisted changes",
+        rationale=rulebook.default_rationale,
+    )
+
+
+def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
+    """What one rule says about one observation of a kind it governs, and the reason in a few words."""
+    if rule.kind is RuleKind.PROHIBITED:
+        return Outcome.FORBIDDEN, "prohibited"
+    if rule.kind is RuleKind.THRESHOLD:
+        return _threshold(rule, observation)
+    if rule.kind is RuleKind.REQUIRED:
+        if rule.enforcement is Enforcement.HUMAN_REVIEW:
+            return Outcome.NEEDS_REVIEW, "required; a reviewer must decide whether it is met"
+        return Outcome.FORBIDDEN, "requirement not met"
+    if rule.enforcement is Enforcement.HUMAN_REVIEW:
+        return Outcome.NEEDS_REVIEW, "allowed only with approval; a reviewer must confirm"
+    details = observation.evidence.details
+    for key, accepted in rule.allowed_values.items():
+        value = details.get(key)
+        if value is not None and _normal(value) not in {_normal(item) for item in accepted}:
+            shown = ", ".join(str(item) for item in accepted)
+            return Outcome.FORBIDDEN, f"{key} {value!r} is not one of the accepted values ({shown})"
+    wanted = [*rule.needs_evidence, *rule.allowed_values]
+    missing = [key for key in dict.fromkeys(wanted) if details.get(key) in (None, "", [], {})]
+    if missing:
+        return Outcome.NEEDS_REVIEW, f"allowed given evidence; missing: {', '.join(missing)}"
+    return Outcome.ALLOWED, "allowed"
+
+
+def _normal(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _threshold(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
+    bound = rule.threshold
+    assert bound is not None, "schema requires a threshold on threshold rules"
+    value = observation.evidence.metrics.get(bound.metric)
+    if value is None:
+        return Outcome.NEEDS_REVIEW, f"metric {bound.metric!r} not in the evidence; cannot compare"
+    if bound.min is not None and value < bound.min:
+        return Outcome.FORBIDDEN, f"{bound.metric} = {value:g} < {bound.min:g}"
+    if bound.max is not None and value > bound.max:
+        return Outcome.FORBIDDEN, f"{bound.metric} = {value:g} > {bound.max:g}"
+    return Outcome.ALLOWED, f"{bound.metric} = {value:g} within bounds"
+
+
+def _lookup_order(name: str, parent: str | None) -> list[str]:
+    order = [name]
+    if parent:
+        order.append(parent)
+    order.append(f"{name.partition('.')[0]}.*")
+    return order
+
+
+def _applies(rule: Rule, benchmark: str | None) -> bool:
+    return not rule.benchmarks or (benchmark is not None and benchmark in rule.benchmarks)
+
+
+def _division(value: Division | str, rulebook: Rulebook) -> Division:
+    try:
+        division = Division(value)
+    except ValueError:
+        raise BadInput(f"unknown division {value!r}; expected one of closed, open, network") from None
+    if division not in rulebook.divisions:
+        known = ", ".join(d.value for d in rulebook.divisions)
+        raise BadInput(f"rulebook {rulebook.id} has no {division.value} division (it has: {known})")
+    return division

@@ -1,0 +1,207 @@
+"""The closed vocabulary of change kinds that engines emit.
+
+A change kind names *how* a candidate differs from its reference (or, for a few, that it does not),
+never whether that is allowed: the rulebooks decide that. Kinds are constructed once, here, and register
+themselves; a duplicate or an unknown parent is a programming error caught at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+CATEGORIES: Final = {
+    "graph": "Structure of the computation graph.",
+    "weights": "Values and provenance of the parameters.",
+    "numeric": "Outputs of the models run on the same inputs.",
+    "accuracy": "Task metric on a labelled evaluation set.",
+    "hparam": "Hyperparameters recorded in a training log.",
+    "log": "Events, targets, time limits and seeds in a training log.",
+    "convergence": "Speed of convergence against the reference convergence points (RCP).",
+}
+
+_REGISTRY: dict[str, ChangeKind] = {}
+
+
+@dataclass(frozen=True)
+class ChangeKind:
+    """One entry of the vocabulary.
+
+    Attributes:
+        name: dotted name, ``<category>.<what>``.
+        meaning: one line saying what an engine has observed when it emits this kind.
+        difference: False for kinds that confirm sameness (no rule needed to accept them).
+        parent: a more general kind that rules may govern instead (one level only).
+    """
+
+    name: str
+    meaning: str
+    difference: bool = True
+    parent: str | None = None
+
+    def __post_init__(self) -> None:
+        category, _, rest = self.name.partition(".")
+        if category not in CATEGORIES or not rest:
+            raise ValueError(f"change kind {self.name!r} is not '<category>.<what>' with a known category")
+        if self.name in _REGISTRY:
+            raise ValueError(f"change kind {self.name!r} is defined twice")
+        if self.parent is not None:
+            parent = _REGISTRY.get(self.parent)
+            if parent is None or parent.parent is not None:
+                raise ValueError(f"change kind {self.name!r}: parent {self.parent!r} must be a defined root kind")
+        _REGISTRY[self.name] = self
+
+    @property
+    def category(self) -> str:
+        """The part before the first dot (``graph``, ``weights``, ...)."""
+        return self.name.partition(".")[0]
+
+
+def _kind(name: str, meaning: str, *, difference: bool = True, parent: str | None = None) -> ChangeKind:
+    return ChangeKind(name, meaning, difference, parent)
+
+
+# --- graph -------------------------------------------------------------------------------------------
+OP_REMOVED: Final = _kind("graph.op_removed", "An operation of the reference has no counterpart in the candidate.")
+OP_ADDED: Final = _kind("graph.op_added", "The candidate computes an operation the reference does not have.")
+OP_CHANGED: Final = _kind(
+    "graph.op_changed", "A matched operation has a different type or different semantic attributes."
+)
+OPS_FUSED: Final = _kind("graph.ops_fused", "Several reference operations are computed by one fused operation.")
+SHAPE_CHANGED: Final = _kind("graph.shape_changed", "A tensor has a different shape (beyond a layout permutation).")
+IDENTITY_REMOVED: Final = _kind(
+    "graph.identity_removed", "An Identity or other no-op node was removed.", parent="graph.op_removed"
+)
+DROPOUT_REMOVED: Final = _kind(
+    "graph.dropout_removed",
+    "A Dropout node was removed (it is the identity at inference, not during training).",
+    parent="graph.op_removed",
+)
+DEAD_CODE_REMOVED: Final = _kind(
+    "graph.dead_code_removed",
+    "Nodes whose results reach no graph output were removed.",
+    parent="graph.op_removed",
+)
+CONSTANT_FOLDED: Final = _kind(
+    "graph.constant_folded",
+    "A computation on constants (for example of shapes) was replaced by its result.",
+    parent="graph.op_removed",
+)
+CSE_MERGED: Final = _kind(
+    "graph.common_subexpression_merged",
+    "Identical computations on the same inputs were merged into one.",
+    parent="graph.op_removed",
+)
+OPS_UNFUSED: Final = _kind(
+    "graph.ops_unfused", "One reference operation is computed by several simpler operations.", parent="graph.op_added"
+)
+BATCHNORM_FOLDED: Final = _kind(
+    "graph.batchnorm_folded",
+    "A BatchNormalization was folded into the weights and bias of the preceding Conv or Gemm.",
+    parent="graph.ops_fused",
+)
+LAYOUT_CHANGED: Final = _kind(
+    "graph.layout_changed", "Tensors are stored in another layout (NCHW/NHWC, blocked NCHWc, transposes added)."
+)
+EQUIVALENT_OP_SUBSTITUTED: Final = _kind(
+    "graph.equivalent_op_substituted",
+    "An operation was replaced by a mathematically equivalent one (Gemm and MatMul+Add, Sum and Add, ...).",
+    parent="graph.op_changed",
+)
+APPROXIMATED: Final = _kind(
+    "graph.approximated",
+    "An operation was replaced by an approximation of it (for example a polynomial for a transcendental).",
+    parent="graph.op_changed",
+)
+PRECISION_CHANGED: Final = _kind(
+    "graph.precision_changed", "Part of the graph computes in another numeric format (fp16, bf16, fp8, ...)."
+)
+GRAPH_QUANTIZED: Final = _kind(
+    "graph.quantized",
+    "Quantize/dequantize pairs or quantized operators (QLinear*) were introduced.",
+    parent="graph.precision_changed",
+)
+OPSET_CHANGED: Final = _kind("graph.opset_changed", "The model was converted to another ONNX opset version.")
+
+# --- weights -----------------------------------------------------------------------------------------
+WEIGHTS_IDENTICAL: Final = _kind(
+    "weights.identical", "The candidate parameter equals the reference parameter.", difference=False
+)
+WEIGHTS_MODIFIED: Final = _kind(
+    "weights.modified", "Parameter values differ from the reference in a way no declared transform explains."
+)
+WEIGHTS_REARRANGED: Final = _kind(
+    "weights.rearranged", "Same values, rearranged (transpose, reshape, layout, concatenation or split)."
+)
+WEIGHTS_FOLDED: Final = _kind(
+    "weights.folded", "Values equal a fold of reference parameters (batch norm or scale into conv or gemm)."
+)
+WEIGHTS_PRECISION_REDUCED: Final = _kind(
+    "weights.precision_reduced", "Values equal the reference rounded to a narrower floating-point format."
+)
+WEIGHTS_QUANTIZED: Final = _kind(
+    "weights.quantized",
+    "Values are an integer or low-bit quantization (scale, zero point) of the reference.",
+    parent="weights.precision_reduced",
+)
+WEIGHTS_PRUNED: Final = _kind(
+    "weights.pruned", "Non-zero reference entries are zero (or absent) in the candidate.", parent="weights.modified"
+)
+WEIGHTS_REPLACED: Final = _kind(
+    "weights.replaced", "The parameter is unrelated to the reference (low correlation).", parent="weights.modified"
+)
+WEIGHTS_REINIT_SAME: Final = _kind(
+    "weights.reinitialised_same_distribution",
+    "Different values drawn from the same distribution as the reference's initialisation.",
+)
+WEIGHTS_DISTRIBUTION_CHANGED: Final = _kind(
+    "weights.distribution_changed", "The initial values follow a different distribution than the reference's."
+)
+
+# --- numeric and accuracy ----------------------------------------------------------------------------
+OUTPUTS_MATCH: Final = _kind(
+    "numeric.outputs_match", "Outputs agree within the tolerance derived from the precision.", difference=False
+)
+OUTPUTS_DIFFER: Final = _kind("numeric.outputs_differ", "Outputs differ beyond the derived tolerance.")
+ACCURACY_BELOW_TARGET: Final = _kind(
+    "accuracy.below_target", "The task metric of the candidate is below the required fraction of the reference's."
+)
+
+# --- training logs and convergence -------------------------------------------------------------------
+HPARAM_CHANGED: Final = _kind("hparam.changed", "A hyperparameter differs from the reference value.")
+HPARAM_OUT_OF_RANGE: Final = _kind(
+    "hparam.out_of_range", "A tunable hyperparameter lies outside the values its constraint allows."
+)
+LOG_EVENT_MISSING: Final = _kind("log.event_missing", "A required event is missing from the log (or malformed).")
+LOG_QUALITY_TARGET_MISSED: Final = _kind(
+    "log.quality_target_missed", "The run stopped without reaching the quality target."
+)
+LOG_TIME_LIMIT_EXCEEDED: Final = _kind(
+    "log.time_limit_exceeded", "A timed phase (such as untimed initialisation) exceeded its limit."
+)
+LOG_SEED_INVALID: Final = _kind("log.seed_invalid", "The random seed is missing, not an integer, or reused.")
+CONVERGENCE_FASTER: Final = _kind(
+    "convergence.faster_than_reference",
+    "The runs converge faster than the reference convergence points allow (one-sided t-test).",
+)
+CONVERGENCE_REFERENCE_MISSING: Final = _kind(
+    "convergence.reference_missing", "No reference convergence points exist for this benchmark and batch size."
+)
+
+
+def all_kinds() -> dict[str, ChangeKind]:
+    """Every registered kind, by name, in definition order."""
+    return dict(_REGISTRY)
+
+
+def get_kind(name: str) -> ChangeKind | None:
+    """The kind with this exact name, or None."""
+    return _REGISTRY.get(name)
+
+
+def expand_pattern(pattern: str) -> list[str]:
+    """Kinds named by ``pattern``: an exact name, or ``<category>.*`` for a whole category."""
+    if pattern.endswith(".*"):
+        category = pattern[:-2]
+        return [name for name, kind in _REGISTRY.items() if kind.category == category]
+    return [pattern] if pattern in _REGISTRY else []

@@ -1,0 +1,124 @@
+"""Observation and evidence types: the facts an engine reports, and the file that saves them.
+
+Saved evidence is what lets ``parity judge`` re-judge an audit under another rulebook without running a
+model again, so these types are the stable interchange format (see docs/json-format.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from parity.errors import BadInput
+from parity.observations.kinds import get_kind
+
+EVIDENCE_FORMAT = "parity-evidence"
+EVIDENCE_VERSION = 1
+MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+
+JsonScalar = str | int | float | bool | None
+
+
+class Location(BaseModel):
+    """Where a difference was seen: a node, a tensor, a log line or a file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    where: Literal["node", "tensor", "log_line", "file", "hparam", "model"] = Field(
+        description="What the location points at."
+    )
+    name: str = Field(description="Node, tensor or key name; file path for 'file'.")
+    side: Literal["reference", "candidate", "both"] = Field(
+        "candidate", description="Which artifact the location belongs to."
+    )
+    file: str | None = Field(None, description="The file the location is in, when known.")
+    line: int | None = Field(None, ge=1, description="Physical line number for log lines.")
+
+
+class Evidence(BaseModel):
+    """What supports an observation: locations, numbers and reproducible detail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locations: tuple[Location, ...] = Field((), description="Where the difference is.")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Measured numbers (errors, fractions, statistics, p-values)."
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further facts (JSON values): before/after values, transform chains, stated methods.",
+    )
+
+
+class Observation(BaseModel):
+    """One fact about how the candidate differs from (or matches) the reference."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(description="A change kind from the vocabulary (``parity rules kinds``).")
+    engine: str = Field("manual", description="The engine that made the observation.")
+    summary: str = Field("", description="One line for people.")
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if get_kind(value) is None:
+            raise ValueError(f"unknown change kind {value!r} (see `parity rules kinds`)")
+        return value
+
+
+class EvidenceFile(BaseModel):
+    """A saved set of observations, re-judgeable under any rulebook."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: Annotated[str, Field(description="Always 'parity-evidence' (reports are accepted too).")] = (
+        EVIDENCE_FORMAT
+    )
+    version: int = Field(EVIDENCE_VERSION, description="Format version.")
+    subject: dict[str, JsonScalar] = Field(
+        default_factory=dict, description="What was audited (artifact paths, benchmark), for people."
+    )
+    observations: list[Observation] = Field(description="The facts, in the order the engines made them.")
+
+
+def load_evidence(path: str | Path) -> EvidenceFile:
+    """Read an evidence file (or a JSON report, which embeds its observations).
+
+    Raises:
+        BadInput: the file is missing, too large, not JSON, or names unknown change kinds.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInput(f"cannot read evidence file ({exc.strerror})", path) from None
+    if not path.is_file():
+        raise BadInput("evidence path is not a file", path)
+    if size > MAX_EVIDENCE_BYTES:
+        raise BadInput(f"evidence file is {size} bytes, over the {MAX_EVIDENCE_BYTES} byte limit", path)
+    try:
+        data = json.loads(path.read_bytes())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(f"not valid JSON ({exc})", path) from None
+    except RecursionError:
+        raise BadInput("JSON is nested too deeply", path) from None
+    if not isinstance(data, dict):
+        raise BadInput(f"expected a JSON object with 'observations', found {type(data).__name__}", path)
+    if data.get("format", EVIDENCE_FORMAT) not in (EVIDENCE_FORMAT, "parity-report"):
+        raise BadInput(f"format is {data.get('format')!r}, expected {EVIDENCE_FORMAT!r}", path)
+    try:
+        return EvidenceFile.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput(_first_error(exc), path) from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{more}"

@@ -1,0 +1,62 @@
+"""Reading untrusted YAML: safe_load semantics, bounded size, duplicate keys rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from parity.errors import BadInput
+
+MAX_YAML_BYTES = 4 * 1024 * 1024
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (YAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML document from ``path`` without constructing any Python object but plain data.
+
+    Raises:
+        BadInput: missing, too large, not UTF-8, not YAML, a tag that would construct an object, or a
+            duplicate key; the message names the line.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BadInput(f"cannot read rulebook ({exc.strerror})", path) from None
+    if size > MAX_YAML_BYTES:
+        raise BadInput(f"rulebook is {size} bytes, over the {MAX_YAML_BYTES} byte limit", path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("rulebook is not UTF-8 text", path) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read rulebook ({exc.strerror})", path) from None
+    try:
+        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "could not determine a constructor" in str(exc):
+            problem = f"YAML tag not allowed ({problem.split('tag')[-1].strip()}); rulebooks are plain data"
+        raise BadInput(f"{where}invalid YAML: {problem}", path) from None

@@ -1,0 +1,53 @@
+import pytest
+
+from parity.observations import ChangeKind, all_kinds, expand_pattern, get_kind
+
+REQUIRED_KINDS = """
+graph.identity_removed graph.dropout_removed graph.dead_code_removed graph.constant_folded
+graph.common_subexpression_merged graph.ops_fused graph.ops_unfused graph.batchnorm_folded
+graph.layout_changed graph.equivalent_op_substituted graph.approximated graph.precision_changed
+graph.quantized graph.opset_changed graph.op_removed graph.op_added graph.op_changed graph.shape_changed
+weights.identical weights.rearranged weights.folded weights.precision_reduced weights.quantized
+weights.pruned weights.modified weights.replaced weights.reinitialised_same_distribution
+weights.distribution_changed numeric.outputs_match numeric.outputs_differ accuracy.below_target
+hparam.changed hparam.out_of_range log.event_missing log.quality_target_missed log.time_limit_exceeded
+log.seed_invalid convergence.faster_than_reference convergence.reference_missing
+""".split()
+
+
+@pytest.mark.parametrize("name", REQUIRED_KINDS)
+def test_vocabulary_has_every_kind_later_work_relies_on(name):
+    kind = get_kind(name)
+    assert kind is not None
+    assert kind.meaning.endswith(".") and len(kind.meaning) > 20
+
+
+def test_only_sameness_kinds_are_not_differences():
+    assert {name for name, kind in all_kinds().items() if not kind.difference} == {
+        "weights.identical",
+        "numeric.outputs_match",
+    }
+
+
+def test_parents_are_defined_roots():
+    for kind in all_kinds().values():
+        if kind.parent:
+            parent = get_kind(kind.parent)
+            assert parent is not None and parent.parent is None
+            assert parent.category == kind.category
+
+
+def test_duplicate_and_malformed_kinds_are_rejected():
+    with pytest.raises(ValueError, match="defined twice"):
+        ChangeKind("graph.op_removed", "again")
+    with pytest.raises(ValueError, match="category"):
+        ChangeKind("nonsense.thing", "unknown category")
+    with pytest.raises(ValueError, match="parent"):
+        ChangeKind("graph.brand_new", "child of a child", parent="graph.dropout_removed")
+
+
+def test_category_wildcards_expand_to_that_category_only():
+    graph = expand_pattern("graph.*")
+    assert "graph.batchnorm_folded" in graph and all(name.startswith("graph.") for name in graph)
+    assert expand_pattern("weights.pruned") == ["weights.pruned"]
+    assert expand_pattern("weights.nope") == [] and expand_pattern("nope.*") == []
