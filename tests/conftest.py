@@ -21,7 +21,9 @@ BASE_RULE: dict[str, Any] = {
     "rationale_from": "parity",
     "enforcement": "automatic",
     "source": {"document": "Demo rules", "section": "Graph", "round": "v1"},
-    "examples": [{"description": "dead code", "observations": ["graph.dead_code_removed"], "expect": "conforms"}],
+    "examples": [
+        {"description": "dead code", "observations": ["graph.dead_code_removed"], "expect": "conforms"}
+    ],
 }
 
 BASE_BOOK: dict[str, Any] = {

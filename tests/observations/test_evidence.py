@@ -54,6 +54,9 @@ def test_missing_evidence_file_is_bad_input(tmp_path):
 
 def test_reports_are_accepted_as_evidence(tmp_path):
     path = tmp_path / "report.json"
-    path.write_text(json.dumps({"format": "parity-report", "verdict": "violates", "observations": [
-        {"kind": "graph.op_removed"}]}))
+    path.write_text(
+        json.dumps(
+            {"format": "parity-report", "verdict": "violates", "observations": [{"kind": "graph.op_removed"}]}
+        )
+    )
     assert [o.kind for o in load_evidence(path).observations] == ["graph.op_removed"]

@@ -2,17 +2,47 @@ import pytest
 
 from parity.observations import ChangeKind, all_kinds, expand_pattern, get_kind
 
-REQUIRED_KINDS = """
-graph.identity_removed graph.dropout_removed graph.dead_code_removed graph.constant_folded
-graph.common_subexpression_merged graph.ops_fused graph.ops_unfused graph.batchnorm_folded
-graph.layout_changed graph.equivalent_op_substituted graph.approximated graph.precision_changed
-graph.quantized graph.opset_changed graph.op_removed graph.op_added graph.op_changed graph.shape_changed
-weights.identical weights.rearranged weights.folded weights.precision_reduced weights.quantized
-weights.pruned weights.modified weights.replaced weights.reinitialised_same_distribution
-weights.distribution_changed numeric.outputs_match numeric.outputs_differ accuracy.below_target
-hparam.changed hparam.out_of_range log.event_missing log.quality_target_missed log.time_limit_exceeded
-log.seed_invalid convergence.faster_than_reference convergence.reference_missing
-""".split()
+REQUIRED_KINDS = [
+    "graph.identity_removed",
+    "graph.dropout_removed",
+    "graph.dead_code_removed",
+    "graph.constant_folded",
+    "graph.common_subexpression_merged",
+    "graph.ops_fused",
+    "graph.ops_unfused",
+    "graph.batchnorm_folded",
+    "graph.layout_changed",
+    "graph.equivalent_op_substituted",
+    "graph.approximated",
+    "graph.precision_changed",
+    "graph.quantized",
+    "graph.opset_changed",
+    "graph.op_removed",
+    "graph.op_added",
+    "graph.op_changed",
+    "graph.shape_changed",
+    "weights.identical",
+    "weights.rearranged",
+    "weights.folded",
+    "weights.precision_reduced",
+    "weights.quantized",
+    "weights.pruned",
+    "weights.modified",
+    "weights.replaced",
+    "weights.reinitialised_same_distribution",
+    "weights.distribution_changed",
+    "numeric.outputs_match",
+    "numeric.outputs_differ",
+    "accuracy.below_target",
+    "hparam.changed",
+    "hparam.out_of_range",
+    "log.event_missing",
+    "log.quality_target_missed",
+    "log.time_limit_exceeded",
+    "log.seed_invalid",
+    "convergence.faster_than_reference",
+    "convergence.reference_missing",
+]
 
 
 @pytest.mark.parametrize("name", REQUIRED_KINDS)

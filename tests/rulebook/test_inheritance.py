@@ -26,13 +26,17 @@ def test_child_adds_changes_and_removes_rules_and_records_history(parent, write_
     added = make_rule(
         id="demo.graph.identity",
         governs=["graph.identity_removed"],
-        examples=[{"description": "identity", "observations": ["graph.identity_removed"], "expect": "conforms"}],
+        examples=[
+            {"description": "identity", "observations": ["graph.identity_removed"], "expect": "conforms"}
+        ],
     )
     child = write_yaml(
         "demo-v2.yaml",
         _child(
             adds=[added],
-            changes=[{"id": "demo.graph.non-weight", "note": "v2 also allows folding", "title": "Folding too"}],
+            changes=[
+                {"id": "demo.graph.non-weight", "note": "v2 also allows folding", "title": "Folding too"}
+            ],
             removes=[{"id": "demo.weights.pruning", "note": "dropped in v2"}],
         ),
     )
@@ -61,9 +65,18 @@ def test_child_can_flip_the_default_polarity(parent, write_yaml):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"adds": [make_rule()]}, "rule 'demo.graph.non-weight': duplicate id (already in demo-v1; use `changes`)"),
-        ({"changes": [{"id": "demo.nothing", "note": "does not exist"}]}, "`changes` names a rule demo-v1 does not"),
-        ({"removes": [{"id": "demo.nothing", "note": "does not exist"}]}, "`removes` names a rule demo-v1 does not"),
+        (
+            {"adds": [make_rule()]},
+            "rule 'demo.graph.non-weight': duplicate id (already in demo-v1; use `changes`)",
+        ),
+        (
+            {"changes": [{"id": "demo.nothing", "note": "does not exist"}]},
+            "`changes` names a rule demo-v1 does not",
+        ),
+        (
+            {"removes": [{"id": "demo.nothing", "note": "does not exist"}]},
+            "`removes` names a rule demo-v1 does not",
+        ),
         (
             {"changes": [{"id": "demo.graph.non-weight", "note": "bad kind", "governs": ["graph.nope"]}]},
             "rule 'demo.graph.non-weight' (changed): field governs: unknown change kind 'graph.nope'",

@@ -58,7 +58,7 @@ def _is_click_error(exc: Exception) -> bool:
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI and exit with DESIGN.md's codes; no traceback reaches the user (PARITY_DEBUG=1 shows it)."""
+    """Run the CLI and exit with DESIGN.md's codes; no traceback reaches the user (unless PARITY_DEBUG=1)."""
     try:
         result = app(args=argv, prog_name="parity", standalone_mode=False)
     except typer.Abort:
@@ -74,7 +74,10 @@ def run(argv: list[str] | None = None) -> NoReturn:
             _fail(f"usage error: {exc.format_message()}", ExitCode.BAD_INPUT)
         if os.environ.get("PARITY_DEBUG"):
             raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (PARITY_DEBUG=1 shows the traceback)", ExitCode.INTERNAL)
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} (PARITY_DEBUG=1 shows the traceback)",
+            ExitCode.INTERNAL,
+        )
     sys.exit(int(result) if isinstance(result, int) else ExitCode.CONFORMS)
 
 

@@ -23,7 +23,9 @@ app = typer.Typer(help="Read, explain, compare and render the rulebooks.", no_ar
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 RulebookOption = Annotated[
     list[str] | None,
-    typer.Option("--rulebook", "-r", help="Rulebook id, alias or YAML path (repeatable). Default: all packaged."),
+    typer.Option(
+        "--rulebook", "-r", help="Rulebook id, alias or YAML path (repeatable). Default: all packaged."
+    ),
 ]
 
 
@@ -56,7 +58,9 @@ def find_rule(rule_id: str, rulebook: str | None) -> tuple[Rule, Rulebook]:
 @app.command()
 def explain(
     rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. training.graph.batchnorm-folding.")],
-    rulebook: Annotated[str | None, typer.Option("--rulebook", "-r", help="Look only in this rulebook.")] = None,
+    rulebook: Annotated[
+        str | None, typer.Option("--rulebook", "-r", help="Look only in this rulebook.")
+    ] = None,
     format: FormatOption = Format.TEXT,
 ) -> int:
     """Explain a rule: statement, why, examples, source, and how the other suite judges the same changes."""
@@ -85,10 +89,12 @@ def _expand(patterns: list[str]) -> list[str]:
 def diff(
     a: Annotated[str, typer.Argument(help="First rulebook (id, alias or path).")],
     b: Annotated[str, typer.Argument(help="Second rulebook.")],
-    division: Annotated[Division, typer.Option(help="Division to judge the change kinds in.")] = Division.CLOSED,
+    division: Annotated[
+        Division, typer.Option(help="Division to judge the change kinds in.")
+    ] = Division.CLOSED,
     format: FormatOption = Format.TEXT,
 ) -> int:
-    """Compare two rulebooks: default polarity, rules only in one, and every change kind judged differently."""
+    """Compare two rulebooks: default polarity, rules only in one, every change kind judged differently."""
     left, right = load_rulebook(a), load_rulebook(b)
     for book in (left, right):
         if division not in book.divisions:
@@ -112,8 +118,12 @@ class RenderFormat(StrEnum):
 
 @app.command()
 def render(
-    rulebook: Annotated[str, typer.Option("--rulebook", "-r", help="Rulebook to render.")] = "mlperf-training",
-    format: Annotated[RenderFormat, typer.Option("--format", "-f", help="Output format.")] = RenderFormat.MARKDOWN,
+    rulebook: Annotated[
+        str, typer.Option("--rulebook", "-r", help="Rulebook to render.")
+    ] = "mlperf-training",
+    format: Annotated[
+        RenderFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RenderFormat.MARKDOWN,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
 ) -> int:
     """Render a readable rule book with the reason behind every rule."""
@@ -121,12 +131,14 @@ def render(
     if format is RenderFormat.JSON:
         from parity.report.json_output import to_json
 
-        document = to_json({
-            "format": "parity-rulebook",
-            "version": payloads.VERSION,
-            **payloads.rulebook_summary(book),
-            "rules": [payloads.rule_payload(rule, book) for rule in book.rules.values()],
-        })
+        document = to_json(
+            {
+                "format": "parity-rulebook",
+                "version": payloads.VERSION,
+                **payloads.rulebook_summary(book),
+                "rules": [payloads.rule_payload(rule, book) for rule in book.rules.values()],
+            }
+        )
     else:
         document = render_rulebook(book, format.value)
     if out is None:
@@ -163,12 +175,14 @@ def test(rulebook: RulebookOption = None, format: FormatOption = Format.TEXT) ->
     results = [result for book in _books(rulebook) for result in run_examples(book)]
     failed = [result for result in results if not result.passed]
     if format is Format.JSON:
-        emit_json({
-            "format": "parity-rules-test",
-            "version": payloads.VERSION,
-            "examples": len(results),
-            "failed": [result.describe() for result in failed],
-        })
+        emit_json(
+            {
+                "format": "parity-rules-test",
+                "version": payloads.VERSION,
+                "examples": len(results),
+                "failed": [result.describe() for result in failed],
+            }
+        )
     else:
         for result in failed:
             console().print(f"[red]FAIL[/] {result.describe()}")

@@ -1,5 +1,8 @@
-"""How rulebooks judge each change kind on its own: the basis of `rules diff` and of the contrasts in
-`rules explain` ("what would unifying training and inference change?")."""
+"""How rulebooks judge each change kind on its own.
+
+This is the basis of `rules diff` and of the contrasts in `rules explain`: "what would unifying
+training and inference change?"
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,11 @@ def judge_bare(kind: str, rulebook: Rulebook, division: Division) -> Finding:
     return judge_one(0, Observation(kind=kind, engine="contrast"), rulebook, division, None)
 
 
-def contrast(a: Rulebook, b: Rulebook, division: Division, kinds: list[str] | None = None) -> list[KindContrast]:
+def contrast(
+    a: Rulebook, b: Rulebook, division: Division, kinds: list[str] | None = None
+) -> list[KindContrast]:
     """Every change kind (or the given ones) judged under both rulebooks in ``division``."""
     names = kinds if kinds is not None else [name for name, kind in all_kinds().items() if kind.difference]
-    return [KindContrast(name, judge_bare(name, a, division), judge_bare(name, b, division)) for name in names]
+    return [
+        KindContrast(name, judge_bare(name, a, division), judge_bare(name, b, division)) for name in names
+    ]

@@ -48,7 +48,9 @@ class ChangeKind:
         if self.parent is not None:
             parent = _REGISTRY.get(self.parent)
             if parent is None or parent.parent is not None:
-                raise ValueError(f"change kind {self.name!r}: parent {self.parent!r} must be a defined root kind")
+                raise ValueError(
+                    f"change kind {self.name!r}: parent {self.parent!r} must be a defined root kind"
+                )
         _REGISTRY[self.name] = self
 
     @property
@@ -62,13 +64,19 @@ def _kind(name: str, meaning: str, *, difference: bool = True, parent: str | Non
 
 
 # --- graph -------------------------------------------------------------------------------------------
-OP_REMOVED: Final = _kind("graph.op_removed", "An operation of the reference has no counterpart in the candidate.")
+OP_REMOVED: Final = _kind(
+    "graph.op_removed", "An operation of the reference has no counterpart in the candidate."
+)
 OP_ADDED: Final = _kind("graph.op_added", "The candidate computes an operation the reference does not have.")
 OP_CHANGED: Final = _kind(
     "graph.op_changed", "A matched operation has a different type or different semantic attributes."
 )
-OPS_FUSED: Final = _kind("graph.ops_fused", "Several reference operations are computed by one fused operation.")
-SHAPE_CHANGED: Final = _kind("graph.shape_changed", "A tensor has a different shape (beyond a layout permutation).")
+OPS_FUSED: Final = _kind(
+    "graph.ops_fused", "Several reference operations are computed by one fused operation."
+)
+SHAPE_CHANGED: Final = _kind(
+    "graph.shape_changed", "A tensor has a different shape (beyond a layout permutation)."
+)
 IDENTITY_REMOVED: Final = _kind(
     "graph.identity_removed", "An Identity or other no-op node was removed.", parent="graph.op_removed"
 )
@@ -93,7 +101,9 @@ CSE_MERGED: Final = _kind(
     parent="graph.op_removed",
 )
 OPS_UNFUSED: Final = _kind(
-    "graph.ops_unfused", "One reference operation is computed by several simpler operations.", parent="graph.op_added"
+    "graph.ops_unfused",
+    "One reference operation is computed by several simpler operations.",
+    parent="graph.op_added",
 )
 BATCHNORM_FOLDED: Final = _kind(
     "graph.batchnorm_folded",
@@ -101,7 +111,8 @@ BATCHNORM_FOLDED: Final = _kind(
     parent="graph.ops_fused",
 )
 LAYOUT_CHANGED: Final = _kind(
-    "graph.layout_changed", "Tensors are stored in another layout (NCHW/NHWC, blocked NCHWc, transposes added)."
+    "graph.layout_changed",
+    "Tensors are stored in another layout (NCHW/NHWC, blocked NCHWc, transposes added).",
 )
 EQUIVALENT_OP_SUBSTITUTED: Final = _kind(
     "graph.equivalent_op_substituted",
@@ -145,10 +156,14 @@ WEIGHTS_QUANTIZED: Final = _kind(
     parent="weights.precision_reduced",
 )
 WEIGHTS_PRUNED: Final = _kind(
-    "weights.pruned", "Non-zero reference entries are zero (or absent) in the candidate.", parent="weights.modified"
+    "weights.pruned",
+    "Non-zero reference entries are zero (or absent) in the candidate.",
+    parent="weights.modified",
 )
 WEIGHTS_REPLACED: Final = _kind(
-    "weights.replaced", "The parameter is unrelated to the reference (low correlation).", parent="weights.modified"
+    "weights.replaced",
+    "The parameter is unrelated to the reference (low correlation).",
+    parent="weights.modified",
 )
 WEIGHTS_REINIT_SAME: Final = _kind(
     "weights.reinitialised_same_distribution",
@@ -160,11 +175,14 @@ WEIGHTS_DISTRIBUTION_CHANGED: Final = _kind(
 
 # --- numeric and accuracy ----------------------------------------------------------------------------
 OUTPUTS_MATCH: Final = _kind(
-    "numeric.outputs_match", "Outputs agree within the tolerance derived from the precision.", difference=False
+    "numeric.outputs_match",
+    "Outputs agree within the tolerance derived from the precision.",
+    difference=False,
 )
 OUTPUTS_DIFFER: Final = _kind("numeric.outputs_differ", "Outputs differ beyond the derived tolerance.")
 ACCURACY_BELOW_TARGET: Final = _kind(
-    "accuracy.below_target", "The task metric of the candidate is below the required fraction of the reference's."
+    "accuracy.below_target",
+    "The task metric of the candidate is below the required fraction of the reference's.",
 )
 
 # --- training logs and convergence -------------------------------------------------------------------
@@ -172,7 +190,9 @@ HPARAM_CHANGED: Final = _kind("hparam.changed", "A hyperparameter differs from t
 HPARAM_OUT_OF_RANGE: Final = _kind(
     "hparam.out_of_range", "A tunable hyperparameter lies outside the values its constraint allows."
 )
-LOG_EVENT_MISSING: Final = _kind("log.event_missing", "A required event is missing from the log (or malformed).")
+LOG_EVENT_MISSING: Final = _kind(
+    "log.event_missing", "A required event is missing from the log (or malformed)."
+)
 LOG_QUALITY_TARGET_MISSED: Final = _kind(
     "log.quality_target_missed", "The run stopped without reaching the quality target."
 )
@@ -185,7 +205,8 @@ CONVERGENCE_FASTER: Final = _kind(
     "The runs converge faster than the reference convergence points allow (one-sided t-test).",
 )
 CONVERGENCE_REFERENCE_MISSING: Final = _kind(
-    "convergence.reference_missing", "No reference convergence points exist for this benchmark and batch size."
+    "convergence.reference_missing",
+    "No reference convergence points exist for this benchmark and batch size.",
 )
 
 

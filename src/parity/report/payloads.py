@@ -135,7 +135,12 @@ def kinds_payload() -> dict[str, Any]:
         "kinds",
         {
             "kinds": [
-                {"name": kind.name, "meaning": kind.meaning, "difference": kind.difference, "parent": kind.parent}
+                {
+                    "name": kind.name,
+                    "meaning": kind.meaning,
+                    "difference": kind.difference,
+                    "parent": kind.parent,
+                }
                 for kind in all_kinds().values()
             ]
         },

@@ -14,7 +14,11 @@ from parity.rulebook import Rule, Rulebook
 from parity.rulebook.diff import RulebookDiff
 
 OUTCOME_STYLE = {Outcome.ALLOWED: "green", Outcome.FORBIDDEN: "bold red", Outcome.NEEDS_REVIEW: "yellow"}
-VERDICT_STYLE = {Verdict.CONFORMS: "bold green", Verdict.VIOLATES: "bold red", Verdict.NEEDS_REVIEW: "bold yellow"}
+VERDICT_STYLE = {
+    Verdict.CONFORMS: "bold green",
+    Verdict.VIOLATES: "bold red",
+    Verdict.NEEDS_REVIEW: "bold yellow",
+}
 POLARITY_STYLE = {"deny": "red", "allow": "green", None: "dim"}
 
 
@@ -42,37 +46,55 @@ def rules_list(console: Console, books: list[Rulebook], aliases: dict[str, str])
         console.print(table)
 
 
-def explain(console: Console, rule: Rule, book: Rulebook, other: Rulebook | None, rows: list[KindContrast]) -> None:
+def explain(
+    console: Console, rule: Rule, book: Rulebook, other: Rulebook | None, rows: list[KindContrast]
+) -> None:
     """Statement, why, examples, source, governed kinds, history, and the other suite's judgement."""
     parts: list = [
-        Text.assemble(("Rulebook ", "dim"), book.id, ("  kind ", "dim"), rule.kind.value,
-                      ("  divisions ", "dim"), ", ".join(d.value for d in rule.divisions),
-                      ("  enforcement ", "dim"), rule.enforcement.value),
+        Text.assemble(
+            ("Rulebook ", "dim"),
+            book.id,
+            ("  kind ", "dim"),
+            rule.kind.value,
+            ("  divisions ", "dim"),
+            ", ".join(d.value for d in rule.divisions),
+            ("  enforcement ", "dim"),
+            rule.enforcement.value,
+        ),
         Text(""),
         Text("Statement", style="bold"),
         Text(rule.statement),
         Text(""),
-        Text(f"Why ({'stated by the source' if rule.rationale_from == 'source' else 'written by parity'})",
-             style="bold"),
+        Text(
+            f"Why ({'stated by the source' if rule.rationale_from == 'source' else 'written by parity'})",
+            style="bold",
+        ),
         Text(rule.rationale),
     ]
     if rule.governs:
         parts += [Text(""), Text("Governs", style="bold"), Text(", ".join(rule.governs))]
     if rule.needs_evidence or rule.allowed_values or rule.threshold:
         conditions = [f"evidence: {', '.join(rule.needs_evidence)}"] if rule.needs_evidence else []
-        conditions += [f"{key} ∈ {{{', '.join(map(str, values))}}}" for key, values in rule.allowed_values.items()]
+        conditions += [
+            f"{key} ∈ {{{', '.join(map(str, values))}}}" for key, values in rule.allowed_values.items()
+        ]
         if rule.threshold:
             t = rule.threshold
-            conditions.append(f"{t.metric} within [{t.min if t.min is not None else '-∞'}, "
-                              f"{t.max if t.max is not None else '∞'}]")
+            conditions.append(
+                f"{t.metric} within [{t.min if t.min is not None else '-∞'}, "
+                f"{t.max if t.max is not None else '∞'}]"
+            )
         parts += [Text(""), Text("Conditions", style="bold"), Text("; ".join(conditions))]
     parts += [Text(""), Text("Examples", style="bold")]
     for example in rule.examples:
         kinds = f" [{', '.join(o.kind for o in example.observations)}]" if example.observations else ""
         parts.append(Text(f"  {example.expect:>12}  {example.description}{kinds}"))
     source = rule.source
-    parts += [Text(""), Text("Source", style="bold"),
-              Text(" · ".join(str(x) for x in (source.document, source.section, source.round) if x))]
+    parts += [
+        Text(""),
+        Text("Source", style="bold"),
+        Text(" · ".join(str(x) for x in (source.document, source.section, source.round) if x)),
+    ]
     history = book.rule_history(rule.id)
     if history:
         parts += [Text(""), Text("History", style="bold")]
@@ -84,7 +106,9 @@ def explain(console: Console, rule: Rule, book: Rulebook, other: Rulebook | None
         for row in rows:
             table.add_row(row.kind, _outcome(row.a.outcome), _outcome(row.b.outcome), row.b.rule or "default")
         parts += [Text(""), table]
-    console.print(Panel(Group(*parts), title=f"[bold]{escape(rule.id)}[/] — {escape(rule.title)}", expand=False))
+    console.print(
+        Panel(Group(*parts), title=f"[bold]{escape(rule.id)}[/] — {escape(rule.title)}", expand=False)
+    )
 
 
 def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindContrast]) -> None:
@@ -98,15 +122,24 @@ def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindC
     head.add_row("rules", str(len(result.only_in_a) + len(result.changed)), "")
     console.print(head)
     differ = [row for row in rows if row.differs]
-    table = Table(title=f"Change kinds judged differently ({division} division): {len(differ)} of {len(rows)}")
+    table = Table(
+        title=f"Change kinds judged differently ({division} division): {len(differ)} of {len(rows)}"
+    )
     for column in ("change kind", result.a, "rule", result.b, "rule"):
         table.add_column(column, overflow="fold")
     for row in differ:
-        table.add_row(row.kind, _outcome(row.a.outcome), row.a.rule or "(default)",
-                      _outcome(row.b.outcome), row.b.rule or "(default)")
+        table.add_row(
+            row.kind,
+            _outcome(row.a.outcome),
+            row.a.rule or "(default)",
+            _outcome(row.b.outcome),
+            row.b.rule or "(default)",
+        )
     console.print(table)
-    console.print(f"Rules only in {result.a}: {len(result.only_in_a)}; only in {result.b}: "
-                  f"{len(result.only_in_b)}; in both but changed: {len(result.changed)}")
+    console.print(
+        f"Rules only in {result.a}: {len(result.only_in_a)}; only in {result.b}: "
+        f"{len(result.only_in_b)}; in both but changed: {len(result.changed)}"
+    )
     for rule_id, fields in result.changed.items():
         console.print(f"  changed {rule_id}: {', '.join(fields)}")
 
@@ -117,14 +150,23 @@ def judgement(console: Console, result: Judgement) -> None:
     for column in ("#", "change kind", "outcome", "rule", "why"):
         table.add_column(column, overflow="fold")
     for finding in result.findings:
-        table.add_row(str(finding.observation), finding.kind, _outcome(finding.outcome),
-                      finding.rule or f"({finding.basis})", finding.message)
+        table.add_row(
+            str(finding.observation),
+            finding.kind,
+            _outcome(finding.outcome),
+            finding.rule or f"({finding.basis})",
+            finding.message,
+        )
     console.print(table)
     counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
-    console.print(Text.assemble("Verdict: ", (result.verdict.value, VERDICT_STYLE[result.verdict]), f"  ({counts})"))
+    console.print(
+        Text.assemble("Verdict: ", (result.verdict.value, VERDICT_STYLE[result.verdict]), f"  ({counts})")
+    )
     if result.unobservable_rules:
-        console.print(f"[dim]{len(result.unobservable_rules)} rules of this division cannot be observed "
-                      "automatically and need a reviewer (see `parity rules list`).[/]")
+        console.print(
+            f"[dim]{len(result.unobservable_rules)} rules of this division cannot be observed "
+            "automatically and need a reviewer (see `parity rules list`).[/]"
+        )
 
 
 def kinds(console: Console) -> None:
@@ -133,5 +175,7 @@ def kinds(console: Console) -> None:
     for column in ("kind", "parent", "meaning"):
         table.add_column(column, overflow="fold")
     for kind in all_kinds().values():
-        table.add_row(kind.name, kind.parent or "", kind.meaning + ("" if kind.difference else " (not a difference)"))
+        table.add_row(
+            kind.name, kind.parent or "", kind.meaning + ("" if kind.difference else " (not a difference)")
+        )
     console.print(table)

@@ -7,7 +7,7 @@ Every error names the file, and where it can the rule id and the field, plus how
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,15 @@ def load_rulebook(name: str | Path) -> Rulebook:
     Raises:
         BadInput: unknown id, unreadable file, schema error, or inconsistent inheritance.
     """
-    path = _locate(str(name), search=None)
-    return _load(path.resolve(), ())
+    path = _locate(str(name), search=None).resolve()
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int) -> Rulebook:
+    """Rulebooks are immutable once loaded; commands that explain many rules load each file once."""
+    del mtime_ns  # part of the cache key only
+    return _load(path, ())
 
 
 def _locate(name: str, search: Path | None) -> Path:

@@ -1,5 +1,7 @@
-"""A readable rule book (Markdown or self-contained HTML) rendered from the same rule objects that
-`rules explain` and the judge use."""
+"""A readable rule book in Markdown or self-contained HTML.
+
+It is rendered from the same rule objects that `rules explain` and the judge use.
+"""
 
 from __future__ import annotations
 

@@ -60,7 +60,9 @@ class _Strict(BaseModel):
 class Source(_Strict):
     """Where a rule (or a rulebook) comes from."""
 
-    document: str = Field(description="The source document, e.g. 'MLPerf Training Rules (training_rules.adoc)'.")
+    document: str = Field(
+        description="The source document, e.g. 'MLPerf Training Rules (training_rules.adoc)'."
+    )
     section: str | None = Field(None, description="Section heading in that document.")
     round: str | None = Field(None, description="The benchmark round the text is taken from, e.g. 'v6.0'.")
     url: str | None = Field(None, description="Link to the document.")
@@ -71,7 +73,9 @@ class ExampleObservation(_Strict):
     """An observation in a rule example: a kind, with optional details and metrics."""
 
     kind: str = Field(description="A change kind.")
-    details: dict[str, Any] = Field(default_factory=dict, description="Evidence details (see needs_evidence).")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Evidence details (see needs_evidence)."
+    )
     metrics: dict[str, float] = Field(default_factory=dict, description="Evidence metrics (see threshold).")
 
     @field_validator("kind")
@@ -124,7 +128,7 @@ class Rule(_Strict):
     divisions: list[Division] = Field(min_length=1, description="Divisions the rule applies to.")
     governs: list[str] = Field(
         default_factory=list,
-        description="Change kinds (or '<category>.*') the rule judges; empty for rules only people can check.",
+        description="Change kinds (or '<category>.*') the rule judges; empty if only people can check it.",
     )
     benchmarks: list[str] = Field(
         default_factory=list, description="Benchmarks the rule is limited to; empty means every benchmark."
@@ -165,7 +169,9 @@ class Rule(_Strict):
         if self.kind is RuleKind.THRESHOLD and self.threshold is None:
             raise ValueError("a threshold rule needs `threshold: {metric, min|max}`")
         if self.enforcement is Enforcement.NEEDS_EVIDENCE and not self.needs_evidence:
-            raise ValueError("enforcement needs_evidence requires `needs_evidence:` (the details to look for)")
+            raise ValueError(
+                "enforcement needs_evidence requires `needs_evidence:` (the details to look for)"
+            )
         if self.allowed_values and self.kind is not RuleKind.ALLOWED:
             raise ValueError("`allowed_values` only applies to allowed rules")
         if not self.governs and self.enforcement is Enforcement.AUTOMATIC:
@@ -205,7 +211,9 @@ class RulebookFile(_Strict):
     description: str = Field("", description="What the rulebook covers.")
     source: Source | None = Field(None, description="The document the rules are taken from.")
     divisions: list[Division] | None = Field(None, description="Divisions the rulebook defines.")
-    default: Polarity | None = Field(None, description="deny or allow: the judgement of unnamed change kinds.")
+    default: Polarity | None = Field(
+        None, description="deny or allow: the judgement of unnamed change kinds."
+    )
     division_defaults: dict[Division, Polarity] = Field(
         default_factory=dict, description="Per-division override of `default`."
     )
@@ -214,17 +222,27 @@ class RulebookFile(_Strict):
     extends: str | None = Field(None, description="Id of the earlier round this one builds on.")
     rules: list[Rule] = Field(default_factory=list, description="Rules (base rulebooks only).")
     adds: list[Rule] = Field(default_factory=list, description="Rules added by this round.")
-    changes: list[RuleChange] = Field(default_factory=list, description="Parent's rules changed by this round.")
-    removes: list[RuleRemoval] = Field(default_factory=list, description="Parent's rules dropped by this round.")
+    changes: list[RuleChange] = Field(
+        default_factory=list, description="Parent's rules changed by this round."
+    )
+    removes: list[RuleRemoval] = Field(
+        default_factory=list, description="Parent's rules dropped by this round."
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> RulebookFile:
         if self.extends is None:
-            missing = [name for name in ("divisions", "default", "default_rationale") if getattr(self, name) is None]
+            missing = [
+                name for name in ("divisions", "default", "default_rationale") if getattr(self, name) is None
+            ]
             if missing:
                 raise ValueError(f"a rulebook without `extends` must set {', '.join(missing)}")
             if self.adds or self.changes or self.removes:
-                raise ValueError("`adds`, `changes` and `removes` need `extends`; a base rulebook uses `rules`")
+                raise ValueError(
+                    "`adds`, `changes` and `removes` need `extends`; a base rulebook uses `rules`"
+                )
         elif self.rules:
-            raise ValueError("a rulebook that `extends` another lists `adds`, `changes` and `removes`, not `rules`")
+            raise ValueError(
+                "a rulebook that `extends` another lists `adds`, `changes` and `removes`, not `rules`"
+            )
         return self
