@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_committed_json_schema_is_current():
     committed = json.loads((ROOT / "docs" / "rulebook.schema.json").read_text())
-    assert committed == RulebookFile.model_json_schema(), "run: parity rules schema > docs/rulebook.schema.json"
+    assert committed == RulebookFile.model_json_schema(), (
+        "run: parity rules schema > docs/rulebook.schema.json"
+    )
 
 
 def test_readme_quick_start_is_install_main_job_tests_and_ci_runs_the_same_test_command():

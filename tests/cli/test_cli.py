@@ -129,8 +129,9 @@ def test_judge_re_judges_saved_evidence_with_the_verdict_as_exit_code(
 
 
 def test_judge_output_is_itself_re_judgeable(capsys, write_evidence, tmp_path):
-    path = write_evidence(["weights.pruned", "graph.dead_code_removed"])
-    _, out, _ = parity(capsys, "judge", str(path), "-r", "mlperf-inference", "-f", "json")
+    path = write_evidence(["graph.batchnorm_folded", "graph.dead_code_removed"])
+    code, out, _ = parity(capsys, "judge", str(path), "-r", "mlperf-inference", "-f", "json")
+    assert code == 0
     saved = tmp_path / "judgement.json"
     saved.write_text(out)
     code, out, _ = parity(capsys, "judge", str(saved), "-r", "mlperf-training", "-f", "json")
@@ -186,3 +187,19 @@ def test_console_script_runs_as_a_real_process():
     )
     assert result.returncode == 0, result.stderr
     assert "Why" in result.stdout and "Source" in result.stdout
+
+
+def _every_rule():
+    from parity.rulebook import load_rulebook, packaged_ids
+
+    for book_id in packaged_ids():
+        for rule_id in load_rulebook(book_id).rules:
+            yield book_id, rule_id
+
+
+@pytest.mark.parametrize(("book_id", "rule_id"), list(_every_rule()))
+def test_rules_explain_works_for_every_rule_of_every_rulebook(capsys, book_id, rule_id):
+    code, out, _ = parity(capsys, "rules", "explain", rule_id, "--rulebook", book_id, "--format", "json")
+    assert code == 0
+    rule = json.loads(out)["rule"]
+    assert rule["id"] == rule_id and rule["statement"] and rule["rationale"] and rule["source"]["document"]

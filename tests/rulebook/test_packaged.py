@@ -10,7 +10,10 @@ PACKAGED = ["mlperf-training-v0.7", "mlperf-training-v6.0", "mlperf-inference-v0
 
 def test_the_four_rulebooks_and_their_aliases_are_packaged():
     assert packaged_ids() == sorted(PACKAGED)
-    assert aliases() == {"mlperf-training": "mlperf-training-v6.0", "mlperf-inference": "mlperf-inference-v6.1"}
+    assert aliases() == {
+        "mlperf-training": "mlperf-training-v6.0",
+        "mlperf-inference": "mlperf-inference-v6.1",
+    }
     assert load_rulebook("mlperf-training").id == "mlperf-training-v6.0"
     assert load_rulebook("mlperf-inference").id == "mlperf-inference-v6.1"
 
@@ -19,7 +22,13 @@ def test_the_four_rulebooks_and_their_aliases_are_packaged():
     ("rulebook", "closed", "open_", "divisions", "lineage"),
     [
         ("mlperf-training-v0.7", "deny", "allow", ["closed", "open"], ["mlperf-training-v0.7"]),
-        ("mlperf-training-v6.0", "deny", "allow", ["closed", "open"], ["mlperf-training-v0.7", "mlperf-training-v6.0"]),
+        (
+            "mlperf-training-v6.0",
+            "deny",
+            "allow",
+            ["closed", "open"],
+            ["mlperf-training-v0.7", "mlperf-training-v6.0"],
+        ),
         ("mlperf-inference-v0.7", "allow", "allow", ["closed", "open"], ["mlperf-inference-v0.7"]),
         (
             "mlperf-inference-v6.1",

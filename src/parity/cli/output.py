@@ -20,7 +20,7 @@ class Format(StrEnum):
 
 def console() -> Console:
     """A console for stdout; wide enough to keep tables readable when piped."""
-    return Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
 
 def emit_json(payload: Any) -> None:

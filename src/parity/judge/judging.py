@@ -101,6 +101,8 @@ def judge_one(
 def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
     """What one rule says about one observation of a kind it governs, and the reason in a few words."""
     if rule.kind is RuleKind.PROHIBITED:
+        if rule.enforcement is Enforcement.HUMAN_REVIEW:
+            return Outcome.NEEDS_REVIEW, "prohibited if a reviewer confirms it"
         return Outcome.FORBIDDEN, "prohibited"
     if rule.kind is RuleKind.THRESHOLD:
         return _threshold(rule, observation)

@@ -18,6 +18,8 @@ from parity.observations.kinds import get_kind
 EVIDENCE_FORMAT = "parity-evidence"
 EVIDENCE_VERSION = 1
 MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+#: files whose `observations` can be re-judged: evidence, and the reports and judgements that embed it
+ACCEPTED_FORMATS = (EVIDENCE_FORMAT, "parity-report", "parity-judgement")
 
 JsonScalar = str | int | float | bool | None
 
@@ -109,7 +111,7 @@ def load_evidence(path: str | Path) -> EvidenceFile:
         raise BadInput("JSON is nested too deeply", path) from None
     if not isinstance(data, dict):
         raise BadInput(f"expected a JSON object with 'observations', found {type(data).__name__}", path)
-    if data.get("format", EVIDENCE_FORMAT) not in (EVIDENCE_FORMAT, "parity-report"):
+    if data.get("format", EVIDENCE_FORMAT) not in ACCEPTED_FORMATS:
         raise BadInput(f"format is {data.get('format')!r}, expected {EVIDENCE_FORMAT!r}", path)
     try:
         return EvidenceFile.model_validate(data)

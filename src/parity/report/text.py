@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from parity.judge import Judgement, KindContrast, Outcome, Verdict
+from parity.judge import Finding, Judgement, KindContrast, Outcome, Verdict
 from parity.observations import all_kinds
 from parity.rulebook import Rule, Rulebook
 from parity.rulebook.diff import RulebookDiff
@@ -24,6 +24,10 @@ POLARITY_STYLE = {"deny": "red", "allow": "green", None: "dim"}
 
 def _outcome(outcome: Outcome) -> Text:
     return Text(outcome.value, style=OUTCOME_STYLE[outcome])
+
+
+def _decided(finding: Finding) -> Text:
+    return Text.assemble(_outcome(finding.outcome), "  ", (finding.rule or "(default polarity)", "dim"))
 
 
 def rules_list(console: Console, books: list[Rulebook], aliases: dict[str, str]) -> None:
@@ -119,22 +123,16 @@ def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindC
     head.add_column(result.b)
     for name, (left, right) in result.polarity.items():
         head.add_row(name, Text(left or "—", POLARITY_STYLE[left]), Text(right or "—", POLARITY_STYLE[right]))
-    head.add_row("rules", str(len(result.only_in_a) + len(result.changed)), "")
+    head.add_row("rules", str(result.rule_counts[0]), str(result.rule_counts[1]))
     console.print(head)
     differ = [row for row in rows if row.differs]
-    table = Table(
-        title=f"Change kinds judged differently ({division} division): {len(differ)} of {len(rows)}"
-    )
-    for column in ("change kind", result.a, "rule", result.b, "rule"):
-        table.add_column(column, overflow="fold")
+    title = f"Change kinds judged differently ({division} division): {len(differ)} of {len(rows)}"
+    table = Table(title=title)
+    table.add_column("change kind", no_wrap=True)
+    table.add_column(f"{result.a}: outcome, deciding rule", no_wrap=True)
+    table.add_column(f"{result.b}: outcome, deciding rule", no_wrap=True)
     for row in differ:
-        table.add_row(
-            row.kind,
-            _outcome(row.a.outcome),
-            row.a.rule or "(default)",
-            _outcome(row.b.outcome),
-            row.b.rule or "(default)",
-        )
+        table.add_row(row.kind, _decided(row.a), _decided(row.b))
     console.print(table)
     console.print(
         f"Rules only in {result.a}: {len(result.only_in_a)}; only in {result.b}: "
@@ -147,7 +145,9 @@ def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindC
 def judgement(console: Console, result: Judgement) -> None:
     """Verdict banner and one row per finding."""
     table = Table(title=f"{result.rulebook} ({result.division} division)")
-    for column in ("#", "change kind", "outcome", "rule", "why"):
+    table.add_column("#")
+    table.add_column("change kind", no_wrap=True)
+    for column in ("outcome", "rule", "why"):
         table.add_column(column, overflow="fold")
     for finding in result.findings:
         table.add_row(

@@ -17,6 +17,7 @@ class RulebookDiff:
     polarity: dict[str, tuple[str | None, str | None]]
     only_in_a: list[str]
     only_in_b: list[str]
+    rule_counts: tuple[int, int] = (0, 0)
     changed: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -40,5 +41,6 @@ def diff_rulebooks(a: Rulebook, b: Rulebook) -> RulebookDiff:
         polarity=polarity,
         only_in_a=[rule_id for rule_id in a.rules if rule_id not in b.rules],
         only_in_b=[rule_id for rule_id in b.rules if rule_id not in a.rules],
+        rule_counts=(len(a.rules), len(b.rules)),
         changed=dict(sorted(changed.items())),
     )
