@@ -221,3 +221,30 @@ def test_unknown_or_undefined_division_is_bad_input(book):
         judge([], book, "network")
     with pytest.raises(BadInput, match="unknown division"):
         judge([], book, "premier")
+
+
+def test_a_benchmarks_own_rule_overrides_the_general_rule(write_yaml):
+    def target(rule_id, minimum, benchmarks=None):
+        example = [
+            {
+                "description": "d",
+                "observations": [{"kind": "accuracy.below_target", "metrics": {"accuracy_ratio": 0.5}}],
+                "expect": "violates",
+            }
+        ]
+        extra = {"benchmarks": benchmarks} if benchmarks else {}
+        return make_rule(
+            id=rule_id,
+            kind="threshold",
+            governs=["accuracy.below_target"],
+            threshold={"metric": "accuracy_ratio", "min": minimum},
+            examples=example,
+            **extra,
+        )
+
+    rules = [target("demo.accuracy.general", 0.99), target("demo.accuracy.rag", 0.97, ["rag"])]
+    book = load_rulebook(write_yaml("demo-v1.yaml", make_book(rules)))
+    observation = _obs("accuracy.below_target", metrics={"accuracy_ratio": 0.98})
+    assert _one(book, observation, benchmark="rag").rule == "demo.accuracy.rag"
+    assert _one(book, observation, benchmark="rag").outcome is Outcome.ALLOWED
+    assert _one(book, observation, benchmark="resnet").outcome is Outcome.FORBIDDEN

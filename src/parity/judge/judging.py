@@ -1,8 +1,8 @@
 """The judge: observations + rulebook + division → findings → verdict. Pure and deterministic.
 
 For each observation the judge looks for rules of the division that name its exact kind, then its parent
-kind, then its category wildcard; the first level with any rule decides, the strictest outcome among that
-level's rules winning. With no rule at all, the rulebook's default polarity decides (training closed
+kind, then its category wildcard; the first level with any rule decides. Within that level, rules limited
+to the observation's benchmark override general ones, and the strictest outcome among the rest wins. With no rule at all, the rulebook's default polarity decides (training closed
 denies, inference allows). Kinds that confirm sameness (``weights.identical``) need no rule.
 """
 
@@ -69,6 +69,8 @@ def judge_one(
     }
     for pattern in _lookup_order(kind.name, kind.parent):
         rules = [rule for rule in rulebook.rules_naming(pattern, division) if _applies(rule, benchmark)]
+        specific = [rule for rule in rules if rule.benchmarks]
+        rules = specific or rules  # a benchmark's own rule overrides the general one (e.g. a 97% target)
         if rules:
             decided = [(apply_rule(rule, observation), rule) for rule in rules]
             decided.sort(key=lambda pair: -SEVERITY[pair[0][0]])
