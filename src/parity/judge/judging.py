@@ -2,8 +2,9 @@
 
 For each observation the judge looks for rules of the division that name its exact kind, then its parent
 kind, then its category wildcard; the first level with any rule decides. Within that level, rules limited
-to the observation's benchmark override general ones, and the strictest outcome among the rest wins. With no rule at all, the rulebook's default polarity decides (training closed
-denies, inference allows). Kinds that confirm sameness (``weights.identical``) need no rule.
+to the observation's benchmark override general ones, and the strictest outcome among the rest wins.
+With no rule at all, the rulebook's default polarity decides (training closed denies, inference allows).
+Kinds that confirm sameness (``weights.identical``) need no rule.
 """
 
 from __future__ import annotations

@@ -1,0 +1,211 @@
+"""The graph engine: canonicalise both models, match them, and report every difference as observations.
+
+Differences come from three places: rewrites applied more often to one model than to the other (each
+rewrite names its change kind), matched nodes whose shapes or precision differ, and regions of nodes the
+matcher could not pair (removed, added or changed operations).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from parity.engines.graph.matching import Correspondence, match
+from parity.engines.graph.residual import Region, pair_differences, regions
+from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
+from parity.engines.graph.rewrites import DEFAULT_REWRITES
+from parity.ir import Graph
+from parity.observations import Evidence, Location, Observation
+
+ENGINE = "graph"
+MAX_LOCATIONS = 50
+
+
+@dataclass
+class GraphComparison:
+    """Everything the graph engine found, and the correspondence later engines reuse."""
+
+    observations: list[Observation]
+    correspondence: Correspondence
+    reference: Graph
+    candidate: Graph
+    applications: dict[str, list[Application]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def node_pairs(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Matched nodes as (reference original names, candidate original names)."""
+        return [
+            (self.reference.nodes[left].origin, self.candidate.nodes[right].origin)
+            for left, right in self.correspondence.nodes.items()
+        ]
+
+
+def compare_graphs(
+    reference: Graph, candidate: Graph, rewrites: RewriteSet = DEFAULT_REWRITES
+) -> GraphComparison:
+    """Canonicalise both graphs in place, match them, and describe every difference."""
+    timings = {}
+    start = time.perf_counter()
+    applied = {"reference": canonicalise(reference, rewrites), "candidate": canonicalise(candidate, rewrites)}
+    timings["canonicalise_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    correspondence = match(reference, candidate)
+    timings["match_s"] = time.perf_counter() - start
+    observations = _opset(reference, candidate)
+    observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
+    observations += _pair_observations(reference, candidate, correspondence)
+    observations += [
+        _region_observation(reference, candidate, region)
+        for region in regions(reference, candidate, correspondence)
+    ]
+    return GraphComparison(observations, correspondence, reference, candidate, applied, timings)
+
+
+def _opset(reference: Graph, candidate: Graph) -> list[Observation]:
+    left, right = reference.opsets.get("", 0), candidate.opsets.get("", 0)
+    if left == right:
+        return []
+    return [
+        Observation(
+            kind="graph.opset_changed",
+            engine=ENGINE,
+            summary=f"ONNX opset {left} in the reference, {right} in the candidate",
+            evidence=Evidence(details={"reference_opset": left, "candidate_opset": right}),
+        )
+    ]
+
+
+def _located(
+    reference: Graph, candidate: Graph, correspondence: Correspondence
+) -> dict[tuple[str, str], list[str]]:
+    """Where a rewrite's count difference actually is.
+
+    Maps (side, rewrite) to the original names of matched nodes whose history has the rewrite while their
+    partner's does not.
+    """
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for left, right in correspondence.nodes.items():
+        a, b = reference.nodes[left], candidate.nodes[right]
+        for rewrite in set(a.history) - set(b.history):
+            found[("reference", rewrite)].extend(a.origin)
+        for rewrite in set(b.history) - set(a.history):
+            found[("candidate", rewrite)].extend(b.origin)
+    return found
+
+
+def _rewrite_observations(
+    applied: dict[str, list[Application]], rewrites: RewriteSet, located: dict[tuple[str, str], list[str]]
+) -> list[Observation]:
+    kinds = rewrites.kinds()
+    counts: dict[tuple, dict[str, list[Application]]] = defaultdict(
+        lambda: {"reference": [], "candidate": []}
+    )
+    for side, applications in applied.items():
+        for application in applications:
+            if application.rewrite in kinds:
+                key = (application.rewrite, application.details.get("format"))
+                counts[key][side].append(application)
+    found = []
+    for (rewrite, fmt), sides in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        extra = len(sides["reference"]) - len(sides["candidate"])
+        if extra == 0:
+            continue
+        side = "reference" if extra > 0 else "candidate"
+        kind = kinds[rewrite][0] if extra > 0 else kinds[rewrite][1]
+        apps = sides[side]
+        nodes = located.get((side, rewrite)) or [name for app in apps for name in app.nodes]
+        details = {
+            "rewrite": rewrite,
+            "in_reference": len(sides["reference"]),
+            "in_candidate": len(sides["candidate"]),
+        }
+        if fmt is not None:
+            details["format"] = fmt
+        for key in ("scheme", "layout", "fused", "activation"):
+            values = sorted({str(app.details[key]) for app in apps if app.details.get(key) is not None})
+            if values:
+                details[key] = values[0] if len(values) == 1 else values
+        where = "in the reference only" if extra > 0 else "in the candidate only"
+        found.append(
+            Observation(
+                kind=kind,
+                engine=ENGINE,
+                summary=f"{rewrite}: {abs(extra)} application(s) {where} ({', '.join(nodes[:3])}"
+                f"{', ...' if len(nodes) > 3 else ''})",
+                evidence=Evidence(
+                    locations=_locations(nodes, side), metrics={"count": float(abs(extra))}, details=details
+                ),
+            )
+        )
+    return found
+
+
+def _pair_observations(
+    reference: Graph, candidate: Graph, correspondence: Correspondence
+) -> list[Observation]:
+    grouped = defaultdict(list)
+    for difference in pair_differences(reference, candidate, correspondence):
+        grouped[(difference.kind, difference.detail.get("format"))].append(difference)
+    found = []
+    for (kind, fmt), items in sorted(grouped.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        names = [name for item in items for name in candidate.nodes[item.candidate].origin]
+        details = {
+            "pairs": [
+                {
+                    "reference": list(reference.nodes[i.reference].origin),
+                    "candidate": list(candidate.nodes[i.candidate].origin),
+                    **i.detail,
+                }
+                for i in items[:MAX_LOCATIONS]
+            ]
+        }
+        if fmt:
+            details["format"] = fmt
+        what = f"computes in {fmt}" if fmt else "has another shape"
+        found.append(
+            Observation(
+                kind=kind,
+                engine=ENGINE,
+                summary=f"{len(items)} matched operation(s) {what} ({', '.join(names[:3])})",
+                evidence=Evidence(
+                    locations=_locations(names, "candidate"),
+                    metrics={"count": float(len(items))},
+                    details=details,
+                ),
+            )
+        )
+    return found
+
+
+def _region_observation(reference: Graph, candidate: Graph, region: Region) -> Observation:
+    ref_ops = Counter(reference.nodes[n].op for n in region.reference)
+    cand_ops = Counter(candidate.nodes[n].op for n in region.candidate)
+    ref_names = [name for n in region.reference for name in reference.nodes[n].origin]
+    cand_names = [name for n in region.candidate for name in candidate.nodes[n].origin]
+    anchors = [name for n in region.anchors for name in reference.nodes[n].origin]
+    verb = {"graph.op_removed": "removed", "graph.op_added": "added", "graph.op_changed": "changed"}[
+        region.kind
+    ]
+    shown = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in sorted((ref_ops or cand_ops).items()))
+    if region.kind == "graph.op_changed":
+        shown = ", ".join(sorted(ref_ops)) + " → " + ", ".join(sorted(cand_ops))
+    return Observation(
+        kind=region.kind,
+        engine=ENGINE,
+        summary=f"{verb}: {shown} near {', '.join(anchors[:2]) or 'the graph boundary'}",
+        evidence=Evidence(
+            locations=_locations(ref_names, "reference") + _locations(cand_names, "candidate"),
+            metrics={"reference_nodes": float(len(ref_names)), "candidate_nodes": float(len(cand_names))},
+            details={
+                "reference_ops": dict(sorted(ref_ops.items())),
+                "candidate_ops": dict(sorted(cand_ops.items())),
+                "neighbours": anchors[:MAX_LOCATIONS],
+            },
+        ),
+    )
+
+
+def _locations(names: list[str], side: str) -> tuple[Location, ...]:
+    unique = list(dict.fromkeys(names))[:MAX_LOCATIONS]
+    return tuple(Location(where="node", name=name, side=side) for name in unique)

@@ -1,0 +1,83 @@
+"""numpy semantics of the few ONNX ops that appear in constant subgraphs.
+
+Shape arithmetic, weight reshapes and transposes: enough for constant folding to compute values lazily
+without running a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def _axes(value: Any) -> tuple[int, ...]:
+    return tuple(int(a) for a in (value if isinstance(value, tuple | list) else (value,)))
+
+
+def _reshape(x: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
+    shape = [int(d) for d in attrs["shape"]]
+    if not attrs.get("allowzero", 0):
+        shape = [x.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+    return x.reshape(shape)
+
+
+def _slice(x: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
+    starts, ends = _axes(attrs["starts"]), _axes(attrs["ends"])
+    axes = _axes(attrs.get("axes", tuple(range(len(starts)))))
+    steps = _axes(attrs.get("steps", (1,) * len(starts)))
+    index = [slice(None)] * x.ndim
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        index[axis] = slice(start, end, step)
+    return x[tuple(index)]
+
+
+UNARY: dict[str, Callable[..., np.ndarray]] = {
+    "Identity": lambda x, a: x,
+    "Neg": lambda x, a: -x,
+    "Sqrt": lambda x, a: np.sqrt(x),
+    "Reciprocal": lambda x, a: 1.0 / x,
+    "Transpose": lambda x, a: np.transpose(x, a.get("perm")),
+    "Reshape": _reshape,
+    "Flatten": lambda x, a: x.reshape(int(np.prod(x.shape[: a.get("axis", 1)])), -1),
+    "Squeeze": lambda x, a: np.squeeze(x, _axes(a["axes"])) if "axes" in a else np.squeeze(x),
+    "Unsqueeze": lambda x, a: np.expand_dims(x, _axes(a["axes"])),
+    "Shape": lambda x, a: np.array(x.shape, dtype=np.int64),
+    "Slice": _slice,
+    "Cast": lambda x, a: x,
+}
+
+BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "Add": np.add,
+    "Sub": np.subtract,
+    "Mul": np.multiply,
+    "Div": lambda x, y: x / y if np.issubdtype(np.result_type(x, y), np.floating) else x // y,
+    "Equal": np.equal,
+    "Pow": np.power,
+    "MatMul": np.matmul,
+}
+
+
+def can_evaluate(op: str) -> bool:
+    """True if :func:`evaluate` knows ``op``."""
+    return op in UNARY or op in BINARY or op in ("Concat", "Gather", "Where", "ConstantOfShape")
+
+
+def evaluate(op: str, attrs: dict[str, Any], inputs: list[np.ndarray]) -> np.ndarray:
+    """The output of ``op`` on ``inputs`` (float64 for floating inputs)."""
+    if op in UNARY:
+        return np.asarray(UNARY[op](inputs[0], attrs))
+    if op in BINARY:
+        return np.asarray(BINARY[op](inputs[0], inputs[1]))
+    if op == "Concat":
+        return np.concatenate(inputs, axis=attrs.get("axis", 0))
+    if op == "Gather":
+        return np.take(inputs[0], inputs[1].astype(np.int64), axis=attrs.get("axis", 0))
+    if op == "Where":
+        return np.where(inputs[0], inputs[1], inputs[2])
+    if op == "ConstantOfShape":
+        fill = attrs.get("value")
+        value = fill[3][0] if isinstance(fill, tuple) and fill[3] else 0.0
+        return np.full([int(d) for d in _axes(attrs["shape"])], value)
+    raise KeyError(op)

@@ -1,0 +1,68 @@
+"""Parameters derived from other parameters by a rewrite (folds, transposes, dequantization, casts).
+
+A derived parameter keeps its sources and the transform chain, and computes its values lazily in
+float64 from the sources' values, so the weights engine can compare a candidate's stored tensor with the
+value the reference implies without this engine ever touching weight buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from parity.ir import Graph, Param
+
+FLOAT_TYPES = {"FLOAT": "fp32", "FLOAT16": "fp16", "BFLOAT16": "bf16", "DOUBLE": "fp64"}
+
+
+def derive(
+    graph: Graph,
+    base: str,
+    shape: tuple[int, ...],
+    dtype: str,
+    transform: str,
+    sources: tuple[str, ...],
+    compute: Callable[..., np.ndarray],
+) -> str:
+    """Register a parameter computed from ``sources``; return its (new, unique) name."""
+    name, index = f"{base}#{transform}", 1
+    while name in graph.params or name in graph.producer:
+        index += 1
+        name = f"{base}#{transform}{index}"
+    parents = [graph.params[source] for source in sources]
+    chain = (*tuple(step for parent in parents[:1] for step in parent.transform), transform)
+    origin = tuple(dict.fromkeys(s for parent in parents for s in (parent.sources or (parent.name,))))
+
+    def load() -> np.ndarray:
+        return np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
+
+    graph.params[name] = Param(
+        name=name, dtype=dtype, shape=tuple(shape), load=load, transform=chain, sources=origin
+    )
+    return name
+
+
+def constant(graph: Graph, base: str, value: np.ndarray, dtype: str = "FLOAT") -> str:
+    """Register a synthetic constant (e.g. an activation's parameter made explicit by a decomposition)."""
+    array = np.asarray(value)
+    name, index = f"{base}#const", 1
+    while name in graph.params or name in graph.producer:
+        index += 1
+        name = f"{base}#const{index}"
+    graph.params[name] = Param(
+        name=name, dtype=dtype, shape=tuple(array.shape), load=lambda: array, transform=("synthetic",)
+    )
+    return name
+
+
+def is_param(graph: Graph, value: str) -> bool:
+    """True if ``value`` is a model constant (initializer, Constant node or derived)."""
+    return value in graph.params
+
+
+def precision_name(dtype: str | None) -> str | None:
+    """Short name of a floating or integer format: 'fp16', 'bf16', 'int8', ..."""
+    if dtype is None:
+        return None
+    return FLOAT_TYPES.get(dtype, dtype.lower())

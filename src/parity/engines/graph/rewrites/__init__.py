@@ -1,0 +1,32 @@
+"""The default rewrite registry: a flat concatenation of each family's ``rewrites``.
+
+Order matters only where one pattern contains another: quantized and cast weights are recognised before
+generic constant folding, and fused operators are decomposed before the standard rewrites see them.
+"""
+
+from parity.engines.graph.rewrite import RewriteSet
+from parity.engines.graph.rewrites import (
+    batchnorm,
+    constants,
+    contrib,
+    layout,
+    linear,
+    noop,
+    passes,
+    precision,
+    shapes,
+)
+
+DEFAULT_REWRITES: RewriteSet = (
+    contrib.rewrites
+    + noop.rewrites
+    + precision.rewrites
+    + constants.rewrites
+    + batchnorm.rewrites
+    + linear.rewrites
+    + shapes.rewrites
+    + layout.rewrites
+    + passes.rewrites
+)
+
+__all__ = ["DEFAULT_REWRITES"]

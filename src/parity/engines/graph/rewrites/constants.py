@@ -1,0 +1,134 @@
+"""Constant folding: computations whose inputs are all constants become constants.
+
+This covers shape arithmetic (Shape of a static shape, Gather, Concat, Unsqueeze ...) and operations on
+weights (Transpose, Reshape). A dequantized or up-cast weight is a constant too, but it is its own
+change (quantization, precision), so those have their own rewrites and run first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parity.engines.graph.evaluate import can_evaluate, evaluate
+from parity.engines.graph.params import constant, derive, is_param, precision_name
+from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
+from parity.ir import Graph, Node
+
+SMALL = 4096
+
+
+def _static(shape) -> bool:
+    return shape is not None and all(isinstance(d, int) and d >= 0 for d in shape)
+
+
+def _fold(graph: Graph, node: Node, transform: str) -> str | None:
+    """Replace ``node`` (all inputs constant) by a derived parameter; return its name."""
+    sources = tuple(value for value in node.inputs if value)
+    out = node.outputs[0]
+    info = graph.value_info(out)
+    shape = info.shape
+    if not _static(shape):
+        if any(int(np.prod(graph.params[s].shape, dtype=np.int64)) > SMALL for s in sources):
+            return None
+        shape = evaluate(node.op, node.attrs, [graph.params[s].values() for s in sources]).shape
+    op, attrs = node.op, dict(node.attrs)
+    dtype = info.dtype or (graph.params[sources[0]].dtype if sources else "FLOAT")
+    name = derive(
+        graph, out, tuple(shape), dtype, transform, sources, lambda *xs: evaluate(op, attrs, list(xs))
+    )
+    graph.remove_node(node)
+    graph.replace_uses(out, name)
+    return name
+
+
+class DequantizeWeights(Rewrite):
+    """Replaces DequantizeLinear(q, scale, zero_point) of a stored weight with the dequantized weight."""
+
+    name = "dequantize-weights"
+    ops = ("DequantizeLinear",)
+    kind = "graph.precision_changed"
+    candidate_kind = "graph.quantized"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if not node.inputs or not all(is_param(graph, v) for v in node.inputs if v):
+            return None
+        stored = graph.params[node.inputs[0]]
+        axis = node.attrs.get("axis", 1)
+        sources = tuple(v for v in node.inputs if v)
+        out = node.outputs[0]
+
+        def dequantize(q: np.ndarray, scale: np.ndarray, zero: np.ndarray | None = None) -> np.ndarray:
+            shape = [1] * q.ndim
+            if scale.ndim == 1 and scale.size > 1:
+                shape[axis] = -1
+            zero = np.zeros_like(scale) if zero is None else zero
+            return (q - zero.reshape(shape)) * scale.reshape(shape)
+
+        name = derive(graph, out, stored.shape, "FLOAT", "dequantize", sources, dequantize)
+        graph.remove_node(node)
+        graph.replace_uses(out, name)
+        scheme = (
+            "per-channel"
+            if int(np.prod(graph.params[sources[1]].shape, dtype=np.int64)) > 1
+            else "per-tensor"
+        )
+        return self.applied([node], format=precision_name(stored.dtype), scheme=scheme, tensor=stored.name)
+
+
+class CastWeights(Rewrite):
+    """Replaces Cast(w) of a stored weight with the weight in the cast's type."""
+
+    name = "cast-weights"
+    ops = ("Cast",)
+    kind = "graph.precision_changed"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if not node.inputs or not is_param(graph, node.inputs[0]):
+            return None
+        stored = graph.params[node.inputs[0]]
+        if stored.dtype not in ("FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE"):
+            return None
+        if _fold(graph, node, "cast") is None:
+            return None
+        return self.applied([node], format=precision_name(stored.dtype), tensor=stored.name)
+
+
+class ShapeOfStaticTensor(Rewrite):
+    """Replaces Shape(x) by a constant when x has a fully known static shape."""
+
+    name = "fold-static-shape"
+    ops = ("Shape",)
+    kind = "graph.constant_folded"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        shape = graph.value_info(node.inputs[0]).shape
+        if not _static(shape) or node.attrs.get("start", 0) != 0 or node.attrs.get("end") is not None:
+            return None
+        out = node.outputs[0]
+        name = constant(graph, out, np.array(shape, dtype=np.int64), "INT64")
+        graph.remove_node(node)
+        graph.replace_uses(out, name)
+        return self.applied([node])
+
+
+class FoldConstants(Rewrite):
+    """Replaces an operation whose inputs are all constants by its (lazily computed) result."""
+
+    name = "fold-constants"
+    ops = ("*",)
+    kind = "graph.constant_folded"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        sources = [value for value in node.inputs if value]
+        if len(node.outputs) != 1 or not can_evaluate(node.op):
+            return None
+        if node.op != "ConstantOfShape" and not sources:
+            return None
+        if not all(is_param(graph, value) for value in sources):
+            return None
+        if _fold(graph, node, node.op.lower()) is None:
+            return None
+        return self.applied([node])
+
+
+rewrites = RewriteSet([DequantizeWeights(), CastWeights(), ShapeOfStaticTensor(), FoldConstants()])

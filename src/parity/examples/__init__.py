@@ -1,0 +1,1 @@
+"""Small, realistic reference models built in code, for the bundled example, tests and benchmarks."""

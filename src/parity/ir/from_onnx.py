@@ -1,0 +1,220 @@
+"""ONNX → neutral Graph: parameters by reference, shapes inferred on a weight-free copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from parity.errors import BadInput
+from parity.ir.attributes import normalise_spatial, semantic_attrs
+from parity.ir.graph import Graph, Node, Param, ValueInfo
+from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES, read_onnx
+
+#: initializers up to this many elements stay in the shape-inference copy (shape tensors, scalars)
+SMALL_CONSTANT = 4096
+
+#: contrib ops replaced by a standard op of the same output shape, for shape inference only
+SHAPE_PROXIES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
+    ("com.microsoft", "FusedConv"): ("Conv", (0, 1, 2)),
+    ("com.microsoft", "FusedGemm"): ("Gemm", (0, 1, 2)),
+    ("com.microsoft", "FusedMatMul"): ("MatMul", (0, 1)),
+    ("com.microsoft", "Gelu"): ("Erf", (0,)),
+    ("com.microsoft", "FastGelu"): ("Erf", (0,)),
+    ("com.microsoft", "BiasGelu"): ("Add", (0, 1)),
+    ("com.microsoft", "SkipLayerNormalization"): ("LayerNormalization", (0, 2, 3)),
+    ("com.microsoft", "Attention"): ("Identity", (0,)),
+    ("com.microsoft.nchwc", "Conv"): ("Conv", (0, 1, 2)),
+    ("com.microsoft.nchwc", "MaxPool"): ("MaxPool", (0,)),
+    ("com.microsoft.nchwc", "AveragePool"): ("AveragePool", (0,)),
+    ("com.microsoft.nchwc", "GlobalAveragePool"): ("GlobalAveragePool", (0,)),
+    ("com.microsoft.nchwc", "GlobalMaxPool"): ("GlobalMaxPool", (0,)),
+    ("com.microsoft.nchwc", "ReorderInput"): ("Identity", (0,)),
+    ("com.microsoft.nchwc", "ReorderOutput"): ("Identity", (0,)),
+}
+#: attributes a proxy keeps (the rest belong to the contrib op only)
+PROXY_ATTRIBUTES = frozenset(
+    {
+        "kernel_shape",
+        "strides",
+        "pads",
+        "dilations",
+        "group",
+        "auto_pad",
+        "ceil_mode",
+        "transA",
+        "transB",
+        "alpha",
+        "beta",
+        "epsilon",
+        "axis",
+    }
+)
+
+
+def load_graph(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Graph:
+    """Load an ONNX file into a neutral Graph (validated; weights referenced, not copied)."""
+    path = Path(path)
+    model = read_onnx(path, max_bytes)
+    try:
+        return graph_from_model(model, path)
+    except ValueError as exc:
+        raise BadInput(f"cannot read the graph: {exc}", path) from None
+
+
+def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
+    """Convert a validated ModelProto."""
+    opsets = {entry.domain or "": entry.version for entry in model.opset_import}
+    base_dir = path.parent if path is not None else None
+    params: dict[str, Param] = {}
+    for tensor in model.graph.initializer:
+        params[tensor.name] = _param(tensor, base_dir)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            tensor = _constant_tensor(node)
+            if tensor is not None:
+                params[node.output[0]] = _param(tensor, base_dir, name=node.output[0])
+    values = _infer_values(model)
+    small: dict[str, np.ndarray | None] = {}
+
+    def constant(name: str) -> np.ndarray | None:
+        param = params.get(name)
+        if param is None or int(np.prod(param.shape, dtype=np.int64)) > SMALL_CONSTANT:
+            return None
+        if name not in small:
+            small[name] = param.values()
+        return small[name]
+
+    nodes: dict[str, Node] = {}
+    for index, proto in enumerate(model.graph.node):
+        if proto.op_type == "Constant" and proto.output[0] in params:
+            continue
+        name = proto.name or f"{proto.op_type}_{index}"
+        while name in nodes:
+            name = f"{name}_{index}"
+        opset = opsets.get(proto.domain or "", opsets.get("", 1))
+        attrs, inputs = semantic_attrs(proto, opset, constant)
+        if proto.op_type in ("Conv", "ConvTranspose") and "kernel_shape" not in attrs and len(inputs) > 1:
+            weight = params.get(inputs[1])
+            if weight is not None:
+                attrs["kernel_shape"] = tuple(weight.shape[2:])
+                normalise_spatial(proto.op_type, attrs)
+        op = proto.op_type if proto.domain in ("", "ai.onnx") else f"{proto.domain}.{proto.op_type}"
+        nodes[name] = Node(name=name, op=op, inputs=inputs, outputs=list(proto.output), attrs=attrs)
+    graph = Graph(
+        name=model.graph.name,
+        nodes=nodes,
+        inputs=[value.name for value in model.graph.input if value.name not in params],
+        outputs=[value.name for value in model.graph.output],
+        values=values,
+        params=params,
+        opsets=opsets,
+        path=None if path is None else str(path),
+    )
+    for _ in graph.topological():  # raises ValueError on a cycle
+        pass
+    return graph
+
+
+def _constant_tensor(node: onnx.NodeProto) -> onnx.TensorProto | None:
+    for attribute in node.attribute:
+        if attribute.name == "value":
+            return attribute.t
+        if attribute.name in ("value_float", "value_int", "value_floats", "value_ints"):
+            value = onnx.helper.get_attribute_value(attribute)
+            dtype = np.float32 if "float" in attribute.name else np.int64
+            return numpy_helper.from_array(np.array(value, dtype=dtype), node.output[0])
+    return None
+
+
+def _param(tensor: onnx.TensorProto, base_dir: Path | None, name: str | None = None) -> Param:
+    dtype = onnx.TensorProto.DataType.Name(tensor.data_type)
+    shape = tuple(int(d) for d in tensor.dims)
+    if tensor.data_location == onnx.TensorProto.EXTERNAL and base_dir is not None:
+        loader = _external_loader(tensor, base_dir, shape)
+    else:
+        loader = _embedded_loader(tensor)
+    return Param(name=name or tensor.name, dtype=dtype, shape=shape, load=loader)
+
+
+def _embedded_loader(tensor: onnx.TensorProto):
+    def load() -> np.ndarray:
+        return numpy_helper.to_array(tensor)
+
+    return load
+
+
+def _external_loader(tensor: onnx.TensorProto, base_dir: Path, shape: tuple[int, ...]):
+    info = {entry.key: entry.value for entry in tensor.external_data}
+    location = base_dir / info["location"]
+    offset = int(info.get("offset", 0) or 0)
+    np_dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)
+
+    def load() -> np.ndarray:
+        count = int(np.prod(shape, dtype=np.int64))
+        return np.memmap(location, dtype=np_dtype, mode="r", offset=offset, shape=(count,)).reshape(shape)
+
+    return load
+
+
+def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
+    """Shapes and dtypes of every value, inferred on a copy without large weights."""
+    light = onnx.ModelProto()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    light.functions.extend(model.functions)
+    graph = light.graph
+    graph.name = model.graph.name
+    graph.input.extend(model.graph.input)
+    graph.output.extend(model.graph.output)
+    graph.value_info.extend(model.graph.value_info)
+    declared = {value.name for value in model.graph.input}
+    for tensor in model.graph.initializer:
+        if (
+            int(np.prod(tensor.dims, dtype=np.int64)) <= SMALL_CONSTANT
+            and tensor.data_location != onnx.TensorProto.EXTERNAL
+        ):
+            graph.initializer.append(tensor)
+        elif tensor.name not in declared:
+            graph.input.append(
+                onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims))
+            )
+    for node in model.graph.node:
+        proxy = SHAPE_PROXIES.get((node.domain, node.op_type))
+        if proxy is None:
+            graph.node.append(node)
+            continue
+        copy = graph.node.add()
+        copy.name, copy.op_type, copy.domain = node.name, proxy[0], ""
+        copy.input.extend(node.input[i] if i < len(node.input) else "" for i in proxy[1])
+        copy.output.extend(node.output[:1])
+        keep = PROXY_ATTRIBUTES if proxy[0] not in ("Identity", "Erf", "Add", "MatMul") else frozenset()
+        if proxy[0] == "LayerNormalization":
+            keep = frozenset({"epsilon"})
+        copy.attribute.extend(a for a in node.attribute if a.name in keep)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+    except Exception:  # inference is best effort: shapes it cannot infer stay unknown
+        inferred = light
+    values: dict[str, ValueInfo] = {}
+    for value in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
+        values[value.name] = _value_info(value)
+    return values
+
+
+def _value_info(value: onnx.ValueInfoProto) -> ValueInfo:
+    kind = value.type.WhichOneof("value")
+    if kind != "tensor_type":
+        return ValueInfo()
+    tensor = value.type.tensor_type
+    dtype = onnx.TensorProto.DataType.Name(tensor.elem_type) if tensor.elem_type else None
+    if not tensor.HasField("shape"):
+        return ValueInfo(dtype, None)
+    dims: list[Any] = []
+    for dim in tensor.shape.dim:
+        which = dim.WhichOneof("value")
+        dims.append(dim.dim_value if which == "dim_value" else (dim.dim_param or None))
+    return ValueInfo(dtype, tuple(dims))
