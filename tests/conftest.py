@@ -82,3 +82,11 @@ def write_evidence(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def variants(tmp_path_factory):
+    """Reference models and their optimised/converted/renamed versions, on disk."""
+    from model_variants import build_variants
+
+    return build_variants(tmp_path_factory.mktemp("variants"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -43,8 +44,66 @@ def judge_command(
     if format is Format.JSON:
         emit_json(payloads.judgement_payload(judgement, saved.observations))
     else:
-        text.judgement(console(), judgement)
+        text.judgement(console(), judgement, book)
     return judgement.verdict.exit_code
+
+
+class CheckFormat(StrEnum):
+    """Report formats of `parity check`."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+@app.command("check")
+def check_command(
+    reference: Annotated[Path, typer.Option("--reference", help="The reference ONNX model.")],
+    candidate: Annotated[Path, typer.Option("--candidate", help="The candidate ONNX model.")],
+    rulebook: Annotated[str, typer.Option("--rulebook", "-r", help="Rulebook id, alias or path.")],
+    division: Annotated[str, typer.Option(help="closed, open or network.")] = "closed",
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark, for benchmark-specific rules.")] = None,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Report format.")] = CheckFormat.TEXT,
+    save_evidence: Annotated[
+        Path | None,
+        typer.Option("--save-evidence", help="Also write the observations here, to re-judge later."),
+    ] = None,
+    max_model_bytes: Annotated[
+        int, typer.Option(help="Refuse larger models (bytes, external data included).")
+    ] = (4 * 1024**3),
+) -> int:
+    """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
+    from parity.audit import check
+    from parity.observations import EvidenceFile
+    from parity.report import payloads, text
+    from parity.report.json_output import to_json
+    from parity.report.markdown import judgement_markdown
+
+    result = check(reference, candidate, rulebook, division, benchmark, max_model_bytes)
+    if save_evidence is not None:
+        evidence = EvidenceFile(
+            subject={"reference": str(reference), "candidate": str(candidate)},
+            observations=result.observations,
+        )
+        _write(save_evidence, to_json(evidence.model_dump(mode="json")))
+    if format is CheckFormat.JSON:
+        emit_json(payloads.report_payload(result))
+    elif format is CheckFormat.MARKDOWN:
+        sys.stdout.write(
+            judgement_markdown(
+                result.judgement, result.rulebook, {"reference": str(reference), "candidate": str(candidate)}
+            )
+        )
+    else:
+        text.judgement(console(), result.judgement, result.rulebook)
+    return result.judgement.verdict.exit_code
+
+
+def _write(path: Path, content: str) -> None:
+    try:
+        path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write ({exc.strerror})", path) from None
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:

@@ -69,11 +69,19 @@ def inception(width: int = 8, image: int = 32, classes: int = 10, seed: int = 1)
 
 
 def transformer_block(
-    seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: int = 128, seed: int = 2
+    seq: int = 16, d_model: int = 64, heads: int = 4, d_ff: int = 128, seed: int = 2, layers: int = 1
 ) -> onnx.ModelProto:
-    """A transformer encoder block: multi-head self-attention and an MLP, each with residual and LayerNorm."""
+    """A transformer encoder: ``layers`` blocks of self-attention and an MLP, with residuals and LayerNorm."""
     b = GraphBuilder("transformer_block", seed)
     x = b.input("tokens", [1, seq, d_model])
+    for _ in range(layers):
+        x = _encoder_layer(b, x, seq, d_model, heads, d_ff)
+    b.output(x, [1, seq, d_model])
+    return b.model()
+
+
+def _encoder_layer(b: GraphBuilder, x: str, seq: int, d_model: int, heads: int, d_ff: int) -> str:
+    """One encoder block; returns its output."""
     head = d_model // heads
     split = b.const("heads_shape", np.array([1, seq, heads, head], dtype=np.int64))
     merge = b.const("merge_shape", np.array([1, seq, d_model], dtype=np.int64))
@@ -93,8 +101,7 @@ def transformer_block(
     hidden = b.linear(y, d_model, d_ff)
     hidden = gelu(b, hidden)
     z = b.op("Add", [y, b.linear(hidden, d_ff, d_model)])
-    b.output(layer_norm(b, z, d_model), [1, seq, d_model])
-    return b.model()
+    return layer_norm(b, z, d_model)
 
 
 def layer_norm(b: GraphBuilder, x: str, d: int) -> str:

@@ -29,11 +29,15 @@ def remove_op(model: onnx.ModelProto, op_type: str, index: int = 0) -> tuple[onn
 def swap_op(
     model: onnx.ModelProto, op_type: str, new_type: str, index: int = 0
 ) -> tuple[onnx.ModelProto, str]:
-    """Change the index-th node of ``op_type`` into ``new_type`` (same inputs, no attributes)."""
+    """Change the index-th node of ``op_type`` into ``new_type`` (same inputs, the attributes it accepts)."""
     model = copy.deepcopy(model)
     node = _nodes_of(model, op_type)[index]
+    opset = next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
+    accepted = set(onnx.defs.get_schema(new_type, opset).attributes)
+    kept = [attribute for attribute in node.attribute if attribute.name in accepted]
     node.op_type = new_type
     del node.attribute[:]
+    node.attribute.extend(kept)
     return model, node.name
 
 

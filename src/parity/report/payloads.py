@@ -145,3 +145,43 @@ def kinds_payload() -> dict[str, Any]:
             ]
         },
     )
+
+
+def correspondence_payload(comparison: Any) -> dict[str, Any]:
+    """The graph correspondence with original names only (what other tools and engines can use)."""
+    correspondence = comparison.correspondence
+    return {
+        "complete": correspondence.complete,
+        "nodes": [
+            {"reference": list(left), "candidate": list(right)} for left, right in comparison.node_pairs()
+        ],
+        "values": {
+            left: right
+            for left, right in sorted(correspondence.values.items())
+            if "#" not in left and "#" not in right
+        },
+        "unmatched_reference": [
+            name
+            for node in correspondence.unmatched_reference
+            for name in comparison.reference.nodes[node].origin
+        ],
+        "unmatched_candidate": [
+            name
+            for node in correspondence.unmatched_candidate
+            for name in comparison.candidate.nodes[node].origin
+        ],
+    }
+
+
+def report_payload(result: Any) -> dict[str, Any]:
+    """`parity check`: verdict, findings, observations (re-judgeable) and the correspondence map."""
+    body = {
+        **result.judgement.model_dump(mode="json"),
+        "subject": {"reference": result.reference, "candidate": result.candidate},
+        "engines": result.engines,
+        "rulebook_title": result.rulebook.title,
+        "observations": [obs.model_dump(mode="json") for obs in result.observations],
+    }
+    if "graph" in result.stash:
+        body["correspondence"] = correspondence_payload(result.stash["graph"])
+    return _envelope("report", body)

@@ -142,12 +142,12 @@ def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindC
         console.print(f"  changed {rule_id}: {', '.join(fields)}")
 
 
-def judgement(console: Console, result: Judgement) -> None:
-    """Verdict banner and one row per finding."""
+def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = None) -> None:
+    """Verdict banner, one row per finding, and why each rule that objects exists."""
     table = Table(title=f"{result.rulebook} ({result.division} division)")
     table.add_column("#")
     table.add_column("change kind", no_wrap=True)
-    for column in ("outcome", "rule", "why"):
+    for column in ("outcome", "rule", "what was seen"):
         table.add_column(column, overflow="fold")
     for finding in result.findings:
         table.add_row(
@@ -155,9 +155,11 @@ def judgement(console: Console, result: Judgement) -> None:
             finding.kind,
             _outcome(finding.outcome),
             finding.rule or f"({finding.basis})",
-            finding.message,
+            finding.summary or finding.message,
         )
     console.print(table)
+    if rulebook is not None:
+        _reasons(console, result, rulebook)
     counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
     console.print(
         Text.assemble("Verdict: ", (result.verdict.value, VERDICT_STYLE[result.verdict]), f"  ({counts})")
@@ -167,6 +169,23 @@ def judgement(console: Console, result: Judgement) -> None:
             f"[dim]{len(result.unobservable_rules)} rules of this division cannot be observed "
             "automatically and need a reviewer (see `parity rules list`).[/]"
         )
+
+
+def _reasons(console: Console, result: Judgement, rulebook: Rulebook) -> None:
+    """Each objecting rule once: its statement and why it exists."""
+    shown: set[str] = set()
+    for finding in result.findings:
+        if finding.outcome is Outcome.ALLOWED or finding.rule in shown:
+            continue
+        if finding.rule is None:
+            if "default" not in shown:
+                shown.add("default")
+                console.print(Panel(rulebook.default_rationale, title="default polarity", expand=False))
+            continue
+        shown.add(finding.rule)
+        rule = rulebook.rules[finding.rule]
+        body = Text.assemble(rule.statement, "\n\n", ("Why: ", "bold"), rule.rationale)
+        console.print(Panel(body, title=f"{rule.id} — {rule.title}", expand=False))
 
 
 def kinds(console: Console) -> None:

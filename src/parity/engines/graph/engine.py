@@ -114,7 +114,9 @@ def _rewrite_observations(
         side = "reference" if extra > 0 else "candidate"
         kind = kinds[rewrite][0] if extra > 0 else kinds[rewrite][1]
         apps = sides[side]
-        nodes = located.get((side, rewrite)) or [name for app in apps for name in app.nodes]
+        nodes = list(
+            dict.fromkeys(located.get((side, rewrite)) or [name for app in apps for name in app.nodes])
+        )
         details = {
             "rewrite": rewrite,
             "in_reference": len(sides["reference"]),

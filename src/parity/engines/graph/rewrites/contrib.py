@@ -50,6 +50,17 @@ def _activation(graph: Graph, node: Node, x: str, out: str, rewrite: str) -> Non
     emit(graph, node, name, [x], out, rewrite, **attrs)
 
 
+def _blocked_filter(graph: Graph, name: str) -> str:
+    """The filter of an NCHWc Conv, marked as stored in onnxruntime's blocked layout.
+
+    Its shape is the OIHW shape, but its values are reordered by block (OIHWBiBo, or OIHWBo for a first
+    layer), with a block size that depends on the machine that optimised the model. Structure is compared
+    by shape; the weights engine recovers the values by trying the block sizes.
+    """
+    param = graph.params[name]
+    return derive(graph, name, param.shape, param.dtype, "nchwc_blocked", (name,), lambda w: w)
+
+
 class UnfuseConvActivation(Rewrite):
     """Replaces FusedConv / nchwc Conv with Conv, an optional Add of the Sum input, and the activation."""
 
@@ -64,6 +75,8 @@ class UnfuseConvActivation(Rewrite):
         out = node.outputs[0]
         graph.remove_node(node)
         attrs = {k: v for k, v in node.attrs.items() if not k.startswith("activation")}
+        if node.op.startswith("com.microsoft.nchwc") and is_param(graph, inputs[1]):
+            inputs[1] = _blocked_filter(graph, inputs[1])
         conv_out = fresh_value(graph, out)
         emit(graph, node, "Conv", [v for v in inputs[:3] if v], conv_out, self.name, **attrs)
         if summand:

@@ -1,0 +1,117 @@
+"""Neutral Graph → ONNX, so a canonicalised graph can be run and compared with the model it came from.
+
+This is how the tests prove every rewrite preserves semantics: canonicalise a real model, export it,
+run both with onnxruntime, compare outputs. Lifted attributes go back to being constant inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from parity.ir.attributes import LIFTED_INPUTS
+from parity.ir.graph import Graph
+
+#: element type of a lifted attribute when it goes back to being an input
+_LIFTED_TYPES = {
+    "min": "value",
+    "max": "value",
+    "constant_value": "value",
+    "ratio": np.float32,
+    "training_mode": np.bool_,
+    "scales": np.float32,
+    "roi": np.float32,
+}
+
+
+FLOATS = frozenset({"FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE"})
+
+
+def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | None = None) -> onnx.ModelProto:
+    """An ONNX model computing what ``graph`` computes (derived parameters materialised).
+
+    With ``float_type`` (e.g. 'FLOAT') every floating parameter and value uses that type: a canonical
+    graph has no precision casts left, so this is how a reduced-precision candidate is run.
+    """
+    opset = opset or graph.opsets.get("", 17)
+
+    def float_of(dtype: str | None) -> str | None:
+        return float_type if float_type and dtype in FLOATS else dtype
+
+    initializers = {}
+    nodes = []
+    for node in graph.topological():
+        domain, _, op_type = node.op.rpartition(".") if "." in node.op else ("", "", node.op)
+        inputs = list(node.inputs)
+        attrs = dict(node.attrs)
+        for index, name in sorted(LIFTED_INPUTS.get(op_type, {}).items()) if not domain else ():
+            if name not in attrs:
+                continue
+            value = attrs.pop(name)
+            dtype = _LIFTED_TYPES.get(name, np.int64)
+            if dtype == "value":
+                dtype = _dtype(graph, inputs[0]) if inputs and inputs[0] else np.float32
+            array = np.array(value, dtype=dtype)
+            constant = f"{node.name}.{name}"
+            initializers[constant] = numpy_helper.from_array(array, constant)
+            while len(inputs) <= index:
+                inputs.append("")
+            inputs[index] = constant
+        used = {value for value in inputs if value}
+        for value in used & graph.params.keys():
+            if value not in initializers:
+                param = graph.params[value]
+                np_type = helper.tensor_dtype_to_np_dtype(TensorProto.DataType.Value(float_of(param.dtype)))
+                initializers[value] = numpy_helper.from_array(
+                    np.asarray(param.values()).astype(np_type), value
+                )
+        nodes.append(
+            helper.make_node(
+                op_type,
+                inputs,
+                node.outputs,
+                name=node.name,
+                domain=domain,
+                **{k: _attribute(v) for k, v in attrs.items() if _attribute(v) is not None},
+            )
+        )
+
+    def info(value: str) -> onnx.ValueInfoProto:
+        found = graph.value_info(value)
+        dtype = TensorProto.DataType.Value(float_of(found.dtype)) if found.dtype else TensorProto.FLOAT
+        return helper.make_tensor_value_info(value, dtype, list(found.shape) if found.shape else None)
+
+    for value in graph.outputs:
+        if value in graph.params and value not in initializers:
+            param = graph.params[value]
+            initializers[value] = numpy_helper.from_array(np.asarray(param.values(), dtype=np.float32), value)
+    domains = {node.op.rpartition(".")[0] for node in graph.nodes.values() if "." in node.op}
+    imports = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in sorted(domains)]
+    model = helper.make_model(
+        helper.make_graph(
+            nodes,
+            graph.name,
+            [info(v) for v in graph.inputs],
+            [info(v) for v in graph.outputs],
+            list(initializers.values()),
+        ),
+        opset_imports=imports,
+    )
+    model.ir_version = 8
+    return model
+
+
+def _dtype(graph: Graph, value: str) -> Any:
+    found = graph.value_info(value).dtype
+    return helper.tensor_dtype_to_np_dtype(TensorProto.DataType.Value(found)) if found else np.float32
+
+
+def _attribute(value: Any) -> Any:
+    if isinstance(value, tuple) and value and value[0] in ("tensor", "graph"):
+        return None  # tensors and subgraphs are compared by summary only; not exported
+    if isinstance(value, tuple):
+        return list(value)
+    return value

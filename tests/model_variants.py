@@ -1,0 +1,86 @@
+"""Reference models and what real tools make of them, built once per test session."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import onnx
+
+from parity.examples import models
+
+REFERENCES = {
+    "resnet": lambda: models.resnet(),
+    "inception": lambda: models.inception(),
+    "transformer": lambda: models.transformer_block(),
+}
+
+
+def _ort(model: onnx.ModelProto, path: Path, level: str) -> None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    options.optimized_model_filepath = str(path)
+    options.log_severity_level = 3
+    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def _renamed(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Every node, initializer and internal tensor renamed (graph inputs and outputs kept)."""
+    model = copy.deepcopy(model)
+    names: dict[str, str] = {}
+    keep = {value.name for value in [*model.graph.input, *model.graph.output]}
+
+    def rename(value: str) -> str:
+        if not value or value in keep:
+            return value
+        return names.setdefault(value, f"t{len(names)}")
+
+    for node in model.graph.node:
+        node.name = f"n_{rename(node.name)}"
+        node.input[:] = [rename(v) for v in node.input]
+        node.output[:] = [rename(v) for v in node.output]
+    for tensor in model.graph.initializer:
+        tensor.name = rename(tensor.name)
+    return model
+
+
+def build_variants(folder: Path) -> dict[tuple[str, str], Path]:
+    """(model, variant) → path, for every reference and tool."""
+    import onnxsim
+    import onnxslim
+    from onnx import version_converter
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    found = {}
+    for name, make in REFERENCES.items():
+        reference = make()
+        paths = {variant: folder / f"{name}_{variant}.onnx" for variant in VARIANTS}
+        onnx.save(reference, paths["reference"])
+        for level in ("basic", "extended", "all"):
+            _ort(reference, paths[f"ort_{level}"], level)
+        onnx.save(onnxsim.simplify(copy.deepcopy(reference))[0], paths["onnxsim"])
+        onnx.save(onnxslim.slim(copy.deepcopy(reference)), paths["onnxslim"])
+        onnx.save(version_converter.convert_version(reference, 21), paths["opset21"])
+        onnx.save(convert_float_to_float16(copy.deepcopy(reference), keep_io_types=True), paths["fp16"])
+        onnx.save(_renamed(reference), paths["renamed"])
+        found.update({(name, variant): path for variant, path in paths.items()})
+    return found
+
+
+VARIANTS = (
+    "reference",
+    "ort_basic",
+    "ort_extended",
+    "ort_all",
+    "onnxsim",
+    "onnxslim",
+    "opset21",
+    "fp16",
+    "renamed",
+)
