@@ -98,6 +98,7 @@ def _rewrite_observations(
     applied: dict[str, list[Application]], rewrites: RewriteSet, located: dict[tuple[str, str], list[str]]
 ) -> list[Observation]:
     kinds = rewrites.kinds()
+    phrases = rewrites.phrases()
     counts: dict[tuple, dict[str, list[Application]]] = defaultdict(
         lambda: {"reference": [], "candidate": []}
     )
@@ -128,13 +129,13 @@ def _rewrite_observations(
             values = sorted({str(app.details[key]) for app in apps if app.details.get(key) is not None})
             if values:
                 details[key] = values[0] if len(values) == 1 else values
-        where = "in the reference only" if extra > 0 else "in the candidate only"
+        said = phrases[rewrite][0 if extra > 0 else 1] or rewrite
+        shown = ", ".join(nodes[:4]) + (", ..." if len(nodes) > 4 else "")
         found.append(
             Observation(
                 kind=kind,
                 engine=ENGINE,
-                summary=f"{rewrite}: {abs(extra)} application(s) {where} ({', '.join(nodes[:3])}"
-                f"{', ...' if len(nodes) > 3 else ''})",
+                summary=f"{said}{f' ({fmt})' if fmt else ''}, {abs(extra)}×: {shown}",
                 evidence=Evidence(
                     locations=_locations(nodes, side), metrics={"count": float(abs(extra))}, details=details
                 ),
@@ -164,12 +165,13 @@ def _pair_observations(
         }
         if fmt:
             details["format"] = fmt
-        what = f"computes in {fmt}" if fmt else "has another shape"
+        what = f"computed in {fmt}" if fmt else "with another shape"
         found.append(
             Observation(
                 kind=kind,
                 engine=ENGINE,
-                summary=f"{len(items)} matched operation(s) {what} ({', '.join(names[:3])})",
+                summary=f"{what}, {len(items)} operation(s): {', '.join(names[:4])}"
+                + (", ..." if len(names) > 4 else ""),
                 evidence=Evidence(
                     locations=_locations(names, "candidate"),
                     metrics={"count": float(len(items))},

@@ -43,6 +43,8 @@ class Rewrite:
     kind: ClassVar[str]
     candidate_kind: ClassVar[str | None] = None
     silent: ClassVar[bool] = False  # a normalisation that is never a difference (e.g. static Reshape targets)
+    #: how a person would say it: (pattern in the reference only, pattern in the candidate only)
+    says: ClassVar[tuple[str, str]] = ("", "")
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         """Rewrite the pattern anchored at ``node`` in place; None if it does not match."""
@@ -60,6 +62,7 @@ class GraphPass:
     name: ClassVar[str]
     kind: ClassVar[str]
     candidate_kind: ClassVar[str | None] = None
+    says: ClassVar[tuple[str, str]] = ("", "")
 
     def run(self, graph: Graph) -> list[Application]:
         """Apply everywhere; return one Application per change."""
@@ -112,6 +115,10 @@ class RewriteSet:
 
     def __add__(self, other: RewriteSet) -> RewriteSet:
         return RewriteSet([*self.rewrites, *other.rewrites], [*self.passes, *other.passes])
+
+    def phrases(self) -> dict[str, tuple[str, str]]:
+        """Rewrite name → how a person would say each direction."""
+        return {item.name: item.says for item in [*self.rewrites, *self.passes]}
 
     def kinds(self) -> dict[str, tuple[str, str]]:
         """Rewrite name → (kind, candidate_kind), for rewrites whose applications are differences."""

@@ -17,6 +17,8 @@ from parity.ir import Graph, Node
 class FoldBatchNormIntoConv(Rewrite):
     """Replaces Conv followed by BatchNormalization with one Conv carrying folded weights and bias."""
 
+    says = ("batch norm folded into the preceding Conv", "batch norm kept where the reference folded it")
+
     name = "fold-batchnorm"
     ops = ("BatchNormalization",)
     kind = "graph.batchnorm_folded"
@@ -85,6 +87,8 @@ class FoldBatchNormIntoConv(Rewrite):
 
 class FuseConvBiasAdd(Rewrite):
     """Replaces Add(Conv(x, W), b) with Conv(x, W, b') when b is a per-channel constant."""
+
+    says = ("bias Add fused into the Conv", "Conv bias split into a separate Add")
 
     name = "fuse-conv-bias"
     ops = ("Add",)

@@ -44,6 +44,8 @@ def _fold(graph: Graph, node: Node, transform: str) -> str | None:
 class DequantizeWeights(Rewrite):
     """Replaces DequantizeLinear(q, scale, zero_point) of a stored weight with the dequantized weight."""
 
+    says = ("quantized weights replaced by float ones", "weights stored quantized and dequantized")
+
     name = "dequantize-weights"
     ops = ("DequantizeLinear",)
     kind = "graph.precision_changed"
@@ -78,6 +80,8 @@ class DequantizeWeights(Rewrite):
 class CastWeights(Rewrite):
     """Replaces Cast(w) of a stored weight with the weight in the cast's type."""
 
+    says = ("weight casts removed", "weights stored in another precision and cast")
+
     name = "cast-weights"
     ops = ("Cast",)
     kind = "graph.precision_changed"
@@ -96,6 +100,8 @@ class CastWeights(Rewrite):
 class ShapeOfStaticTensor(Rewrite):
     """Replaces Shape(x) by a constant when x has a fully known static shape."""
 
+    says = ("static shape computation folded", "static shape computed at run time")
+
     name = "fold-static-shape"
     ops = ("Shape",)
     kind = "graph.constant_folded"
@@ -113,6 +119,8 @@ class ShapeOfStaticTensor(Rewrite):
 
 class FoldConstants(Rewrite):
     """Replaces an operation whose inputs are all constants by its (lazily computed) result."""
+
+    says = ("constant computation folded", "constant computation left to run time")
 
     name = "fold-constants"
     ops = ("*",)

@@ -64,6 +64,8 @@ def _blocked_filter(graph: Graph, name: str) -> str:
 class UnfuseConvActivation(Rewrite):
     """Replaces FusedConv / nchwc Conv with Conv, an optional Add of the Sum input, and the activation."""
 
+    says = ("fused Conv split into Conv and activation", "Conv, residual Add and activation fused")
+
     name = "unfuse-conv-activation"
     ops = ("com.microsoft.FusedConv", "com.microsoft.nchwc.Conv")
     kind = "graph.ops_unfused"
@@ -91,6 +93,8 @@ class UnfuseConvActivation(Rewrite):
 class UnfuseGemmActivation(Rewrite):
     """Replaces FusedGemm with Gemm and the activation."""
 
+    says = ("FusedGemm split into Gemm and activation", "Gemm and activation fused")
+
     name = "unfuse-gemm-activation"
     ops = ("com.microsoft.FusedGemm",)
     kind = "graph.ops_unfused"
@@ -107,6 +111,8 @@ class UnfuseGemmActivation(Rewrite):
 
 class UnfuseScaledMatMul(Rewrite):
     """Replaces FusedMatMul(A, B, alpha, transA, transB) with MatMul (+ Transposes) and Mul by alpha."""
+
+    says = ("FusedMatMul split", "MatMul and scaling fused (FusedMatMul)")
 
     name = "unfuse-scaled-matmul"
     ops = ("com.microsoft.FusedMatMul",)
@@ -145,6 +151,11 @@ class UnfuseScaledMatMul(Rewrite):
 
 class UnfuseSkipLayerNorm(Rewrite):
     """Replaces SkipLayerNormalization with Add(input, skip [+ bias]) and LayerNormalization."""
+
+    says = (
+        "SkipLayerNormalization split",
+        "residual Add and LayerNormalization fused (SkipLayerNormalization)",
+    )
 
     name = "unfuse-skip-layernorm"
     ops = ("com.microsoft.SkipLayerNormalization",)
@@ -185,6 +196,8 @@ class UnfuseSkipLayerNorm(Rewrite):
 class UnfuseGelu(Rewrite):
     """Replaces Gelu(x) with Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)."""
 
+    says = ("Gelu split into Erf arithmetic", "GELU arithmetic fused into Gelu")
+
     name = "unfuse-gelu"
     ops = ("com.microsoft.Gelu",)
     kind = "graph.ops_unfused"
@@ -209,6 +222,8 @@ class UnfuseAttention(Rewrite):
 
     QKV = x·W + b split into Q, K, V; each reshaped to heads; softmax(Q·Kᵀ · scale)·V; heads merged.
     """
+
+    says = ("Attention split into its subgraph", "self-attention fused into one Attention op")
 
     name = "unfuse-attention"
     ops = ("com.microsoft.Attention",)
@@ -298,6 +313,8 @@ class UnfuseAttention(Rewrite):
 
 class NchwcToStandard(Rewrite):
     """Replaces onnxruntime's blocked-layout pools with the standard op, and reorders with identities."""
+
+    says = ("blocked NCHWc layout removed", "onnxruntime's blocked NCHWc layout used")
 
     name = "nchwc-to-standard"
     ops = (

@@ -13,6 +13,8 @@ from parity.ir import Graph, Node
 class CancelTransposePair(Rewrite):
     """Replaces Transpose(Transpose(x, p), q) with x when q undoes p."""
 
+    says = ("Transpose pair removed", "Transpose pair inserted around a layout change")
+
     name = "cancel-transpose-pair"
     ops = ("Transpose",)
     kind = "graph.layout_changed"

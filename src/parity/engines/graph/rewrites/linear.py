@@ -14,6 +14,8 @@ from parity.ir import Graph, Node, ValueInfo
 class DecomposeGemm(Rewrite):
     """Replaces Gemm with MatMul (+ Add), folding transB and alpha/beta into constant operands."""
 
+    says = ("Gemm written as MatMul + Add", "MatMul + Add written as Gemm")
+
     name = "gemm-to-matmul-add"
     ops = ("Gemm",)
     kind = "graph.equivalent_op_substituted"
@@ -74,6 +76,8 @@ class LowerMatMulRank(Rewrite):
     difference.
     """
 
+    says = ("MatMul rank changed", "MatMul rank changed")
+
     name = "lower-matmul-rank"
     ops = ("MatMul",)
     kind = "graph.equivalent_op_substituted"
@@ -101,6 +105,8 @@ class LowerMatMulRank(Rewrite):
 
 class MergeConsecutiveReshapes(Rewrite):
     """Replaces Reshape(Reshape(x, A), B) with Reshape(x, B) when the inner one has no other reader."""
+
+    says = ("consecutive Reshapes merged", "Reshape split in two")
 
     name = "merge-consecutive-reshapes"
     ops = ("Reshape",)

@@ -12,6 +12,8 @@ from parity.ir import Graph, Node
 class RemoveIdentity(Rewrite):
     """Replaces Identity(x) with x."""
 
+    says = ("Identity removed", "Identity added")
+
     name = "remove-identity"
     ops = ("Identity",)
     kind = "graph.identity_removed"
@@ -25,6 +27,8 @@ class RemoveIdentity(Rewrite):
 
 class RemoveDropout(Rewrite):
     """Replaces inference-mode Dropout(x) with x (its mask output unused)."""
+
+    says = ("Dropout removed", "Dropout added")
 
     name = "remove-dropout"
     ops = ("Dropout",)
@@ -44,6 +48,8 @@ class RemoveDropout(Rewrite):
 class RemoveIdentityTranspose(Rewrite):
     """Replaces Transpose(x, perm=identity) with x."""
 
+    says = ("identity Transpose removed", "identity Transpose added")
+
     name = "remove-identity-transpose"
     ops = ("Transpose",)
     kind = "graph.identity_removed"
@@ -58,6 +64,8 @@ class RemoveIdentityTranspose(Rewrite):
 
 class RemoveNoopReshape(Rewrite):
     """Replaces Reshape/Squeeze/Unsqueeze/Flatten whose output shape equals its static input shape."""
+
+    says = ("no-op Reshape removed", "no-op Reshape added")
 
     name = "remove-noop-reshape"
     ops = ("Reshape", "Squeeze", "Unsqueeze", "Flatten")

@@ -13,6 +13,8 @@ from parity.ir import Graph
 class RemoveDeadCode(GraphPass):
     """Removes nodes whose results reach no graph output."""
 
+    says = ("dead code removed", "dead code present")
+
     name = "remove-dead-code"
     kind = "graph.dead_code_removed"
 
@@ -33,6 +35,8 @@ class RemoveDeadCode(GraphPass):
 
 class MergeCommonSubexpressions(GraphPass):
     """Merges nodes that compute the same op with the same attributes on the same inputs."""
+
+    says = ("duplicate computations merged", "computations duplicated")
 
     name = "merge-common-subexpressions"
     kind = "graph.common_subexpression_merged"

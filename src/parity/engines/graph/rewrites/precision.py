@@ -16,6 +16,8 @@ _ONNX_FLOATS = {1: "FLOAT", 10: "FLOAT16", 16: "BFLOAT16", 11: "DOUBLE"}
 class RemoveFloatCast(Rewrite):
     """Replaces Cast(x, to=float format) of a float activation with x."""
 
+    says = ("precision Casts removed", "Casts to another float precision inserted")
+
     name = "remove-float-cast"
     ops = ("Cast",)
     kind = "graph.precision_changed"
@@ -33,6 +35,8 @@ class RemoveFloatCast(Rewrite):
 
 class RemoveQuantizeDequantize(Rewrite):
     """Replaces DequantizeLinear(QuantizeLinear(x)) on an activation with x."""
+
+    says = ("quantize/dequantize pairs removed", "activations quantized (QuantizeLinear/DequantizeLinear)")
 
     name = "remove-qdq"
     ops = ("DequantizeLinear",)

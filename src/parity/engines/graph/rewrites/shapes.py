@@ -18,6 +18,8 @@ def _static(shape) -> bool:
 class ShapeOpToReshape(Rewrite):
     """Replaces Flatten, Squeeze and Unsqueeze with a Reshape to their static output shape."""
 
+    says = ("Flatten/Squeeze/Unsqueeze written as Reshape", "Reshape written as Flatten/Squeeze/Unsqueeze")
+
     name = "shape-op-to-reshape"
     ops = ("Flatten", "Squeeze", "Unsqueeze")
     kind = "graph.equivalent_op_substituted"
@@ -34,6 +36,8 @@ class ShapeOpToReshape(Rewrite):
 class StaticReshapeTarget(Rewrite):
     """Writes a Reshape's target as its static output shape (no 0 or -1 placeholders); not a change."""
 
+    says = ("Reshape target written statically", "Reshape target written statically")
+
     name = "static-reshape-target"
     ops = ("Reshape",)
     kind = "graph.equivalent_op_substituted"
@@ -49,6 +53,8 @@ class StaticReshapeTarget(Rewrite):
 
 class SumOfTwoToAdd(Rewrite):
     """Replaces Sum(a, b) with Add(a, b)."""
+
+    says = ("Sum written as Add", "Add written as Sum")
 
     name = "sum-to-add"
     ops = ("Sum",)
@@ -97,6 +103,8 @@ class SinkReshape(Rewrite):
     the same way before and after the Reshape (a scalar, or a vector over a last dimension the Reshape
     keeps), and for binary ones whose operands are both Reshapes of same-shaped values to the same S.
     """
+
+    says = ("Reshape moved", "Reshape moved")
 
     name = "sink-reshape"
     ops = tuple(UNARY_ELEMENTWISE | BINARY_ELEMENTWISE)
@@ -163,6 +171,11 @@ class SinkReshape(Rewrite):
 
 class DivideByConstantAsMultiply(Rewrite):
     """Replaces Div(x, c) by a float constant with Mul(x, 1/c)."""
+
+    says = (
+        "division by a constant written as multiplication",
+        "multiplication by a constant written as division",
+    )
 
     name = "div-by-constant-to-mul"
     ops = ("Div",)
