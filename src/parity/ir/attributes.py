@@ -8,6 +8,7 @@ back into attributes, so the same operation compares equal whatever opset it was
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,11 @@ IGNORED = frozenset({"training_mode_unused"})
 
 def python_value(value: Any) -> Any:
     """A hashable, exact-enough Python value for an attribute or a small constant."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or value is None:
+        return value
+    if kind is tuple and all(type(item) is int for item in value):
+        return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, float):
@@ -66,6 +72,15 @@ def python_value(value: Any) -> Any:
 
 
 def _schema_defaults(op_type: str, domain: str, opset: int) -> dict[str, Any]:
+    return dict(_cached_defaults(op_type, domain, opset))
+
+
+@lru_cache(maxsize=1024)
+def _cached_defaults(op_type: str, domain: str, opset: int) -> tuple[tuple[str, Any], ...]:
+    return tuple(_read_defaults(op_type, domain, opset).items())
+
+
+def _read_defaults(op_type: str, domain: str, opset: int) -> dict[str, Any]:
     try:
         schema = onnx.defs.get_schema(op_type, opset, domain)
     except onnx.defs.SchemaError:

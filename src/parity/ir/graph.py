@@ -74,6 +74,8 @@ class Graph:
     path: str | None = None
     producer: dict[str, str] = field(default_factory=dict)
     consumers: dict[str, list[str]] = field(default_factory=dict)
+    #: names of nodes added since the canonicaliser last looked (its worklist feed)
+    added: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -121,6 +123,7 @@ class Graph:
         if node.name in self.nodes:
             raise ValueError(f"duplicate node name {node.name!r}")
         self.nodes[node.name] = node
+        self.added.append(node.name)
         for value in node.outputs:
             if value:
                 self.producer[value] = node.name
@@ -144,6 +147,12 @@ class Graph:
         self.replace_uses(out, keep)
         if out in self.values and keep not in self.values:
             self.values[keep] = self.values[out]
+
+    def neighbours(self, node: Node) -> list[str]:
+        """Names of the nodes that produce this node's inputs or read its outputs."""
+        found = [self.producer[v] for v in node.inputs if v in self.producer]
+        found += [reader for v in node.outputs for reader in self.consumers.get(v, ())]
+        return found
 
     def unique_name(self, base: str) -> str:
         """A node name not used yet."""

@@ -59,9 +59,13 @@ BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
+OTHER = ("Concat", "Gather", "Where", "ConstantOfShape")
+EVALUABLE = frozenset(UNARY) | frozenset(BINARY) | frozenset(OTHER)
+
+
 def can_evaluate(op: str) -> bool:
     """True if :func:`evaluate` knows ``op``."""
-    return op in UNARY or op in BINARY or op in ("Concat", "Gather", "Where", "ConstantOfShape")
+    return op in EVALUABLE
 
 
 def evaluate(op: str, attrs: dict[str, Any], inputs: list[np.ndarray]) -> np.ndarray:

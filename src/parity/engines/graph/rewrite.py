@@ -133,30 +133,49 @@ class RewriteSet:
 def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
     """Apply every rewrite until none matches (bounded); return what was applied, in order.
 
-    Graph passes run once first, so dead code and duplicates present in the file are reported; later
-    runs only clean up after other rewrites, and their applications are consequences, not differences.
+    A worklist holds the nodes to look at: every node at first, then only the nodes a rewrite created
+    and their neighbours, so the cost stays proportional to the graph plus the work done. Graph passes
+    run once first, so dead code and duplicates present in the file are reported; later runs only clean
+    up after other rewrites, and their applications are consequences, not differences.
     """
     log: list[Application] = []
     for graph_pass in rewrites.passes:
         log.extend(graph_pass.run(graph))
     wildcard = rewrites.by_op.get("*", [])
+    candidates = {op: [*found, *wildcard] for op, found in rewrites.by_op.items() if op != "*"}
+    pending = list(graph.nodes)
     for _ in range(MAX_PASSES):
-        changed = False
-        for name in list(graph.nodes):
+        queued = set(pending)
+        graph.added.clear()
+        while pending:
+            name = pending.pop()
+            queued.discard(name)
             node = graph.nodes.get(name)
             if node is None:
                 continue
-            for rewrite in [*rewrites.by_op.get(node.op, ()), *wildcard]:
-                if name not in graph.nodes:
-                    break
-                application = rewrite.apply(graph, graph.nodes[name])
-                if application is not None:
-                    log.append(application)
-                    changed = True
-                    break
+            trying = candidates.get(node.op, wildcard)
+            if not trying:
+                continue
+            inputs, outputs = tuple(node.inputs), tuple(node.outputs)
+            for rewrite in trying:
+                application = rewrite.apply(graph, node)
+                if application is None:
+                    continue
+                log.append(application)
+                around = [graph.producer[v] for v in inputs if v in graph.producer]
+                around += [reader for v in outputs for reader in graph.consumers.get(v, ())]
+                touched = [*graph.added, *around, *([name] if name in graph.nodes else [])]
+                graph.added.clear()
+                for other in touched:
+                    if other in graph.nodes and other not in queued:
+                        queued.add(other)
+                        pending.append(other)
+                break
+        changed = False
         for graph_pass in rewrites.passes:
-            cleaned = graph_pass.run(graph)
-            changed = changed or bool(cleaned)
+            changed = bool(graph_pass.run(graph)) or changed
         if not changed:
             break
+        pending = list(graph.nodes)
+    graph.added.clear()
     return log

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parity.engines.graph.evaluate import can_evaluate, evaluate
+from parity.engines.graph.evaluate import EVALUABLE, can_evaluate, evaluate
 from parity.engines.graph.params import constant, derive, is_param, precision_name
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
 from parity.ir import Graph, Node
@@ -123,10 +123,13 @@ class FoldConstants(Rewrite):
     says = ("constant computation folded", "constant computation left to run time")
 
     name = "fold-constants"
-    ops = ("*",)
+    ops = tuple(sorted(EVALUABLE))
     kind = "graph.constant_folded"
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
+        params = graph.params
+        if any(value and value not in params for value in node.inputs):
+            return None
         sources = [value for value in node.inputs if value]
         if len(node.outputs) != 1 or not can_evaluate(node.op):
             return None

@@ -60,7 +60,12 @@ class MergeCommonSubexpressions(GraphPass):
 
 
 def _freeze(attrs: dict) -> tuple:
-    return tuple(sorted((key, repr(value)) for key, value in attrs.items()))
+    items = tuple(sorted(attrs.items()))
+    try:
+        hash(items)
+    except TypeError:
+        return tuple((key, repr(value)) for key, value in items)
+    return items
 
 
 rewrites = RewriteSet([], [RemoveDeadCode(), MergeCommonSubexpressions()])

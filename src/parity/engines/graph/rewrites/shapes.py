@@ -112,6 +112,10 @@ class SinkReshape(Rewrite):
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
+        producers = graph.producer
+        nodes = graph.nodes
+        if not any(v in producers and nodes[producers[v]].op == "Reshape" for v in node.inputs):
+            return None
         if node.op in UNARY_ELEMENTWISE:
             data = [i for i, v in enumerate(node.inputs) if v and not is_param(graph, v)]
         else:
