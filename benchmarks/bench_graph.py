@@ -27,9 +27,9 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from parity.engines.graph import DEFAULT_REWRITES, canonicalise, compare_graphs  # noqa: E402
-from parity.examples import models  # noqa: E402
-from parity.ir import load_graph  # noqa: E402
+from parity.engines.graph import DEFAULT_REWRITES, canonicalise, compare_graphs
+from parity.examples import models
+from parity.ir import load_graph
 
 REPEAT = 5
 
@@ -60,6 +60,7 @@ def _compare_once(reference: Path, candidate: Path) -> tuple[float, float, objec
 
 
 def resnet50_sized(folder: Path) -> None:
+    """Part 1: the ResNet-50-sized comparison beside onnxslim and VF2."""
     model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
     reference, candidate = folder / "rn.onnx", folder / "rn_ort.onnx"
     onnx.save(model, reference)
@@ -109,6 +110,7 @@ def _nx(graph) -> nx.DiGraph:
 
 
 def scaling(folder: Path) -> None:
+    """Part 2: time against graph size."""
     print("\n== scaling (reference vs onnxruntime extended output) ==")
     print(f"{'model':<12}{'nodes':>8}{'pair canon+match ms':>21}{'us/node':>10}")
     sizes, times = [], []
@@ -140,6 +142,7 @@ def scaling(folder: Path) -> None:
 
 
 def loading_copies(folder: Path) -> None:
+    """Part 3: loading references weights instead of copying them."""
     model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
     path = folder / "external" / "model.onnx"
     path.parent.mkdir()
