@@ -50,6 +50,33 @@ def _renamed(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def _quantized(reference: Path, target: Path, fmt: str) -> None:
+    """onnxruntime static int8 quantization (QDQ or QOperator format), calibrated on seeded random inputs."""
+    import numpy as np
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    model = onnx.load(reference)
+    name = model.graph.input[0].name
+    shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+
+    class Samples(CalibrationDataReader):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(0)
+            self.samples = iter([{name: rng.standard_normal(shape).astype(np.float32)} for _ in range(4)])
+
+        def get_next(self):
+            return next(self.samples, None)
+
+    quantize_static(
+        str(reference),
+        str(target),
+        Samples(),
+        quant_format=getattr(QuantFormat, fmt),
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
+
+
 def build_variants(folder: Path) -> dict[tuple[str, str], Path]:
     """(model, variant) → path, for every reference and tool."""
     import onnxsim
@@ -69,6 +96,8 @@ def build_variants(folder: Path) -> dict[tuple[str, str], Path]:
         onnx.save(version_converter.convert_version(reference, 21), paths["opset21"])
         onnx.save(convert_float_to_float16(copy.deepcopy(reference), keep_io_types=True), paths["fp16"])
         onnx.save(_renamed(reference), paths["renamed"])
+        _quantized(paths["reference"], paths["int8_qdq"], "QDQ")
+        _quantized(paths["reference"], paths["int8_qoperator"], "QOperator")
         found.update({(name, variant): path for variant, path in paths.items()})
     return found
 
@@ -83,4 +112,6 @@ VARIANTS = (
     "opset21",
     "fp16",
     "renamed",
+    "int8_qdq",
+    "int8_qoperator",
 )

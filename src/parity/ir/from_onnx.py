@@ -27,6 +27,15 @@ SHAPE_PROXIES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("com.microsoft", "BiasGelu"): ("Add", (0, 1)),
     ("com.microsoft", "SkipLayerNormalization"): ("LayerNormalization", (0, 2, 3)),
     ("com.microsoft", "Attention"): ("Identity", (0,)),
+    ("com.microsoft", "QLinearAdd"): ("Add", (0, 3)),
+    ("com.microsoft", "QLinearMul"): ("Mul", (0, 3)),
+    ("com.microsoft", "QLinearGlobalAveragePool"): ("GlobalAveragePool", (0,)),
+    ("com.microsoft", "QLinearAveragePool"): ("AveragePool", (0,)),
+    ("com.microsoft", "QLinearSigmoid"): ("Sigmoid", (0,)),
+    ("com.microsoft", "QLinearLeakyRelu"): ("Identity", (0,)),
+    ("com.microsoft", "QLinearSoftmax"): ("Identity", (0,)),
+    ("com.microsoft", "QGemm"): ("Gemm", (0, 3)),
+    ("com.microsoft", "QLinearConcat"): ("Concat", (2, 5, 8, 11, 14, 17, 20, 23)),
     ("com.microsoft.nchwc", "Conv"): ("Conv", (0, 1, 2)),
     ("com.microsoft.nchwc", "MaxPool"): ("MaxPool", (0,)),
     ("com.microsoft.nchwc", "AveragePool"): ("AveragePool", (0,)),
@@ -189,7 +198,10 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
             continue
         copy = graph.node.add()
         copy.name, copy.op_type, copy.domain = node.name, proxy[0], ""
-        copy.input.extend(node.input[i] if i < len(node.input) else "" for i in proxy[1])
+        picked = [node.input[i] if i < len(node.input) else "" for i in proxy[1]]
+        if proxy[0] == "Concat":
+            picked = [value for value in picked if value]
+        copy.input.extend(picked)
         copy.output.extend(node.output[:1])
         keep = PROXY_ATTRIBUTES if proxy[0] not in ("Identity", "Erf", "Add", "MatMul") else frozenset()
         if proxy[0] == "LayerNormalization":

@@ -14,7 +14,7 @@ CASES = [
     ("inception", lambda m: mutations.remove_op(m, "Relu", 7), "graph.op_removed"),
     ("transformer", lambda m: mutations.swap_op(m, "Softmax", "Sigmoid"), "graph.op_changed"),
     ("transformer", lambda m: mutations.remove_op(m, "Erf"), "graph.op_removed"),
-    ("transformer", lambda m: mutations.add_op_after(m, "Softmax", "Relu"), "graph.op_added"),
+    ("transformer", lambda m: mutations.add_op_after(m, "Softmax", "Sigmoid"), "graph.op_added"),
 ]
 BUILD = {"resnet": models.resnet, "inception": models.inception, "transformer": models.transformer_block}
 
@@ -50,3 +50,11 @@ def test_a_batchnorm_dropped_without_folding_is_located_where_it_was():
     assert len(folded) == 1 and folded[0].evidence.metrics["count"] == 1
     assert node in {location.name for location in folded[0].evidence.locations}
     assert len(folded[0].evidence.locations) == 2  # the conv and the batch norm it stood for
+
+
+def test_a_relu_of_a_non_negative_value_is_a_no_op_not_an_added_operation():
+    reference = models.transformer_block()
+    candidate, node = mutations.add_op_after(reference, "Softmax", "Relu")
+    result = compare_graphs(graph_from_model(reference), graph_from_model(candidate))
+    assert [o.kind for o in result.observations] == ["graph.identity_removed"]
+    assert result.observations[0].evidence.locations[0].name == node

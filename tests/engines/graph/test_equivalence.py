@@ -40,6 +40,15 @@ def test_tool_output_matches_the_reference_completely(variants, model, variant):
         assert kinds == {"graph.opset_changed"}
     if variant == "renamed":
         assert kinds == set()
+    if variant.startswith("int8"):
+        assert "graph.quantized" in kinds and kinds <= {
+            "graph.quantized",
+            "graph.precision_changed",
+            "graph.batchnorm_folded",
+            "graph.dropout_removed",
+            "graph.equivalent_op_substituted",
+            "graph.ops_fused",
+        }
     if variant == "fp16":
         formats = {
             o.evidence.details.get("format")

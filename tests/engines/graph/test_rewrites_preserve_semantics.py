@@ -34,6 +34,8 @@ def test_canonical_graph_computes_what_the_model_computes(variants, model, varia
     x = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
     expected, got = _run(path, x), _run(exported, x)
     scale = np.abs(expected).max()
-    tolerance = 2e-2 if variant == "fp16" else 1e-5
+    # fp16 rounds every value; int8 candidates run here without their activation quantization, so only a
+    # coarse bound applies (a wrong decomposition is off by the output's whole scale)
+    tolerance = {"fp16": 2e-2, "int8_qdq": 0.25, "int8_qoperator": 0.25}.get(variant, 1e-5)
     assert np.abs(expected - got).max() <= tolerance * max(scale, 1.0)
     assert not any("." in node.op for node in graph.nodes.values()), "contrib ops left after canonicalisation"

@@ -104,7 +104,7 @@ def _rewrite_observations(
     )
     for side, applications in applied.items():
         for application in applications:
-            if application.rewrite in kinds:
+            if application.rewrite in kinds and not application.details.get("consequence"):
                 key = (application.rewrite, application.details.get("format"))
                 counts[key][side].append(application)
     found = []

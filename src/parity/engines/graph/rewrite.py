@@ -134,7 +134,8 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
     """Apply every rewrite until none matches (bounded); return what was applied, in order.
 
     A worklist holds the nodes to look at: every node at first, then only the nodes a rewrite created
-    and their neighbours, so the cost stays proportional to the graph plus the work done. Graph passes
+    and their neighbours; a full sweep follows until one applies nothing (a few patterns look further than
+    their neighbours), so the cost stays proportional to the graph times a small number of sweeps. Graph passes
     run once first, so dead code and duplicates present in the file are reported; later runs only clean
     up after other rewrites, and their applications are consequences, not differences.
     """
@@ -145,6 +146,7 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
     candidates = {op: [*found, *wildcard] for op, found in rewrites.by_op.items() if op != "*"}
     pending = list(graph.nodes)
     for _ in range(MAX_PASSES):
+        applied_before = len(log)
         queued = set(pending)
         graph.added.clear()
         while pending:
@@ -156,14 +158,14 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
             trying = candidates.get(node.op, wildcard)
             if not trying:
                 continue
-            inputs, outputs = tuple(node.inputs), tuple(node.outputs)
+            inputs = tuple(node.inputs)
+            readers = [reader for v in node.outputs for reader in graph.consumers.get(v, ())]
             for rewrite in trying:
                 application = rewrite.apply(graph, node)
                 if application is None:
                     continue
                 log.append(application)
-                around = [graph.producer[v] for v in inputs if v in graph.producer]
-                around += [reader for v in outputs for reader in graph.consumers.get(v, ())]
+                around = [graph.producer[v] for v in inputs if v in graph.producer] + readers
                 touched = [*graph.added, *around, *([name] if name in graph.nodes else [])]
                 graph.added.clear()
                 for other in touched:
@@ -171,11 +173,11 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
                         queued.add(other)
                         pending.append(other)
                 break
-        changed = False
+        changed = len(log) > applied_before
         for graph_pass in rewrites.passes:
             changed = bool(graph_pass.run(graph)) or changed
         if not changed:
             break
-        pending = list(graph.nodes)
+        pending = list(graph.nodes)  # some patterns are not local (value ranges): sweep until nothing applies
     graph.added.clear()
     return log

@@ -14,11 +14,13 @@ from parity.engines.graph.rewrites import (
     noop,
     passes,
     precision,
+    qoperator,
     shapes,
 )
 
 DEFAULT_REWRITES: RewriteSet = (
     contrib.rewrites
+    + qoperator.rewrites
     + noop.rewrites
     + precision.rewrites
     + constants.rewrites

@@ -6,8 +6,10 @@ changes only the precision of a value, which the rulebooks judge as a precision 
 
 from __future__ import annotations
 
+import numpy as np
+
 from parity.engines.graph.params import FLOAT_TYPES, is_param, precision_name
-from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
+from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node
 
 _ONNX_FLOATS = {1: "FLOAT", 10: "FLOAT16", 16: "BFLOAT16", 11: "DOUBLE"}
@@ -47,13 +49,162 @@ class RemoveQuantizeDequantize(Rewrite):
         quantize = graph.producer_of(node.inputs[0])
         if quantize is None or quantize.op != "QuantizeLinear" or is_param(graph, quantize.inputs[0]):
             return None
-        readers = graph.consumers.get(quantize.outputs[0], [])
         zero_point = quantize.inputs[2] if len(quantize.inputs) > 2 else ""
         fmt = precision_name(graph.value_info(zero_point).dtype) if zero_point else "uint8"
-        graph.bypass(node, quantize.inputs[0])
-        if len(readers) == 1 and not graph.is_output(quantize.outputs[0]):
+        source = quantize.inputs[0]
+        if _clamps_at_zero(graph, zero_point, fmt):
+            # the round trip clamps at zero: quantizers drop a ReLU into it, so it stands for one
+            graph.remove_node(node)
+            emit(graph, node, "Relu", [source], node.outputs[0], self.name)
+        else:
+            graph.bypass(node, source)
+        if not graph.consumers.get(quantize.outputs[0]) and not graph.is_output(quantize.outputs[0]):
             graph.remove_node(quantize)
         return self.applied([quantize, node], format=fmt)
 
 
-rewrites = RewriteSet([RemoveFloatCast(), RemoveQuantizeDequantize()])
+class DequantizeBeforeShapeOp(Rewrite):
+    """Replaces DequantizeLinear(f(q)) with f(DequantizeLinear(q)) for a per-tensor scale and an f that only
+    moves or selects values (Reshape, Transpose, pooling by max): quantized graphs reshape integers."""
+
+    says = ("", "")
+    name = "dequantize-before-shape-op"
+    ops = ("DequantizeLinear",)
+    kind = "graph.quantized"
+    silent = True
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        moved = graph.producer_of(node.inputs[0])
+        if (
+            moved is None
+            or moved.op not in MOVES_VALUES
+            or len(graph.consumers.get(moved.outputs[0], ())) != 1
+        ):
+            return None
+        scale = node.inputs[1]
+        if not is_param(graph, scale) or int(np.prod(graph.params[scale].shape, dtype=np.int64)) != 1:
+            return None
+        source = moved.inputs[0]
+        graph.remove_node(node)
+        graph.remove_node(moved)
+        value = emit(
+            graph, node, "DequantizeLinear", [source, *node.inputs[1:]], fresh_value(graph, source), self.name
+        )
+        graph.values[value] = type(graph.value_info(source))(
+            graph.value_info(node.outputs[0]).dtype, graph.value_info(source).shape
+        )
+        emit(graph, moved, moved.op, [value, *moved.inputs[1:]], node.outputs[0], self.name, **moved.attrs)
+        return self.applied([moved, node])
+
+
+MOVES_VALUES = frozenset(
+    {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "GlobalMaxPool"}
+)
+
+
+def _clamps_at_zero(graph: Graph, zero_point: str, fmt: str | None) -> bool:
+    """True when the zero point is the smallest representable value, so negatives round-trip to 0."""
+    lowest = {"uint8": 0, "int8": -128, "uint16": 0, "int16": -32768}.get(fmt or "uint8")
+    if lowest is None:
+        return False
+    if not zero_point:
+        return lowest == 0
+    if not is_param(graph, zero_point) or int(np.prod(graph.params[zero_point].shape, dtype=np.int64)) > 1:
+        return False
+    return int(np.asarray(graph.params[zero_point].values()).reshape(-1)[0]) == lowest
+
+
+class RemoveRedundantRelu(Rewrite):
+    """Replaces Relu(x) with x when x cannot be negative (after ReLU, Softmax, Sigmoid, pooling of those)."""
+
+    says = ("ReLU of a non-negative value removed", "ReLU of a non-negative value added")
+    name = "remove-redundant-relu"
+    ops = ("Relu",)
+    kind = "graph.identity_removed"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if not _nonnegative(graph, node.inputs[0], depth=8):
+            return None
+        graph.bypass(node, node.inputs[0])
+        # ReLUs that stand for a quantization round trip are not in the file: removing them is not a change
+        return self.applied([node], consequence=RemoveQuantizeDequantize.name in node.history or None)
+
+
+BOUNDED = {
+    "Relu": (0.0, None),
+    "Softmax": (0.0, 1.0),
+    "Sigmoid": (0.0, 1.0),
+    "HardSigmoid": (0.0, 1.0),
+    "Abs": (0.0, None),
+    "Exp": (0.0, None),
+    "Sqrt": (0.0, None),
+    "Softplus": (0.0, None),
+    "Erf": (-1.0, 1.0),
+    "Tanh": (-1.0, 1.0),
+}
+PRESERVING = frozenset(
+    {
+        "MaxPool",
+        "AveragePool",
+        "GlobalAveragePool",
+        "GlobalMaxPool",
+        "Reshape",
+        "Flatten",
+        "Transpose",
+        "Squeeze",
+        "Unsqueeze",
+        "Identity",
+        "Dropout",
+    }
+)
+
+Range = tuple[float | None, float | None]
+
+
+def _nonnegative(graph: Graph, value: str, depth: int) -> bool:
+    low, _ = _range(graph, value, depth)
+    return low is not None and low >= 0.0
+
+
+def _range(graph: Graph, value: str, depth: int) -> Range:
+    """A sound interval for ``value``: bounded activations, pooling and reshapes of them, and adding or
+    multiplying a scalar constant. (None means unbounded.)"""
+    if is_param(graph, value):
+        param = graph.params[value]
+        if int(np.prod(param.shape, dtype=np.int64)) > 64:
+            return (None, None)
+        values = np.asarray(param.values(), dtype=np.float64)
+        return (float(values.min()), float(values.max())) if values.size else (None, None)
+    producer = graph.producer_of(value)
+    if producer is None or depth == 0:
+        return (None, None)
+    if producer.op in BOUNDED:
+        low, high = BOUNDED[producer.op]
+        if producer.op == "Relu":
+            high = _range(graph, producer.inputs[0], depth - 1)[1]
+        return (low, high)
+    if producer.op in PRESERVING:
+        return _range(graph, producer.inputs[0], depth - 1)
+    if producer.op == "Concat":
+        ranges = [_range(graph, v, depth - 1) for v in producer.inputs if v]
+        lows, highs = [low for low, _ in ranges], [high for _, high in ranges]
+        return (None if None in lows else min(lows), None if None in highs else max(highs))
+    if producer.op in ("Add", "Mul") and len(producer.inputs) == 2:
+        (a_low, a_high), (b_low, b_high) = (_range(graph, v, depth - 1) for v in producer.inputs)
+        if producer.op == "Add":
+            return (_sum(a_low, b_low), _sum(a_high, b_high))
+        if None not in (a_low, a_high, b_low, b_high):
+            products = [a_low * b_low, a_low * b_high, a_high * b_low, a_high * b_high]
+            return (min(products), max(products))
+        if a_low is not None and b_low is not None and a_low >= 0 and b_low >= 0:
+            return (0.0, None)
+    return (None, None)
+
+
+def _sum(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
+
+
+rewrites = RewriteSet(
+    [RemoveFloatCast(), RemoveQuantizeDequantize(), DequantizeBeforeShapeOp(), RemoveRedundantRelu()]
+)

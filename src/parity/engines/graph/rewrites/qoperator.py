@@ -1,0 +1,153 @@
+"""Quantized operators (onnxruntime's QOperator format) decomposed into QDQ form.
+
+A QLinearX op computes X on dequantized inputs and quantizes its result, so it is written as
+DequantizeLinear on each quantized input, the float op X, and QuantizeLinear on the output; the
+quantize/dequantize pairs between consecutive ops then cancel (precision.py) and weights dequantize into
+derived parameters (constants.py). What remains is the float graph, and the quantization is observed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from parity.engines.graph.params import derive, is_param
+from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
+from parity.ir import Graph, Node, ValueInfo
+
+
+@dataclass(frozen=True)
+class QuantizedOp:
+    """Where the quantized inputs (value, scale, zero point) and the output's scale and zero point are."""
+
+    float_op: str
+    inputs: tuple[tuple[int, int, int], ...]
+    output: tuple[int, int] | None
+    bias: int | None = None
+    keep: tuple[str, ...] = ()
+
+
+SPECS: dict[str, QuantizedOp] = {
+    "QLinearConv": QuantizedOp(
+        "Conv",
+        ((0, 1, 2), (3, 4, 5)),
+        (6, 7),
+        bias=8,
+        keep=("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
+    ),
+    "QLinearMatMul": QuantizedOp("MatMul", ((0, 1, 2), (3, 4, 5)), (6, 7)),
+    "com.microsoft.QLinearAdd": QuantizedOp("Add", ((0, 1, 2), (3, 4, 5)), (6, 7)),
+    "com.microsoft.QLinearMul": QuantizedOp("Mul", ((0, 1, 2), (3, 4, 5)), (6, 7)),
+    "com.microsoft.QLinearGlobalAveragePool": QuantizedOp("GlobalAveragePool", ((0, 1, 2),), (3, 4)),
+    "com.microsoft.QLinearAveragePool": QuantizedOp(
+        "AveragePool",
+        ((0, 1, 2),),
+        (3, 4),
+        keep=("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"),
+    ),
+    "com.microsoft.QLinearSigmoid": QuantizedOp("Sigmoid", ((0, 1, 2),), (3, 4)),
+    "com.microsoft.QLinearLeakyRelu": QuantizedOp("LeakyRelu", ((0, 1, 2),), (3, 4), keep=("alpha",)),
+    "com.microsoft.QLinearSoftmax": QuantizedOp("Softmax", ((0, 1, 2),), (3, 4), keep=("axis",)),
+    "com.microsoft.QGemm": QuantizedOp(
+        "Gemm", ((0, 1, 2), (3, 4, 5)), (7, 8), bias=6, keep=("alpha", "transA", "transB")
+    ),
+}
+
+
+class DecomposeQuantizedOp(Rewrite):
+    """Replaces a QLinear* (or QGemm) op with DequantizeLinear → float op → QuantizeLinear."""
+
+    says = (
+        "quantized operators replaced by float ones",
+        "operators computed on quantized tensors (QOperator)",
+    )
+    name = "decompose-qlinear"
+    ops = (*SPECS, "com.microsoft.QLinearConcat")
+    kind = "graph.precision_changed"
+    candidate_kind = "graph.quantized"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if node.op == "com.microsoft.QLinearConcat":
+            return self._concat(graph, node)
+        spec = SPECS[node.op]
+        inputs = list(node.inputs) + [""] * 10
+        out = node.outputs[0]
+        quantized_type = graph.value_info(inputs[0]).dtype
+        graph.remove_node(node)
+        floats = []
+        for value, scale, zero in spec.inputs:
+            dq_inputs = [inputs[value], inputs[scale], *([inputs[zero]] if inputs[zero] else [])]
+            dequantized = emit(
+                graph, node, "DequantizeLinear", dq_inputs, fresh_value(graph, inputs[value]), self.name
+            )
+            graph.values[dequantized] = ValueInfo("FLOAT", graph.value_info(inputs[value]).shape)
+            floats.append(dequantized)
+        if spec.bias is not None and inputs[spec.bias]:
+            floats.append(self._bias(graph, node, inputs, spec))
+        attrs = {key: value for key, value in node.attrs.items() if key in spec.keep}
+        if spec.output is None or not inputs[spec.output[0]]:
+            emit(graph, node, spec.float_op, floats, out, self.name, **attrs)
+        else:
+            result = emit(graph, node, spec.float_op, floats, fresh_value(graph, out), self.name, **attrs)
+            graph.values[result] = ValueInfo("FLOAT", graph.value_info(out).shape)
+            scale, zero = spec.output
+            emit(
+                graph,
+                node,
+                "QuantizeLinear",
+                [result, inputs[scale], *([inputs[zero]] if inputs[zero] else [])],
+                out,
+                self.name,
+            )
+        fmt = (quantized_type or "uint8").lower()
+        return self.applied([node], format=fmt, fused=node.op)
+
+    def _concat(self, graph: Graph, node: Node) -> Application:
+        """QLinearConcat(y_scale, y_zero, x1, s1, z1, x2, s2, z2, ...)."""
+        y_scale, y_zero, *triples = node.inputs
+        out = node.outputs[0]
+        graph.remove_node(node)
+        floats = []
+        for index in range(0, len(triples), 3):
+            value, scale, zero = (triples[index : index + 3] + ["", "", ""])[:3]
+            dequantized = emit(
+                graph,
+                node,
+                "DequantizeLinear",
+                [value, scale, *([zero] if zero else [])],
+                fresh_value(graph, value),
+                self.name,
+            )
+            graph.values[dequantized] = ValueInfo("FLOAT", graph.value_info(value).shape)
+            floats.append(dequantized)
+        result = emit(
+            graph, node, "Concat", floats, fresh_value(graph, out), self.name, axis=node.attrs.get("axis", 1)
+        )
+        graph.values[result] = ValueInfo("FLOAT", graph.value_info(out).shape)
+        emit(graph, node, "QuantizeLinear", [result, y_scale, *([y_zero] if y_zero else [])], out, self.name)
+        fmt = (graph.value_info(out).dtype or "uint8").lower()
+        return self.applied([node], format=fmt, fused=node.op)
+
+    @staticmethod
+    def _bias(graph: Graph, node: Node, inputs: list[str], spec: QuantizedOp) -> str:
+        """An int32 bias with scale x_scale · w_scale, dequantized (Gemm's C is already float)."""
+        bias = inputs[spec.bias]
+        if not is_param(graph, bias) or graph.params[bias].dtype != "INT32":
+            return bias
+        (_, x_scale, _), (_, w_scale, _) = spec.inputs
+        if not (is_param(graph, inputs[x_scale]) and is_param(graph, inputs[w_scale])):
+            return bias
+        shape = graph.params[bias].shape
+        return derive(
+            graph,
+            bias,
+            shape,
+            "FLOAT",
+            "dequantize_bias",
+            (bias, inputs[x_scale], inputs[w_scale]),
+            lambda b, xs, ws: b * (np.asarray(xs).reshape(-1) * np.asarray(ws).reshape(-1)),
+        )
+
+
+rewrites = RewriteSet([DecomposeQuantizedOp()])
