@@ -133,11 +133,11 @@ class RewriteSet:
 def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
     """Apply every rewrite until none matches (bounded); return what was applied, in order.
 
-    A worklist holds the nodes to look at: every node at first, then only the nodes a rewrite created
-    and their neighbours; a full sweep follows until one applies nothing (a few patterns look further than
-    their neighbours), so the cost stays proportional to the graph times a small number of sweeps. Graph passes
-    run once first, so dead code and duplicates present in the file are reported; later runs only clean
-    up after other rewrites, and their applications are consequences, not differences.
+    A worklist holds the nodes to look at: every node at first, then only the nodes a rewrite created and
+    their neighbours; a full sweep follows until one applies nothing (a few patterns look further than
+    their neighbours), so the cost stays proportional to the graph times a small number of sweeps. Graph
+    passes run once first, so dead code and duplicates present in the file are reported; later runs only
+    clean up after other rewrites, and their applications are consequences, not differences.
     """
     log: list[Application] = []
     for graph_pass in rewrites.passes:

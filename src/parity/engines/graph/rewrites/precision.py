@@ -64,8 +64,10 @@ class RemoveQuantizeDequantize(Rewrite):
 
 
 class DequantizeBeforeShapeOp(Rewrite):
-    """Replaces DequantizeLinear(f(q)) with f(DequantizeLinear(q)) for a per-tensor scale and an f that only
-    moves or selects values (Reshape, Transpose, pooling by max): quantized graphs reshape integers."""
+    """Replaces DequantizeLinear(f(q)) with f(DequantizeLinear(q)) for an f that only moves values.
+
+    Valid for a per-tensor scale and Reshape, Transpose or pooling by max: quantized graphs reshape integers.
+    """
 
     says = ("", "")
     name = "dequantize-before-shape-op"
@@ -167,8 +169,10 @@ def _nonnegative(graph: Graph, value: str, depth: int) -> bool:
 
 
 def _range(graph: Graph, value: str, depth: int) -> Range:
-    """A sound interval for ``value``: bounded activations, pooling and reshapes of them, and adding or
-    multiplying a scalar constant. (None means unbounded.)"""
+    """A sound interval for ``value`` (None: unbounded).
+
+    Covers bounded activations, pooling and reshapes of them, concatenation, and sums and products.
+    """
     if is_param(graph, value):
         param = graph.params[value]
         if int(np.prod(param.shape, dtype=np.int64)) > 64:

@@ -110,7 +110,7 @@ class DecomposeQuantizedOp(Rewrite):
         graph.remove_node(node)
         floats = []
         for index in range(0, len(triples), 3):
-            value, scale, zero = (triples[index : index + 3] + ["", "", ""])[:3]
+            value, scale, zero = ([*triples[index : index + 3], "", "", ""])[:3]
             dequantized = emit(
                 graph,
                 node,
