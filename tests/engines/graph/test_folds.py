@@ -1,0 +1,97 @@
+"""Folds the optimisers make by hand: scale into Conv, batch norm into Gemm, bias into Conv."""
+
+import numpy as np
+import onnxruntime as ort
+from onnx import numpy_helper
+
+from parity.engines.graph import DEFAULT_REWRITES, canonicalise, compare_graphs
+from parity.examples.builder import GraphBuilder
+from parity.ir import graph_from_model
+from parity.ir.to_onnx import graph_to_model
+
+
+def _conv_then(op: str, fold: bool):
+    b = GraphBuilder("g", seed=3)
+    x = b.input("x", [1, 3, 8, 8])
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+    c = (1.0 + 0.2 * rng.standard_normal((4, 1, 1))).astype(np.float32)
+    if fold and op == "Mul":
+        y = b.op("Conv", [x, b.const("w", w * c.reshape(4, 1, 1, 1))], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    elif fold and op == "Add":
+        y = b.op(
+            "Conv", [x, b.const("w", w), b.const("b", c.reshape(4))], kernel_shape=[3, 3], pads=[1, 1, 1, 1]
+        )
+    else:
+        y = b.op(
+            op, [b.op("Conv", [x, b.const("w", w)], kernel_shape=[3, 3], pads=[1, 1, 1, 1]), b.const("c", c)]
+        )
+    b.output(b.op("Relu", [y]), [1, 4, 8, 8])
+    return b.model()
+
+
+def _gemm_then_batchnorm(fold: bool):
+    b = GraphBuilder("g", seed=4)
+    x = b.input("x", [2, 6])
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((5, 6)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    scale, beta = (
+        (1 + 0.1 * rng.standard_normal(5)).astype(np.float32),
+        rng.standard_normal(5).astype(np.float32),
+    )
+    mean, var = rng.standard_normal(5).astype(np.float32), (0.5 + rng.random(5)).astype(np.float32)
+    if fold:
+        factor = scale / np.sqrt(var + 1e-5)
+        y = b.op(
+            "Gemm",
+            [x, b.const("w", w * factor[:, None]), b.const("b", (bias - mean) * factor + beta)],
+            transB=1,
+        )
+    else:
+        y = b.op("Gemm", [x, b.const("w", w), b.const("b", bias)], transB=1)
+        y = b.op(
+            "BatchNormalization",
+            [y] + [b.const(n, v) for n, v in (("s", scale), ("o", beta), ("m", mean), ("v", var))],
+            epsilon=1e-5,
+        )
+    b.output(y, [2, 5])
+    return b.model()
+
+
+def _outputs(model, x):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+def _check(reference, candidate, kind, shape):
+    result = compare_graphs(graph_from_model(reference), graph_from_model(candidate))
+    assert result.correspondence.complete
+    assert kind in {o.kind for o in result.observations}
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    canonical = graph_from_model(reference)
+    canonicalise(canonical, DEFAULT_REWRITES)
+    assert np.allclose(_outputs(graph_to_model(canonical), x), _outputs(reference, x), atol=1e-5)
+    assert np.allclose(_outputs(candidate, x), _outputs(reference, x), atol=1e-4)
+
+
+def test_scale_multiplied_into_conv_weights():
+    _check(_conv_then("Mul", False), _conv_then("Mul", True), "graph.ops_fused", [1, 3, 8, 8])
+
+
+def test_bias_added_into_conv():
+    _check(_conv_then("Add", False), _conv_then("Add", True), "graph.ops_fused", [1, 3, 8, 8])
+
+
+def test_batchnorm_folded_into_gemm():
+    _check(_gemm_then_batchnorm(False), _gemm_then_batchnorm(True), "graph.batchnorm_folded", [2, 6])
+
+
+def test_folded_weights_are_derived_from_the_reference_in_float64():
+    reference = graph_from_model(_conv_then("Mul", False))
+    canonicalise(reference, DEFAULT_REWRITES)
+    conv = next(node for node in reference.nodes.values() if node.op == "Conv")
+    folded = reference.params[conv.inputs[1]]
+    assert folded.transform[-1] == "fuse_scale" and folded.values().dtype == np.float64
+    expected = numpy_helper.to_array(_conv_then("Mul", True).graph.initializer[0])
+    assert np.allclose(folded.values(), expected, rtol=1e-6)
