@@ -12,17 +12,21 @@ def _nodes_of(model: onnx.ModelProto, op_type: str) -> list[onnx.NodeProto]:
     return [node for node in model.graph.node if node.op_type == op_type]
 
 
+def _reroute(model: onnx.ModelProto, old: str, new: str) -> None:
+    """Make every reader of ``old`` (graph outputs included) read ``new``."""
+    for other in model.graph.node:
+        other.input[:] = [new if value == old else value for value in other.input]
+    for output in model.graph.output:
+        if output.name == old:
+            output.name = new
+
+
 def remove_op(model: onnx.ModelProto, op_type: str, index: int = 0) -> tuple[onnx.ModelProto, str]:
     """Delete the index-th node of ``op_type`` (which must pass its first input's shape through)."""
     model = copy.deepcopy(model)
     node = _nodes_of(model, op_type)[index]
-    source, target = node.input[0], node.output[0]
     model.graph.node.remove(node)
-    for other in model.graph.node:
-        other.input[:] = [source if value == target else value for value in other.input]
-    for output in model.graph.output:
-        if output.name == target:
-            output.name = source
+    _reroute(model, node.output[0], node.input[0])
     return model, node.name
 
 
@@ -49,11 +53,7 @@ def add_op_after(
     node = _nodes_of(model, op_type)[index]
     produced = node.output[0]
     fresh = f"{produced}_extra"
-    for other in model.graph.node:
-        other.input[:] = [fresh if value == produced else value for value in other.input]
-    for output in model.graph.output:
-        if output.name == produced:
-            output.name = fresh
+    _reroute(model, produced, fresh)
     name = f"extra_{new_type.lower()}"
     position = list(model.graph.node).index(node) + 1
     model.graph.node.insert(position, helper.make_node(new_type, [produced], [fresh], name=name))

@@ -86,12 +86,15 @@ class Graph:
         self.producer = {}
         self.consumers = {}
         for node in self.nodes.values():
-            for value in node.outputs:
-                if value:
-                    self.producer[value] = node.name
-            for value in node.inputs:
-                if value:
-                    self.consumers.setdefault(value, []).append(node.name)
+            self._index(node)
+
+    def _index(self, node: Node) -> None:
+        for value in node.outputs:
+            if value:
+                self.producer[value] = node.name
+        for value in node.inputs:
+            if value:
+                self.consumers.setdefault(value, []).append(node.name)
 
     def producer_of(self, value: str) -> Node | None:
         """The node writing ``value``, or None for graph inputs, parameters and missing optionals."""
@@ -124,12 +127,7 @@ class Graph:
             raise ValueError(f"duplicate node name {node.name!r}")
         self.nodes[node.name] = node
         self.added.append(node.name)
-        for value in node.outputs:
-            if value:
-                self.producer[value] = node.name
-        for value in node.inputs:
-            if value:
-                self.consumers.setdefault(value, []).append(node.name)
+        self._index(node)
         return node
 
     def replace_uses(self, old: str, new: str) -> None:

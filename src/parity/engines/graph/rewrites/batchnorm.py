@@ -68,145 +68,117 @@ class FoldBatchNormIntoConv(Rewrite):
             bias_sources,
             fold_bias,
         )
-        out = node.outputs[0]
-        graph.remove_node(node)
-        graph.remove_node(conv)
-        folded = type(conv)(
-            name=graph.unique_name(conv.name),
-            op="Conv",
-            inputs=[conv.inputs[0], new_w, new_b],
-            outputs=[out],
-            attrs=dict(conv.attrs),
-            origin=conv.origin + node.origin,
-            rewrite=self.name,
-            history=(*conv.history, *node.history, self.name),
-        )
-        graph.add_node(folded)
+        replace_conv(graph, conv, node, [conv.inputs[0], new_w, new_b], self.name)
         return self.applied([conv, node], epsilon=eps)
 
 
-class FuseConvBiasAdd(Rewrite):
-    """Replaces Add(Conv(x, W), b) with Conv(x, W, b') when b is a per-channel constant."""
+def replace_conv(graph: Graph, conv: Node, absorbed: Node, inputs: list[str], rewrite: str) -> None:
+    """Put a Conv reading ``inputs`` where ``conv`` and the node it absorbs were."""
+    out = absorbed.outputs[0]
+    graph.remove_node(absorbed)
+    graph.remove_node(conv)
+    graph.add_node(
+        Node(
+            name=graph.unique_name(conv.name),
+            op="Conv",
+            inputs=inputs,
+            outputs=[out],
+            attrs=dict(conv.attrs),
+            origin=conv.origin + absorbed.origin,
+            rewrite=rewrite,
+            history=(*conv.history, *absorbed.history, rewrite),
+        )
+    )
 
-    says = ("bias Add fused into the Conv", "Conv bias split into a separate Add")
 
-    name = "fuse-conv-bias"
-    ops = ("Add",)
+class _FuseConstantIntoConv(Rewrite):
+    """Shared matching for op(Conv(x, W[, b]), c) with a per-channel (or, if allowed, scalar) constant c."""
+
+    ops: tuple[str, ...]
     kind = "graph.ops_fused"
     candidate_kind = "graph.ops_unfused"
+    scalar_ok = False
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         for conv_side, const_side in ((0, 1), (1, 0)):
             conv = graph.producer_of(node.inputs[conv_side])
-            bias = node.inputs[const_side]
-            if conv is None or conv.op != "Conv" or not is_param(graph, bias):
+            constant = node.inputs[const_side]
+            if conv is None or conv.op != "Conv" or not is_param(graph, constant) or len(conv.inputs) < 2:
                 continue
             if len(graph.consumers.get(conv.outputs[0], ())) != 1 or graph.is_output(conv.outputs[0]):
                 continue
-            if len(conv.inputs) < 2 or not is_param(graph, conv.inputs[1]):
+            bias = conv.inputs[2] if len(conv.inputs) > 2 and conv.inputs[2] else None
+            if not is_param(graph, conv.inputs[1]) or (bias is not None and not is_param(graph, bias)):
                 continue
             channels = graph.params[conv.inputs[1]].shape[0]
             spatial = (1,) * len(conv.attrs.get("kernel_shape", ()))
-            if graph.params[bias].shape not in ((channels, *spatial), (1, channels, *spatial)):
-                continue
-            sources = (bias,) + ((conv.inputs[2],) if len(conv.inputs) > 2 and conv.inputs[2] else ())
-            if not all(is_param(graph, s) for s in sources):
-                continue
-            new_b = derive(
-                graph,
-                bias,
-                (channels,),
-                graph.params[bias].dtype,
-                "fuse_bias",
-                sources,
-                lambda b, *old: b.reshape(-1) + (old[0] if old else 0.0),
+            allowed = {(channels, *spatial), (1, channels, *spatial)} | (
+                {(), (1,)} if self.scalar_ok else set()
             )
-            out = node.outputs[0]
-            graph.remove_node(node)
-            graph.remove_node(conv)
-            graph.add_node(
-                type(conv)(
-                    name=graph.unique_name(conv.name),
-                    op="Conv",
-                    inputs=[conv.inputs[0], conv.inputs[1], new_b],
-                    outputs=[out],
-                    attrs=dict(conv.attrs),
-                    origin=conv.origin + node.origin,
-                    rewrite=self.name,
-                    history=(*conv.history, self.name),
-                )
-            )
+            if graph.params[constant].shape not in allowed:
+                continue
+            folded = self.folded(graph, conv.inputs[1], bias, constant, channels)
+            replace_conv(graph, conv, node, [conv.inputs[0], *folded], self.name)
             return self.applied([conv, node])
         return None
 
+    def folded(self, graph: Graph, weight: str, bias: str | None, constant: str, channels: int) -> list[str]:
+        """The new Conv's weight and bias (derived parameters)."""
+        raise NotImplementedError
 
-class FuseConvScaleMul(Rewrite):
+
+class FuseConvBiasAdd(_FuseConstantIntoConv):
+    """Replaces Add(Conv(x, W), b) with Conv(x, W, b') when b is a per-channel constant."""
+
+    says = ("bias Add fused into the Conv", "Conv bias split into a separate Add")
+    name = "fuse-conv-bias"
+    ops = ("Add",)
+
+    def folded(self, graph: Graph, weight: str, bias: str | None, constant: str, channels: int) -> list[str]:
+        sources = (constant, *((bias,) if bias else ()))
+        new_b = derive(
+            graph,
+            constant,
+            (channels,),
+            graph.params[constant].dtype,
+            "fuse_bias",
+            sources,
+            lambda b, *old: b.reshape(-1) + (old[0] if old else 0.0),
+        )
+        return [weight, new_b]
+
+
+class FuseConvScaleMul(_FuseConstantIntoConv):
     """Replaces Mul(Conv(x, W, b), s) with Conv(x, W·s, b·s) when s is a per-channel or scalar constant."""
 
     says = ("scale Mul fused into the Conv", "Conv scale split into a separate Mul")
     name = "fuse-conv-scale"
     ops = ("Mul",)
-    kind = "graph.ops_fused"
-    candidate_kind = "graph.ops_unfused"
+    scalar_ok = True
 
-    def apply(self, graph: Graph, node: Node) -> Application | None:
-        for conv_side, const_side in ((0, 1), (1, 0)):
-            conv = graph.producer_of(node.inputs[conv_side])
-            scale = node.inputs[const_side]
-            if conv is None or conv.op != "Conv" or not is_param(graph, scale) or len(conv.inputs) < 2:
-                continue
-            if len(graph.consumers.get(conv.outputs[0], ())) != 1 or graph.is_output(conv.outputs[0]):
-                continue
-            if not is_param(graph, conv.inputs[1]):
-                continue
-            weight = graph.params[conv.inputs[1]]
-            channels = weight.shape[0]
-            spatial = (1,) * len(conv.attrs.get("kernel_shape", ()))
-            shape = graph.params[scale].shape
-            if shape not in ((), (1,), (channels, *spatial), (1, channels, *spatial)):
-                continue
-            bias = conv.inputs[2] if len(conv.inputs) > 2 and conv.inputs[2] else None
-            if bias is not None and not is_param(graph, bias):
-                continue
-            new_w = derive(
-                graph,
-                weight.name,
-                weight.shape,
-                weight.dtype,
-                "fuse_scale",
-                (weight.name, scale),
-                lambda w, s: w * np.asarray(s).reshape((-1,) + (1,) * (w.ndim - 1)),
-            )
-            inputs = [conv.inputs[0], new_w]
-            if bias is not None:
-                inputs.append(
-                    derive(
-                        graph,
-                        bias,
-                        (channels,),
-                        weight.dtype,
-                        "fuse_scale",
-                        (bias, scale),
-                        lambda b, s: b * np.asarray(s).reshape(-1),
-                    )
-                )
-            out = node.outputs[0]
-            graph.remove_node(node)
-            graph.remove_node(conv)
-            graph.add_node(
-                Node(
-                    name=graph.unique_name(conv.name),
-                    op="Conv",
-                    inputs=inputs,
-                    outputs=[out],
-                    attrs=dict(conv.attrs),
-                    origin=conv.origin + node.origin,
-                    rewrite=self.name,
-                    history=(*conv.history, self.name),
-                )
-            )
-            return self.applied([conv, node])
-        return None
+    def folded(self, graph: Graph, weight: str, bias: str | None, constant: str, channels: int) -> list[str]:
+        param = graph.params[weight]
+        new_w = derive(
+            graph,
+            weight,
+            param.shape,
+            param.dtype,
+            "fuse_scale",
+            (weight, constant),
+            lambda w, s: w * np.asarray(s).reshape((-1,) + (1,) * (w.ndim - 1)),
+        )
+        if bias is None:
+            return [new_w]
+        new_b = derive(
+            graph,
+            bias,
+            (channels,),
+            param.dtype,
+            "fuse_scale",
+            (bias, constant),
+            lambda b, s: b * np.asarray(s).reshape(-1),
+        )
+        return [new_w, new_b]
 
 
 class FoldBatchNormIntoMatMul(Rewrite):
