@@ -33,6 +33,8 @@ def check(
     division: str = "closed",
     benchmark: str | None = None,
     max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
+    reference_weights: str | Path | None = None,
+    candidate_weights: str | Path | None = None,
 ) -> AuditResult:
     """Audit ``candidate`` against ``reference`` under ``rulebook``.
 
@@ -40,7 +42,14 @@ def check(
         BadInput: a model or the rulebook is missing, malformed or hostile.
     """
     book = rulebook if isinstance(rulebook, Rulebook) else load_rulebook(rulebook)
-    context = AuditContext(Path(reference), Path(candidate), max_model_bytes)
+    context = AuditContext(
+        Path(reference),
+        Path(candidate),
+        max_model_bytes,
+        weights_check=book.weights_check,
+        reference_weights=None if reference_weights is None else Path(reference_weights),
+        candidate_weights=None if candidate_weights is None else Path(candidate_weights),
+    )
     observations: list[Observation] = []
     for engine_type in ENGINES:
         observations.extend(engine_type().observe(context))

@@ -20,6 +20,9 @@ class AuditContext:
     reference: Path
     candidate: Path
     max_model_bytes: int
+    weights_check: str = "provenance"
+    reference_weights: Path | None = None
+    candidate_weights: Path | None = None
     stash: dict[str, Any] = field(default_factory=dict)
 
 
@@ -42,12 +45,34 @@ class GraphEngine:
         """Load, canonicalise and match both graphs; stash the comparison for later engines."""
         from parity.engines.graph import compare_graphs
         from parity.ir import load_graph
+        from parity.ir.weights_files import attach_weights
 
         reference = load_graph(context.reference, context.max_model_bytes)
         candidate = load_graph(context.candidate, context.max_model_bytes)
+        if context.reference_weights is not None:
+            attach_weights(reference, context.reference_weights)
+        if context.candidate_weights is not None:
+            attach_weights(candidate, context.candidate_weights)
         comparison = compare_graphs(reference, candidate)
         context.stash["graph"] = comparison
         return comparison.observations
 
 
-ENGINES: tuple[type[Engine], ...] = (GraphEngine,)
+class WeightsEngine:
+    """Parameter provenance or initialisation distribution, over the graph engine's correspondence."""
+
+    name = "weights"
+
+    def observe(self, context: AuditContext) -> list[Observation]:
+        """Classify every matched parameter pair in the mode the rulebook asks for."""
+        from parity.engines.weights import compare_weights
+
+        comparison = context.stash.get("graph")
+        if comparison is None:
+            return []
+        observations, verdicts = compare_weights(comparison, context.weights_check)
+        context.stash["weights"] = verdicts
+        return observations
+
+
+ENGINES: tuple[type[Engine], ...] = (GraphEngine, WeightsEngine)

@@ -71,6 +71,14 @@ def check_command(
     max_model_bytes: Annotated[
         int, typer.Option(help="Refuse larger models (bytes, external data included).")
     ] = (4 * 1024**3),
+    reference_weights: Annotated[
+        Path | None,
+        typer.Option(help="A .safetensors file whose tensors replace the reference's initializers."),
+    ] = None,
+    candidate_weights: Annotated[
+        Path | None,
+        typer.Option(help="A .safetensors file whose tensors replace the candidate's initializers."),
+    ] = None,
 ) -> int:
     """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
     from parity.audit import check
@@ -79,7 +87,16 @@ def check_command(
     from parity.report.json_output import to_json
     from parity.report.markdown import judgement_markdown
 
-    result = check(reference, candidate, rulebook, division, benchmark, max_model_bytes)
+    result = check(
+        reference,
+        candidate,
+        rulebook,
+        division,
+        benchmark,
+        max_model_bytes,
+        reference_weights,
+        candidate_weights,
+    )
     if save_evidence is not None:
         evidence = EvidenceFile(
             subject={"reference": str(reference), "candidate": str(candidate)},
@@ -96,6 +113,8 @@ def check_command(
         )
     else:
         text.judgement(console(), result.judgement, result.rulebook)
+        if result.stash.get("weights"):
+            text.weights_table(console(), result.stash["weights"])
     return result.judgement.verdict.exit_code
 
 

@@ -36,6 +36,10 @@ class Param:
     load: Callable[[], np.ndarray] = field(repr=False, compare=False)
     transform: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    #: what a transform needs to be checked (e.g. the scale and zero point of a dequantization)
+    info: dict = field(default_factory=dict, compare=False)
+    #: the parameters a derived parameter is computed from, in the transform's argument order
+    parents: tuple[Param, ...] = field(default=(), repr=False, compare=False)
 
     def values(self) -> np.ndarray:
         """The tensor's values (reads the model's buffer; may be large)."""

@@ -198,3 +198,43 @@ def kinds(console: Console) -> None:
             kind.name, kind.parent or "", kind.meaning + ("" if kind.difference else " (not a difference)")
         )
     console.print(table)
+
+
+def weights_table(console: Console, verdicts: list) -> None:
+    """Per-tensor provenance: every tensor that is not identical, and how many are."""
+    identical = sum(1 for v in verdicts if v.kind == "weights.identical")
+    table = Table(title=f"Weights: {len(verdicts)} matched tensors, {identical} identical")
+    for column in (
+        "candidate tensor",
+        "reference tensor",
+        "classification",
+        "transforms",
+        "max abs err",
+        "scaled err",
+        "detail",
+    ):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        if verdict.kind == "weights.identical":
+            continue
+        m = verdict.metrics
+        detail = ", ".join(
+            f"{k}={v}" for k, v in verdict.details.items() if k in ("format", "scheme", "layout", "problem")
+        )
+        if "pruned_fraction" in m:
+            detail = f"pruned {m['pruned_fraction']:.1%}"
+        if "ks_pvalue" in m:
+            detail = f"KS p={m['ks_pvalue']:.3g}"
+        table.add_row(
+            verdict.candidate[0],
+            verdict.reference[0],
+            verdict.kind.split(".")[1],
+            ",".join(verdict.transforms),
+            f"{m.get('max_abs_error', 0):.3g}",
+            f"{m.get('scaled_error', 0):.3g}",
+            detail,
+        )
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print(f"[dim]Weights: all {len(verdicts)} matched tensors identical.[/]")

@@ -34,6 +34,7 @@ class Rulebook:
     division_defaults: dict[Division, Polarity]
     default_rationale: str
     counterpart: str | None
+    weights_check: str
     lineage: tuple[str, ...]
     rules: dict[str, Rule]
     history: tuple[HistoryEntry, ...] = ()

@@ -219,6 +219,12 @@ class RulebookFile(_Strict):
     )
     default_rationale: str | None = Field(None, description="Why the default polarity is what it is.")
     counterpart: str | None = Field(None, description="The rulebook of the other suite, for contrasts.")
+    weights_check: Literal["provenance", "distribution"] | None = Field(
+        None,
+        description="How the weights engine compares parameters: 'provenance' (values derive from the "
+        "reference's: inference) or 'distribution' (initial values follow the reference's distribution: "
+        "training). Default provenance.",
+    )
     extends: str | None = Field(None, description="Id of the earlier round this one builds on.")
     rules: list[Rule] = Field(default_factory=list, description="Rules (base rulebooks only).")
     adds: list[Rule] = Field(default_factory=list, description="Rules added by this round.")

@@ -24,6 +24,7 @@ def derive(
     transform: str,
     sources: tuple[str, ...],
     compute: Callable[..., np.ndarray],
+    info: dict | None = None,
 ) -> str:
     """Register a parameter computed from ``sources``; return its (new, unique) name."""
     name, index = f"{base}#{transform}", 1
@@ -37,8 +38,16 @@ def derive(
     def load() -> np.ndarray:
         return np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
 
+    merged = {**(parents[0].info if parents else {}), **(info or {})}
     graph.params[name] = Param(
-        name=name, dtype=dtype, shape=tuple(shape), load=load, transform=chain, sources=origin
+        name=name,
+        dtype=dtype,
+        shape=tuple(shape),
+        load=load,
+        transform=chain,
+        sources=origin,
+        info=merged,
+        parents=tuple(parents),
     )
     return name
 

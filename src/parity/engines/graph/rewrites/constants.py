@@ -21,7 +21,7 @@ def _static(shape) -> bool:
     return shape is not None and all(isinstance(d, int) and d >= 0 for d in shape)
 
 
-def _fold(graph: Graph, node: Node, transform: str) -> str | None:
+def _fold(graph: Graph, node: Node, transform: str, info: dict | None = None) -> str | None:
     """Replace ``node`` (all inputs constant) by a derived parameter; return its name."""
     sources = tuple(value for value in node.inputs if value)
     out = node.outputs[0]
@@ -34,7 +34,7 @@ def _fold(graph: Graph, node: Node, transform: str) -> str | None:
     op, attrs = node.op, dict(node.attrs)
     dtype = info.dtype or (graph.params[sources[0]].dtype if sources else "FLOAT")
     name = derive(
-        graph, out, tuple(shape), dtype, transform, sources, lambda *xs: evaluate(op, attrs, list(xs))
+        graph, out, tuple(shape), dtype, transform, sources, lambda *xs: evaluate(op, attrs, list(xs)), info
     )
     graph.remove_node(node)
     graph.replace_uses(out, name)
@@ -66,7 +66,12 @@ class DequantizeWeights(Rewrite):
             zero = np.zeros_like(scale) if zero is None else zero
             return (q - zero.reshape(shape)) * scale.reshape(shape)
 
-        name = derive(graph, out, stored.shape, "FLOAT", "dequantize", sources, dequantize)
+        info = {
+            "stored_format": precision_name(stored.dtype),
+            "scale": graph.params[sources[1]],
+            "axis": axis,
+        }
+        name = derive(graph, out, stored.shape, "FLOAT", "dequantize", sources, dequantize, info)
         graph.remove_node(node)
         graph.replace_uses(out, name)
         scheme = (
@@ -92,7 +97,7 @@ class CastWeights(Rewrite):
         stored = graph.params[node.inputs[0]]
         if stored.dtype not in ("FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE"):
             return None
-        if _fold(graph, node, "cast") is None:
+        if _fold(graph, node, "cast", {"stored_format": precision_name(stored.dtype)}) is None:
             return None
         return self.applied([node], format=precision_name(stored.dtype), tensor=stored.name)
 

@@ -139,14 +139,24 @@ class DecomposeQuantizedOp(Rewrite):
         if not (is_param(graph, inputs[x_scale]) and is_param(graph, inputs[w_scale])):
             return bias
         shape = graph.params[bias].shape
+        step = derive(
+            graph,
+            bias,
+            graph.params[inputs[w_scale]].shape,
+            "FLOAT",
+            "bias_step",
+            (inputs[x_scale], inputs[w_scale]),
+            lambda xs, ws: np.asarray(xs).reshape(-1) * ws,
+        )
         return derive(
             graph,
             bias,
             shape,
             "FLOAT",
             "dequantize_bias",
-            (bias, inputs[x_scale], inputs[w_scale]),
-            lambda b, xs, ws: b * (np.asarray(xs).reshape(-1) * np.asarray(ws).reshape(-1)),
+            (bias, step),
+            lambda b, s: b * s.reshape(-1),
+            {"stored_format": "int32", "scale": graph.params[step], "axis": 0},
         )
 
 

@@ -1,0 +1,148 @@
+"""The weights engine: every matched pair of parameters, classified by provenance or by distribution.
+
+Pairs come from the graph engine's correspondence (same node, same input slot). When both sides were
+derived by the same transform (a batch norm folded on both sides, say), the transform's inputs are
+paired instead, so each stored tensor is compared with the stored tensor it stands for.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from parity.engines.graph import GraphComparison
+from parity.engines.weights.classify import TensorVerdict, classify
+from parity.engines.weights.distribution import compare_distributions
+from parity.ir import Param
+from parity.observations import Evidence, Location, Observation
+
+ENGINE = "weights"
+#: kinds reported once per kind (with every tensor listed); the others once per tensor
+GROUPED = frozenset(
+    {
+        "weights.identical",
+        "weights.rearranged",
+        "weights.folded",
+        "weights.precision_reduced",
+        "weights.quantized",
+        "weights.reinitialised_same_distribution",
+    }
+)
+MODES = ("provenance", "distribution")
+
+
+def parameter_pairs(comparison: GraphComparison) -> Iterator[tuple[Param, Param]]:
+    """Matched (reference, candidate) parameters, each pair once, transform inputs paired recursively."""
+    seen: set[tuple[str, str]] = set()
+    reference, candidate = comparison.reference, comparison.candidate
+    for left, right in comparison.correspondence.nodes.items():
+        for value_a, value_b in zip(
+            reference.nodes[left].inputs, candidate.nodes[right].inputs, strict=False
+        ):
+            if value_a in reference.params and value_b in candidate.params:
+                for pair in _unfold(reference.params[value_a], candidate.params[value_b]):
+                    key = (pair[0].name, pair[1].name)
+                    if key not in seen:
+                        seen.add(key)
+                        yield pair
+
+
+def _unfold(a: Param, b: Param) -> Iterator[tuple[Param, Param]]:
+    same_step = a.transform and b.transform and a.transform[-1] == b.transform[-1]
+    if same_step and len(a.parents) == len(b.parents) and a.parents:
+        for pa, pb in zip(a.parents, b.parents, strict=True):
+            yield from _unfold(pa, pb)
+    else:
+        yield a, b
+
+
+def compare_weights(
+    comparison: GraphComparison, mode: str = "provenance"
+) -> tuple[list[Observation], list[TensorVerdict]]:
+    """Observations about the parameters, and the per-tensor verdicts behind them."""
+    if mode not in MODES:
+        raise ValueError(f"unknown weights mode {mode!r}")
+    judge = classify if mode == "provenance" else compare_distributions
+    verdicts = [judge(a, b) for a, b in parameter_pairs(comparison)]
+    return _observations(verdicts, mode), verdicts
+
+
+def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]:
+    grouped: dict[tuple[str, str | None], list[TensorVerdict]] = defaultdict(list)
+    found = []
+    for verdict in verdicts:
+        if verdict.kind in GROUPED:
+            grouped[(verdict.kind, verdict.details.get("format"))].append(verdict)
+            continue
+        found.append(
+            Observation(
+                kind=verdict.kind,
+                engine=ENGINE,
+                summary=f"{verdict.candidate[0]}: {_describe(verdict)}",
+                evidence=Evidence(
+                    locations=_locations(verdict),
+                    metrics=verdict.metrics,
+                    details={
+                        "mode": mode,
+                        "reference": list(verdict.reference),
+                        "candidate": list(verdict.candidate),
+                        "transforms": list(verdict.transforms),
+                        **verdict.details,
+                    },
+                ),
+            )
+        )
+    for (kind, fmt), items in sorted(grouped.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        details = {
+            "mode": mode,
+            "tensors": [
+                {
+                    "reference": list(v.reference),
+                    "candidate": list(v.candidate),
+                    "transforms": list(v.transforms),
+                    **v.details,
+                }
+                for v in items[:100]
+            ],
+        }
+        if fmt:
+            details["format"] = fmt
+        worst = max(v.metrics.get("scaled_error", 0.0) for v in items)
+        found.insert(
+            0,
+            Observation(
+                kind=kind,
+                engine=ENGINE,
+                summary=f"{len(items)} tensor(s) {kind.split('.')[1].replace('_', ' ')}"
+                f"{f' ({fmt})' if fmt else ''}; worst scaled error {worst:.2g}",
+                evidence=Evidence(
+                    locations=tuple(loc for v in items[:20] for loc in _locations(v)),
+                    metrics={"count": float(len(items)), "worst_scaled_error": worst},
+                    details=details,
+                ),
+            ),
+        )
+    return found
+
+
+def _describe(verdict: TensorVerdict) -> str:
+    m = verdict.metrics
+    if verdict.kind == "weights.pruned":
+        return f"{m['pruned']:.0f} non-zero entries set to zero ({m['pruned_fraction']:.1%})"
+    if verdict.kind == "weights.replaced":
+        return f"unrelated to the reference (correlation {m.get('correlation', 0):.2f})"
+    if verdict.kind == "weights.distribution_changed":
+        return f"initial distribution differs (KS p = {m.get('ks_pvalue', 0):.2g})"
+    if "problem" in verdict.details:
+        return verdict.details["problem"]
+    return (
+        f"{m.get('differing', 0):.0f} of {m.get('elements', 0):.0f} entries differ, max scaled error "
+        f"{m.get('scaled_error', 0):.2g}"
+    )
+
+
+def _locations(verdict: TensorVerdict) -> tuple[Location, ...]:
+    return (
+        *(Location(where="tensor", name=n, side="reference") for n in verdict.reference[:3]),
+        *(Location(where="tensor", name=n, side="candidate") for n in verdict.candidate[:3]),
+    )
