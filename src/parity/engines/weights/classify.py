@@ -5,6 +5,9 @@ already applied, in float64), so the question is only *how close, and why*: bit-
 the declared transform (rearranged, folded), equal to the reference rounded to a narrower format
 (precision reduced) or within half a quantization step (quantized); otherwise pruned, replaced or
 modified, each with the numbers that show it.
+
+Tensors are streamed in chunks (two passes: the scale, then the comparison), so a stored tensor is never
+held twice in memory and a model larger than memory can be compared through its memory map.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from parity.engines.weights.layouts import nchwc_candidates
-from parity.engines.weights.tolerance import fold_bound, quantization_bound, rounding_bound
+from parity.engines.weights.tolerance import FOLD_UNITS, MANTISSA, TINY
 from parity.ir import Param
 
 FOLDS = frozenset({"fold_bn", "fuse_bias", "fuse_scale", "reciprocal", "gemm_c"})
@@ -36,6 +39,7 @@ REARRANGEMENTS = frozenset(
         "nchwc_blocked",
     }
 )
+QUANTIZED = frozenset({"dequantize", "dequantize_bias"})
 NARROW_FLOATS = {
     "FLOAT16": "fp16",
     "BFLOAT16": "bf16",
@@ -44,6 +48,8 @@ NARROW_FLOATS = {
 }
 #: below this Pearson correlation a tensor is a replacement, not an edit of the reference
 REPLACED_BELOW = 0.5
+#: elements per chunk (2 MiB of float64 per operand, so a comparison's working set stays small)
+CHUNK = 1 << 18
 
 
 @dataclass
@@ -58,110 +64,196 @@ class TensorVerdict:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _Expectation:
+    """What the candidate must be to pass, and what it is then."""
+
+    kind: str
+    rounding_bits: int | None = None  # half an ulp of this many mantissa bits, relative
+    rounding_tiny: float = 0.0
+    fold_units: float = 0.0  # this many fp32 ulps of |r| plus one of max|r|
+    step: Any = None  # callable (start, stop) -> half-step bound for quantized tensors
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 def _names(param: Param) -> tuple[str, ...]:
     return param.sources or (param.name,)
 
 
 def classify(reference: Param, candidate: Param) -> TensorVerdict:
     """Classify the candidate parameter against the reference parameter it is matched with."""
-    r = np.asarray(reference.values(), dtype=np.float64)
-    c = np.asarray(candidate.values(), dtype=np.float64)
     transforms = tuple(dict.fromkeys([*reference.transform, *candidate.transform]))
     verdict = TensorVerdict("weights.identical", _names(reference), _names(candidate), transforms)
-    if r.shape != c.shape:
-        verdict.kind, verdict.details["problem"] = "weights.modified", f"shape {c.shape} vs {r.shape}"
+    if tuple(reference.shape) != tuple(candidate.shape):
+        verdict.kind = "weights.modified"
+        verdict.details["problem"] = f"shape {list(candidate.shape)} vs {list(reference.shape)}"
         return verdict
-    if not np.isfinite(c).all():
+    r, c = reference.values(), candidate.values()
+    expect = _expectation(reference, candidate, r.shape)
+    verdict.details.update(expect.details)
+    if "nchwc_blocked" in candidate.transform:
+        c = _unblocked(np.asarray(r, dtype=np.float64), np.asarray(c, dtype=np.float64), verdict)
+    stats = _compare(r.reshape(-1), c.reshape(-1), expect)
+    verdict.metrics.update(stats.metrics())
+    if stats.non_finite:
         verdict.kind = "weights.modified"
         verdict.details["problem"] = "non-finite values"
-        verdict.metrics["non_finite"] = float((~np.isfinite(c)).sum())
         return verdict
-    bound, kind, extra = _expectation(reference, candidate, r)
-    verdict.details.update(extra)
-    if "nchwc_blocked" in candidate.transform:
-        c = _unblocked(r, c, bound, verdict)
-    verdict.metrics.update(_errors(r, c))
-    if np.array_equal(r, c) and not transforms:
+    if stats.equal and not transforms:
         return verdict
-    if np.all(np.abs(c - r) <= bound):
-        verdict.kind = kind
+    if stats.bad == 0:
+        verdict.kind = expect.kind
         return verdict
-    verdict.kind = _failure(r, c, bound, verdict.metrics)
+    verdict.kind = stats.failure()
+    if verdict.kind == "weights.pruned":
+        verdict.metrics["pruned"] = float(stats.zeroed)
+        verdict.metrics["pruned_fraction"] = stats.zeroed / max(stats.nonzero, 1)
+    else:
+        verdict.metrics["correlation"] = stats.correlation()
     return verdict
 
 
-def _expectation(reference: Param, candidate: Param, r: np.ndarray) -> tuple[np.ndarray, str, dict]:
-    """The bound the candidate must meet, the kind it is if it does, and what was expected."""
-    if {"dequantize", "dequantize_bias"} & set(candidate.transform):
-        step = _step(candidate, r.shape)
+def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> _Expectation:
+    if QUANTIZED & set(candidate.transform):
         info = candidate.info
-        scheme = "per-channel" if np.size(step) > 1 else "per-tensor"
-        return (
-            quantization_bound(step),
+        scale = np.asarray(info["scale"].values(), dtype=np.float64).reshape(-1)
+        scheme = "per-channel" if scale.size > 1 else "per-tensor"
+        return _Expectation(
             "weights.quantized",
-            {"format": info.get("stored_format"), "scheme": scheme},
+            step=_half_steps(scale, shape, int(info.get("axis", 1))),
+            details={"format": info.get("stored_format"), "scheme": scheme},
         )
     stored = candidate.info.get("stored_format") or NARROW_FLOATS.get(candidate.dtype)
     if stored in ("fp16", "bf16", "float8e4m3fn", "float8e5m2"):
-        return rounding_bound(r, stored) + fold_bound(r), "weights.precision_reduced", {"format": stored}
+        return _Expectation(
+            "weights.precision_reduced",
+            rounding_bits=MANTISSA[stored],
+            rounding_tiny=TINY[stored],
+            fold_units=FOLD_UNITS,
+            details={"format": stored},
+        )
     folded = FOLDS & {*reference.transform, *candidate.transform}
     if folded:
-        return fold_bound(r), "weights.folded", {"transform": sorted(folded)}
-    if REARRANGEMENTS & set(candidate.transform) or REARRANGEMENTS & set(reference.transform):
-        return fold_bound(r), "weights.rearranged", {}
-    return np.zeros_like(r), "weights.identical", {}
+        return _Expectation("weights.folded", fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
+    if REARRANGEMENTS & {*candidate.transform, *reference.transform}:
+        return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)
+    return _Expectation("weights.identical")
 
 
-def _step(candidate: Param, shape: tuple[int, ...]) -> np.ndarray:
-    """The quantization step (scale) of a dequantized candidate, broadcast to the tensor."""
-    scale = np.asarray(candidate.info["scale"].values(), dtype=np.float64)
+def _half_steps(scale: np.ndarray, shape: tuple[int, ...], axis: int):
+    """Half a quantization step per flat index range (per tensor, or per channel along ``axis``)."""
     if scale.size <= 1:
-        return np.full(shape, float(scale.reshape(-1)[0]) if scale.size else 0.0)
-    view = [1] * len(shape)
-    view[int(candidate.info.get("axis", 1))] = -1
-    return np.broadcast_to(scale.reshape(view), shape)
+        value = float(scale[0]) if scale.size else 0.0
+        return lambda start, stop: np.full(stop - start, value * 0.5 * (1 + 1e-5) + 1e-12)
+    axis = axis % len(shape)
+    inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+
+    def bound(start: int, stop: int) -> np.ndarray:
+        channel = (np.arange(start, stop) // inner) % shape[axis]
+        return np.abs(scale[channel]) * 0.5 * (1 + 1e-5) + 1e-12
+
+    return bound
 
 
-def _unblocked(r: np.ndarray, c: np.ndarray, bound: np.ndarray, verdict: TensorVerdict) -> np.ndarray:
+@dataclass
+class _Stats:
+    """Streaming comparison of two flat tensors."""
+
+    elements: int = 0
+    scale: float = 0.0
+    max_error: float = 0.0
+    bad: int = 0
+    zeroed: int = 0
+    nonzero: int = 0
+    non_finite: int = 0
+    equal: bool = True
+    sums: list[float] = field(default_factory=lambda: [0.0] * 5)
+
+    def metrics(self) -> dict[str, float]:
+        found = {
+            "elements": float(self.elements),
+            "max_abs_error": self.max_error,
+            "scaled_error": self.max_error / self.scale if self.scale else self.max_error,
+        }
+        if self.bad:
+            found.update(
+                {"differing": float(self.bad), "differing_fraction": self.bad / max(self.elements, 1)}
+            )
+        if self.non_finite:
+            found["non_finite"] = float(self.non_finite)
+        return found
+
+    def correlation(self) -> float:
+        n = self.elements
+        sr, sc, srr, scc, src = self.sums
+        var_r, var_c = srr - sr * sr / n, scc - sc * sc / n
+        if n < 2 or var_r <= 0 or var_c <= 0:
+            return 1.0 if self.bad == 0 else 0.0
+        return float((src - sr * sc / n) / np.sqrt(var_r * var_c))
+
+    def failure(self) -> str:
+        if self.zeroed and self.zeroed >= 0.5 * self.bad:
+            return "weights.pruned"
+        return "weights.replaced" if self.correlation() < REPLACED_BELOW else "weights.modified"
+
+
+def _compare(r_flat: np.ndarray, c_flat: np.ndarray, expect: _Expectation) -> _Stats:
+    stats = _Stats(elements=int(r_flat.size))
+    if expect.fold_units:  # the bound depends on the tensor's scale: one cheap pass first
+        for start in range(0, r_flat.size, CHUNK):
+            chunk = np.abs(r_flat[start : start + CHUNK])
+            stats.scale = max(stats.scale, float(chunk.max()) if chunk.size else 0.0)
+    same_storage = r_flat.dtype == c_flat.dtype
+    for start in range(0, r_flat.size, CHUNK):
+        stop = min(start + CHUNK, r_flat.size)
+        if same_storage and np.array_equal(r_flat[start:stop], c_flat[start:stop]):
+            if not expect.fold_units and stop > start:  # bit-identical chunk: only the scale is still unknown
+                stats.scale = max(stats.scale, float(np.abs(r_flat[start:stop]).max()))
+            continue
+        r = np.asarray(r_flat[start:stop], dtype=np.float64)
+        c = np.asarray(c_flat[start:stop], dtype=np.float64)
+        if not expect.fold_units:
+            stats.scale = max(stats.scale, float(np.abs(r).max()) if r.size else 0.0)
+        finite = np.isfinite(c)
+        stats.non_finite += int((~finite).sum())
+        c = np.where(finite, c, 0.0)
+        difference = np.abs(c - r)
+        stats.equal = stats.equal and not difference.any()
+        stats.max_error = max(stats.max_error, float(difference.max()) if difference.size else 0.0)
+        bad = difference > _bound(r, expect, stats.scale, start, stop)
+        stats.bad += int(bad.sum())
+        stats.zeroed += int((bad & (c == 0) & (r != 0)).sum())
+    if stats.bad:
+        _moments(r_flat, c_flat, stats)
+    return stats
+
+
+def _moments(r_flat: np.ndarray, c_flat: np.ndarray, stats: _Stats) -> None:
+    """Non-zero count and the sums behind the correlation: only needed once a tensor fails."""
+    for start in range(0, r_flat.size, CHUNK):
+        r = np.asarray(r_flat[start : start + CHUNK], dtype=np.float64)
+        c = np.nan_to_num(np.asarray(c_flat[start : start + CHUNK], dtype=np.float64))
+        stats.nonzero += int(np.count_nonzero(r))
+        sums = (r.sum(), c.sum(), r @ r, c @ c, r @ c)
+        stats.sums = [total + float(part) for total, part in zip(stats.sums, sums, strict=True)]
+
+
+def _bound(r: np.ndarray, expect: _Expectation, scale: float, start: int, stop: int) -> np.ndarray | float:
+    if expect.step is not None:
+        return expect.step(start, stop)
+    bound = np.zeros_like(r)
+    if expect.rounding_bits is not None:
+        bound += np.abs(r) * 2.0 ** -(expect.rounding_bits + 1) * 1.0001 + expect.rounding_tiny
+    if expect.fold_units:
+        bound += np.abs(r) * expect.fold_units * 2.0**-23 + scale * 2.0**-23
+    return bound
+
+
+def _unblocked(r: np.ndarray, c: np.ndarray, verdict: TensorVerdict) -> np.ndarray:
     """The candidate filter in OIHW order, for the block layout that reproduces the reference best."""
     best, best_error = c, np.inf
     for name, candidate in nchwc_candidates(c):
-        error = float(np.max(np.abs(candidate - r) - bound)) if r.size else 0.0
+        error = float(np.max(np.abs(candidate - r))) if r.size else 0.0
         if error < best_error:
             best, best_error, verdict.details["layout"] = candidate, error, name
     return best
-
-
-def _errors(r: np.ndarray, c: np.ndarray) -> dict[str, float]:
-    difference = np.abs(c - r)
-    scale = float(np.abs(r).max()) if r.size else 0.0
-    return {
-        "max_abs_error": float(difference.max()) if r.size else 0.0,
-        "scaled_error": float(difference.max() / scale)
-        if scale
-        else float(difference.max())
-        if r.size
-        else 0.0,
-        "elements": float(r.size),
-    }
-
-
-def _failure(r: np.ndarray, c: np.ndarray, bound: np.ndarray, metrics: dict[str, float]) -> str:
-    """Pruned, replaced or modified, with counts."""
-    bad = np.abs(c - r) > bound
-    zeroed = bad & (c == 0) & (r != 0)
-    metrics["differing"] = float(bad.sum())
-    metrics["differing_fraction"] = float(bad.mean())
-    if zeroed.any() and zeroed.sum() >= 0.5 * bad.sum():
-        metrics["pruned"] = float(zeroed.sum())
-        metrics["pruned_fraction"] = float(zeroed.sum() / max(int((r != 0).sum()), 1))
-        return "weights.pruned"
-    correlation = _correlation(r, c)
-    metrics["correlation"] = correlation
-    return "weights.replaced" if correlation < REPLACED_BELOW else "weights.modified"
-
-
-def _correlation(r: np.ndarray, c: np.ndarray) -> float:
-    if r.size < 2 or r.std() == 0 or c.std() == 0:
-        return 1.0 if np.allclose(r, c) else 0.0
-    return float(np.corrcoef(r.reshape(-1), c.reshape(-1))[0, 1])

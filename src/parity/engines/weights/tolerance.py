@@ -7,8 +7,6 @@ in float64 from the reference and compared with the candidate's fp32 tensor, so 
 
 from __future__ import annotations
 
-import numpy as np
-
 #: explicit mantissa bits of each floating format
 MANTISSA = {"fp64": 52, "fp32": 23, "tf32": 10, "fp16": 10, "bf16": 7, "float8e4m3fn": 3, "float8e5m2": 2}
 #: smallest positive subnormal of each format (the absolute floor near zero)
@@ -22,20 +20,3 @@ TINY = {
 }
 #: fp32 units allowed for a fold computed in a different order than the candidate's tool did
 FOLD_UNITS = 16
-
-
-def rounding_bound(reference: np.ndarray, fmt: str) -> np.ndarray:
-    """Elementwise bound on |round_fmt(x) - x| (half an ulp, relative, with a floor near zero)."""
-    bits = MANTISSA.get(fmt, 23)
-    return np.abs(reference) * 2.0 ** -(bits + 1) * 1.0001 + TINY.get(fmt, 1.4e-45)
-
-
-def fold_bound(reference: np.ndarray) -> np.ndarray:
-    """Elementwise bound for an fp32 tensor that should equal a float64 fold of reference parameters."""
-    scale = float(np.abs(reference).max()) if reference.size else 0.0
-    return np.abs(reference) * FOLD_UNITS * 2.0**-23 + scale * 2.0**-23
-
-
-def quantization_bound(step: np.ndarray) -> np.ndarray:
-    """Half a quantization step (round to nearest), with room for the float arithmetic of dequantizing."""
-    return np.abs(step) * 0.5 * (1 + 1e-5) + 1e-12
