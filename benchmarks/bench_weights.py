@@ -25,10 +25,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from parity.engines.graph import compare_graphs  # noqa: E402
-from parity.engines.weights import compare_weights  # noqa: E402
-from parity.examples import models  # noqa: E402
-from parity.ir import load_graph  # noqa: E402
+from parity.engines.graph import compare_graphs
+from parity.engines.weights import compare_weights
+from parity.examples import models
+from parity.ir import load_graph
 
 LAYERS, WIDTH = 17, 4096
 
