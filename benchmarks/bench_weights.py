@@ -86,8 +86,8 @@ def large(folder: Path) -> None:
     largest = WIDTH * WIDTH * 4
     print("== 1.1 GB model, one weight changed by 0.1% ==")
     print(
-        f"parameters: {size / 1e9:.2f} GB per model; parity: {elapsed:.2f} s = {size / elapsed / 1e9:.2f} GB/s "
-        f"(reference bytes), found: {found}"
+        f"parameters: {size / 1e9:.2f} GB per model; parity: {elapsed:.2f} s = "
+        f"{size / elapsed / 1e9:.2f} GB/s (reference bytes), found: {found}"
     )
     print(
         f"parity Python heap peak: {peak / 1e6:.0f} MB = {peak / largest:.2f}x the largest tensor "
@@ -118,7 +118,8 @@ def resnet50_sized(folder: Path) -> None:
     print("\n== ResNet-50-sized CNN vs onnxruntime extended (batch norms folded) ==")
     print(
         f"{params / 1e6:.1f}M parameters, {len(verdicts)} tensor pairs: {elapsed:.2f} s "
-        f"({'met' if elapsed < 2 else 'NOT met'}: target < 2 s); kinds: {sorted({o.kind for o in observations})}"
+        f"({'met' if elapsed < 2 else 'NOT met'}: target < 2 s); "
+        f"kinds: {sorted({o.kind for o in observations})}"
     )
 
 
