@@ -58,3 +58,46 @@ def add_op_after(
     position = list(model.graph.node).index(node) + 1
     model.graph.node.insert(position, helper.make_node(new_type, [produced], [fresh], name=name))
     return model, name
+
+
+def fuse_projections(model: onnx.ModelProto, count: int = 3) -> onnx.ModelProto:
+    """Fuse the first ``count`` MatMul+Add linear layers that read the same input into one MatMul with the
+    weights concatenated, followed by a Split (what a fused QKV projection looks like)."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    model = copy.deepcopy(model)
+    inits = {t.name: t for t in model.graph.initializer}
+    nodes = list(model.graph.node)
+    by_input: dict[str, list[onnx.NodeProto]] = {}
+    for node in nodes:
+        if node.op_type == "MatMul" and node.input[1] in inits:
+            by_input.setdefault(node.input[0], []).append(node)
+    source, matmuls = next((k, v) for k, v in by_input.items() if len(v) >= count)
+    matmuls = matmuls[:count]
+    adds = [next(n for n in nodes if n.op_type == "Add" and mm.output[0] in n.input) for mm in matmuls]
+    weights = [numpy_helper.to_array(inits[mm.input[1]]) for mm in matmuls]
+    biases = [numpy_helper.to_array(inits[next(v for v in add.input if v in inits)]) for add in adds]
+    model.graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.concatenate(weights, axis=1), "qkv_weight"),
+            numpy_helper.from_array(np.concatenate(biases), "qkv_bias"),
+            numpy_helper.from_array(np.array([w.shape[1] for w in weights], dtype=np.int64), "qkv_split"),
+        ]
+    )
+    position = min(nodes.index(mm) for mm in matmuls)
+    fused = [
+        helper.make_node("MatMul", [source, "qkv_weight"], ["qkv_mm"], name="qkv_matmul"),
+        helper.make_node("Add", ["qkv_mm", "qkv_bias"], ["qkv"], name="qkv_add"),
+        helper.make_node(
+            "Split", ["qkv", "qkv_split"], [add.output[0] for add in adds], name="qkv_split", axis=-1
+        ),
+    ]
+    for node in [*matmuls, *adds]:
+        model.graph.node.remove(node)
+    unused = {mm.input[1] for mm in matmuls} | {v for add in adds for v in add.input if v in inits}
+    for name in unused:
+        model.graph.initializer.remove(inits[name])
+    for offset, node in enumerate(fused):
+        model.graph.node.insert(position + offset, node)
+    return model

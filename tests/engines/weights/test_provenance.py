@@ -160,3 +160,17 @@ def test_same_distribution_reinitialisation_conforms_under_training_and_violates
     assert inference.judgement.verdict.value == "violates"
     forbidden = [f for f in inference.judgement.findings if f.outcome.value == "forbidden"]
     assert [f.rule for f in forbidden] == ["inference.weights.replacement"]
+
+
+def test_a_fused_qkv_projection_is_rearranged_weights_and_a_fusion():
+    from parity.examples import mutations
+
+    reference = models.transformer_block()
+    candidate = mutations.fuse_projections(reference)
+    comparison = compare_graphs(graph_from_model(reference), graph_from_model(candidate))
+    assert comparison.correspondence.complete
+    assert [o.kind for o in comparison.observations] == ["graph.ops_fused"]
+    observations, _ = compare_weights(comparison)
+    rearranged = [o for o in observations if o.kind == "weights.rearranged"]
+    assert rearranged and rearranged[0].evidence.metrics["count"] == 6
+    assert not {o.kind for o in observations} & VIOLATIONS

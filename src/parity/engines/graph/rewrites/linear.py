@@ -127,4 +127,86 @@ class MergeConsecutiveReshapes(Rewrite):
         return self.applied([inner, node])
 
 
-rewrites = RewriteSet([DecomposeGemm(), LowerMatMulRank(), MergeConsecutiveReshapes()])
+class SplitFusedProjection(Rewrite):
+    """Replaces Split(MatMul(x, [W1 W2 ...]) [+ [b1 b2 ...]], last axis) with one MatMul (+ Add) per part.
+
+    A fused QKV projection computes the three projections with one concatenated weight; split back into
+    per-part constants (derived slices), it is the reference's three linear layers.
+    """
+
+    says = (
+        "fused projection split into separate ones",
+        "separate projections fused into one MatMul and a Split",
+    )
+    name = "split-fused-projection"
+    ops = ("Split",)
+    kind = "graph.ops_unfused"
+    candidate_kind = "graph.ops_fused"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        source = graph.producer_of(node.inputs[0])
+        add, matmul = (
+            (source, graph.producer_of(source.inputs[0]))
+            if source is not None and source.op == "Add"
+            else (None, source)
+        )
+        if matmul is None or matmul.op != "MatMul" or not is_param(graph, matmul.inputs[1]):
+            return None
+        weight = graph.params[matmul.inputs[1]]
+        bias = add.inputs[1] if add is not None else None
+        if len(weight.shape) != 2 or (
+            add is not None
+            and (
+                add.inputs[0] != matmul.outputs[0]
+                or not is_param(graph, bias)
+                or graph.params[bias].shape != (weight.shape[1],)
+            )
+        ):
+            return None
+        rank = len(graph.value_info(node.inputs[0]).shape or ())
+        if node.attrs.get("axis", 0) not in (-1, rank - 1) or rank == 0:
+            return None
+        sizes = node.attrs.get("split") or (weight.shape[1] // len(node.outputs),) * len(node.outputs)
+        if sum(sizes) != weight.shape[1] or len(sizes) != len(node.outputs):
+            return None
+        for value in (matmul.outputs[0], *((add.outputs[0],) if add else ())):
+            if len(graph.consumers.get(value, ())) != 1 or graph.is_output(value):
+                return None
+        for old in (node, add, matmul):
+            if old is not None:
+                graph.remove_node(old)
+        start = 0
+        for size, out in zip(sizes, node.outputs, strict=True):
+            lo, hi = start, start + size
+            start = hi
+            part = derive(
+                graph,
+                weight.name,
+                (weight.shape[0], size),
+                weight.dtype,
+                "slice",
+                (weight.name,),
+                lambda w, lo=lo, hi=hi: w[:, lo:hi],
+            )
+            if add is None:
+                emit(graph, matmul, "MatMul", [matmul.inputs[0], part], out, self.name)
+                continue
+            part_bias = derive(
+                graph,
+                bias,
+                (size,),
+                graph.params[bias].dtype,
+                "slice",
+                (bias,),
+                lambda b, lo=lo, hi=hi: b[lo:hi],
+            )
+            product = emit(
+                graph, matmul, "MatMul", [matmul.inputs[0], part], fresh_value(graph, out), self.name
+            )
+            emit(graph, add, "Add", [product, part_bias], out, self.name)
+        return self.applied([matmul, *([add] if add else []), node], parts=len(sizes))
+
+
+rewrites = RewriteSet(
+    [DecomposeGemm(), SplitFusedProjection(), LowerMatMulRank(), MergeConsecutiveReshapes()]
+)
