@@ -61,8 +61,9 @@ def add_op_after(
 
 
 def fuse_projections(model: onnx.ModelProto, count: int = 3) -> onnx.ModelProto:
-    """Fuse the first ``count`` MatMul+Add linear layers that read the same input into one MatMul with the
-    weights concatenated, followed by a Split (what a fused QKV projection looks like).
+    """Fuse ``count`` linear layers reading the same input into one MatMul and a Split (a fused QKV).
+
+    The weights and biases are concatenated along the output axis.
     """
     import numpy as np
     from onnx import numpy_helper
