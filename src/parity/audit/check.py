@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from parity.audit.engines import ENGINES, AuditContext
+from parity.engines.numeric import NumericOptions
 from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES
 from parity.judge import Judgement, judge
 from parity.observations import Observation
@@ -35,11 +36,14 @@ def check(
     max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
     reference_weights: str | Path | None = None,
     candidate_weights: str | Path | None = None,
+    numeric: NumericOptions | None = None,
 ) -> AuditResult:
     """Audit ``candidate`` against ``reference`` under ``rulebook``.
 
+    ``numeric`` options make the numeric engine run both models (sandboxed); without them it is skipped.
+
     Raises:
-        BadInput: a model or the rulebook is missing, malformed or hostile.
+        BadInput: a model, the inputs or the rulebook are missing, malformed or hostile.
     """
     book = rulebook if isinstance(rulebook, Rulebook) else load_rulebook(rulebook)
     context = AuditContext(
@@ -49,6 +53,7 @@ def check(
         weights_check=book.weights_check,
         reference_weights=None if reference_weights is None else Path(reference_weights),
         candidate_weights=None if candidate_weights is None else Path(candidate_weights),
+        numeric=numeric,
     )
     observations: list[Observation] = []
     for engine_type in ENGINES:

@@ -23,6 +23,7 @@ class AuditContext:
     weights_check: str = "provenance"
     reference_weights: Path | None = None
     candidate_weights: Path | None = None
+    numeric: Any = None  # NumericOptions, or None to skip running the models
     stash: dict[str, Any] = field(default_factory=dict)
 
 
@@ -55,6 +56,7 @@ class GraphEngine:
             attach_weights(candidate, context.candidate_weights)
         comparison = compare_graphs(reference, candidate)
         context.stash["graph"] = comparison
+        context.stash["graph_observations"] = comparison.observations
         return comparison.observations
 
 
@@ -75,4 +77,27 @@ class WeightsEngine:
         return observations
 
 
-ENGINES: tuple[type[Engine], ...] = (GraphEngine, WeightsEngine)
+class NumericEngine:
+    """Both models run sandboxed on the same inputs; outputs compared, the first divergence located."""
+
+    name = "numeric"
+
+    def observe(self, context: AuditContext) -> list[Observation]:
+        """Run and compare, when numeric options were given and the graph engine ran."""
+        from parity.engines.numeric import compare_numerics
+
+        comparison = context.stash.get("graph")
+        if comparison is None or context.numeric is None:
+            return []
+        result = compare_numerics(
+            comparison,
+            context.reference,
+            context.candidate,
+            context.stash.get("graph_observations", []),
+            context.numeric,
+        )
+        context.stash["numeric"] = result
+        return result.observations
+
+
+ENGINES: tuple[type[Engine], ...] = (GraphEngine, WeightsEngine, NumericEngine)

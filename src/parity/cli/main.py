@@ -79,14 +79,31 @@ def check_command(
         Path | None,
         typer.Option(help="A .safetensors file whose tensors replace the candidate's initializers."),
     ] = None,
+    numeric: Annotated[bool, typer.Option(help="Run both models (sandboxed) and compare outputs.")] = True,
+    inputs: Annotated[
+        Path | None, typer.Option(help="Samples .npz: one array per model input, first axis = samples.")
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Random samples when --inputs is not given.", min=1)] = 4,
+    seed: Annotated[int, typer.Option(help="Seed of the random samples.")] = 0,
+    labels: Annotated[
+        Path | None, typer.Option(help=".npz with a 'labels' array: top-1 accuracy against the reference.")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds each model may run.", min=1)] = 300.0,
+    memory_limit: Annotated[int, typer.Option(help="Bytes of address space each model may use.")] = 8
+    * 1024**3,
+    divergence_inputs: Annotated[
+        Path | None, typer.Option(help="Write the samples that show a numeric difference here (.npz).")
+    ] = None,
 ) -> int:
     """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
     from parity.audit import check
+    from parity.engines.numeric import NumericOptions
     from parity.observations import EvidenceFile
     from parity.report import payloads, text
     from parity.report.json_output import to_json
     from parity.report.markdown import judgement_markdown
 
+    options = NumericOptions(inputs, samples, seed, labels, time_limit, memory_limit, True, divergence_inputs)
     result = check(
         reference,
         candidate,
@@ -96,6 +113,7 @@ def check_command(
         max_model_bytes,
         reference_weights,
         candidate_weights,
+        options if numeric else None,
     )
     if save_evidence is not None:
         evidence = EvidenceFile(

@@ -180,6 +180,10 @@ OUTPUTS_MATCH: Final = _kind(
     difference=False,
 )
 OUTPUTS_DIFFER: Final = _kind("numeric.outputs_differ", "Outputs differ beyond the derived tolerance.")
+EXECUTION_FAILED: Final = _kind(
+    "numeric.execution_failed",
+    "A model could not be run: it crashed, hung past the time limit, ran out of memory or was refused.",
+)
 ACCURACY_BELOW_TARGET: Final = _kind(
     "accuracy.below_target",
     "The task metric of the candidate is below the required fraction of the reference's.",

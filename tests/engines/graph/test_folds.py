@@ -95,3 +95,22 @@ def test_folded_weights_are_derived_from_the_reference_in_float64():
     assert folded.transform[-1] == "fuse_scale" and folded.values().dtype == np.float64
     expected = numpy_helper.to_array(_conv_then("Mul", True).graph.initializer[0])
     assert np.allclose(folded.values(), expected, rtol=1e-6)
+
+
+def _dynamic_flatten(folded: bool):
+    """x → Conv → Reshape to [batch, -1], the batch taken from Shape(x) as PyTorch exports write it."""
+    b = GraphBuilder("g", seed=5)
+    x = b.input("x", [1, 3, 8, 8])
+    y = b.op("Conv", [x, b.weight("w", [4, 3, 3, 3])], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    if folded:
+        target = b.const("target", np.array([1, 256], dtype=np.int64))
+    else:
+        batch = b.op("Gather", [b.op("Shape", [y]), b.const("zero", np.array(0, dtype=np.int64))], axis=0)
+        batch = b.op("Unsqueeze", [batch, b.const("axes", np.array([0], dtype=np.int64))])
+        target = b.op("Concat", [batch, b.const("rest", np.array([-1], dtype=np.int64))], axis=0)
+    b.output(b.op("Reshape", [y, target]), [1, 256])
+    return b.model()
+
+
+def test_shape_computations_folded_to_constants():
+    _check(_dynamic_flatten(False), _dynamic_flatten(True), "graph.constant_folded", [1, 3, 8, 8])

@@ -25,14 +25,14 @@ def _fold(graph: Graph, node: Node, transform: str, info: dict | None = None) ->
     """Replace ``node`` (all inputs constant) by a derived parameter; return its name."""
     sources = tuple(value for value in node.inputs if value)
     out = node.outputs[0]
-    info = graph.value_info(out)
-    shape = info.shape
+    declared = graph.value_info(out)
+    shape = declared.shape
     if not _static(shape):
         if any(int(np.prod(graph.params[s].shape, dtype=np.int64)) > SMALL for s in sources):
             return None
         shape = evaluate(node.op, node.attrs, [graph.params[s].values() for s in sources]).shape
     op, attrs = node.op, dict(node.attrs)
-    dtype = info.dtype or (graph.params[sources[0]].dtype if sources else "FLOAT")
+    dtype = declared.dtype or (graph.params[sources[0]].dtype if sources else "FLOAT")
     name = derive(
         graph, out, tuple(shape), dtype, transform, sources, lambda *xs: evaluate(op, attrs, list(xs)), info
     )

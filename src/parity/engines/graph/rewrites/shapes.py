@@ -6,9 +6,12 @@ Reshape(x, [1, 512]) and Flatten(x) compare equal when they produce the same sha
 
 from __future__ import annotations
 
+import numpy as np
+
 from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node, ValueInfo
+from parity.ir.attributes import LIFTED_INPUTS, python_value
 
 
 def _static(shape) -> bool:
@@ -31,6 +34,43 @@ class ShapeOpToReshape(Rewrite):
         graph.remove_node(node)
         emit(graph, node, "Reshape", [node.inputs[0]], node.outputs[0], self.name, shape=tuple(shape))
         return self.applied([node], was=node.op)
+
+
+class LiftConstantInputs(Rewrite):
+    """Moves a constant input (Reshape's shape, Squeeze's axes, ...) into the node's attributes.
+
+    Loading does this for constants in the file; constant folding can create such inputs afterwards.
+    """
+
+    says = ("", "")
+    name = "lift-constant-inputs"
+    ops = tuple(LIFTED_INPUTS)
+    kind = "graph.constant_folded"
+    silent = True
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        lifted = LIFTED_INPUTS[node.op]
+        movable = [
+            i
+            for i in lifted
+            if i < len(node.inputs)
+            and node.inputs[i]
+            and is_param(graph, node.inputs[i])
+            and int(np.prod(graph.params[node.inputs[i]].shape, dtype=np.int64)) <= 4096
+        ]
+        if not movable:
+            return None
+        inputs = list(node.inputs)
+        for index in movable:
+            node.attrs[lifted[index]] = python_value(graph.params[inputs[index]].values())
+            readers = graph.consumers.get(inputs[index], [])
+            if node.name in readers:
+                readers.remove(node.name)
+            inputs[index] = ""
+        while inputs and inputs[-1] == "":
+            inputs.pop()
+        node.inputs = inputs
+        return self.applied([node])
 
 
 class StaticReshapeTarget(Rewrite):
@@ -201,5 +241,12 @@ class DivideByConstantAsMultiply(Rewrite):
 
 
 rewrites = RewriteSet(
-    [ShapeOpToReshape(), StaticReshapeTarget(), SumOfTwoToAdd(), SinkReshape(), DivideByConstantAsMultiply()]
+    [
+        LiftConstantInputs(),
+        ShapeOpToReshape(),
+        StaticReshapeTarget(),
+        SumOfTwoToAdd(),
+        SinkReshape(),
+        DivideByConstantAsMultiply(),
+    ]
 )

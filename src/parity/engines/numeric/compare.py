@@ -1,0 +1,94 @@
+"""Comparing a candidate's tensor with the reference's: metrics and a tolerance from the precision.
+
+Semantics are numpy's: |candidate − reference| ≤ atol + rtol·|reference|, with atol proportional to the
+reference tensor's scale (errors near zero are judged against the tensor, not against the element).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: per computing format: (rtol, atol as a fraction of max|reference|). fp32 allows fusions and reordered
+#: accumulation; the narrower formats allow the rounding of every op along a deep network.
+TOLERANCES = {
+    "fp32": (1e-4, 1e-5),
+    "tf32": (5e-3, 1e-3),
+    "fp16": (2e-2, 5e-3),
+    "bf16": (1e-1, 3e-2),
+    "int8": (2e-1, 1e-1),
+    "uint8": (2e-1, 1e-1),
+    "int4": (4e-1, 2e-1),
+}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A tolerance and where it came from."""
+
+    rtol: float
+    atol_fraction: float
+    reason: str
+
+    @staticmethod
+    def for_format(fmt: str | None) -> Tolerance:
+        """The tolerance for a candidate computing in ``fmt`` (fp32 if unknown)."""
+        fmt = fmt or "fp32"
+        rtol, atol = TOLERANCES.get(fmt, TOLERANCES["fp32"])
+        return Tolerance(rtol, atol, f"derived from {fmt} computation")
+
+
+def metrics(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) -> dict[str, float]:
+    """Error metrics of one tensor pair (float64), and the fraction of elements within tolerance."""
+    a = np.asarray(reference, dtype=np.float64).reshape(-1)
+    b = np.asarray(candidate, dtype=np.float64).reshape(-1)
+    found: dict[str, float] = {"elements": float(a.size)}
+    if a.size == 0:
+        return found
+    finite = np.isfinite(b)
+    found["non_finite"] = float((~finite).sum())
+    b = np.where(finite, b, np.inf)
+    difference = np.abs(a - b)
+    scale = float(np.abs(a).max())
+    allowed = tolerance.atol_fraction * scale + tolerance.rtol * np.abs(a)
+    found["max_abs_error"] = float(difference.max())
+    found["scaled_error"] = float(difference.max() / scale) if scale else float(difference.max())
+    found["within_tolerance"] = float((difference <= allowed).mean())
+    if finite.all():
+        norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+        found["cosine"] = float(a @ b / norm) if norm else 1.0
+        noise = float(((a - b) ** 2).sum())
+        found["sqnr_db"] = float(10 * np.log10((a @ a) / noise)) if noise else float("inf")
+    return found
+
+
+def top_k_agreement(reference: np.ndarray, candidate: np.ndarray, k: int = 1) -> dict[str, float]:
+    """For classifier-like outputs [samples, classes]: top-1 agreement, top-k overlap, Wilson 95% interval."""
+    if reference.ndim != 2 or reference.shape[1] < 2:
+        return {}
+    ref_top = np.argmax(reference, axis=1)
+    agree = float((ref_top == np.argmax(candidate, axis=1)).mean())
+    top_k = np.argsort(-candidate, axis=1)[:, :k]
+    in_top_k = float(np.mean([ref_top[i] in top_k[i] for i in range(len(ref_top))]))
+    low, high = wilson_interval(agree, len(ref_top))
+    return {
+        "top1_agreement": agree,
+        f"top{k}_contains_reference_top1": in_top_k,
+        "top1_agreement_low": low,
+        "top1_agreement_high": high,
+    }
+
+
+def wilson_interval(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95% by default)."""
+    if n == 0:
+        return (0.0, 1.0)
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (float(centre - half), float(centre + half))
+
+
+def within(found: dict[str, float]) -> bool:
+    """True if every element is within tolerance and finite."""
+    return found.get("non_finite", 0.0) == 0 and found.get("within_tolerance", 1.0) == 1.0
