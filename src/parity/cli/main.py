@@ -56,6 +56,14 @@ class CheckFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class Localise(StrEnum):
+    """When the numeric engine looks inside the models."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 @app.command("check")
 def check_command(
     reference: Annotated[Path, typer.Option("--reference", help="The reference ONNX model.")],
@@ -94,6 +102,10 @@ def check_command(
     divergence_inputs: Annotated[
         Path | None, typer.Option(help="Write the samples that show a numeric difference here (.npz).")
     ] = None,
+    localise: Annotated[
+        Localise,
+        typer.Option(help="Expose matched intermediate tensors: when outputs differ, always, or never."),
+    ] = "auto",
 ) -> int:
     """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
     from parity.audit import check
@@ -103,7 +115,9 @@ def check_command(
     from parity.report.json_output import to_json
     from parity.report.markdown import judgement_markdown
 
-    options = NumericOptions(inputs, samples, seed, labels, time_limit, memory_limit, True, divergence_inputs)
+    options = NumericOptions(
+        inputs, samples, seed, labels, time_limit, memory_limit, Localise(localise).value, divergence_inputs
+    )
     result = check(
         reference,
         candidate,

@@ -11,7 +11,7 @@ from onnx import numpy_helper
 
 from parity.errors import BadInput
 from parity.ir.attributes import normalise_spatial, semantic_attrs
-from parity.ir.graph import Graph, Node, Param, ValueInfo
+from parity.ir.graph import Graph, Node, Param, SourceNames, ValueInfo
 from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES, read_onnx
 
 #: initializers up to this many elements stay in the shape-inference copy (shape tensors, scalars)
@@ -125,6 +125,12 @@ def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
     )
     for _ in graph.topological():  # raises ValueError on a cycle
         pass
+    graph.source = SourceNames(
+        inputs=tuple(graph.inputs),
+        outputs=tuple(graph.outputs),
+        writers={value: node.name for node in nodes.values() for value in node.outputs if value},
+        reads={node.name: tuple(v for v in node.inputs if v) for node in nodes.values()},
+    )
     return graph
 
 

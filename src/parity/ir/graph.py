@@ -64,6 +64,16 @@ class Node:
             self.origin = (self.name,)
 
 
+@dataclass(frozen=True)
+class SourceNames:
+    """Names as they are in the model file (canonicalisation renames and rewires the Graph itself)."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    writers: dict[str, str]
+    reads: dict[str, tuple[str, ...]]
+
+
 @dataclass
 class Graph:
     """A model's main graph in neutral form, with producer and consumer indexes kept up to date."""
@@ -80,6 +90,8 @@ class Graph:
     consumers: dict[str, list[str]] = field(default_factory=dict)
     #: names of nodes added since the canonicaliser last looked (its worklist feed)
     added: list[str] = field(default_factory=list, repr=False)
+    #: the file as written, kept through canonicalisation: outputs, tensor → writing node, node → inputs
+    source: SourceNames | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()

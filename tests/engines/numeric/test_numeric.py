@@ -200,3 +200,19 @@ def test_bad_inputs_name_the_file_and_the_input(tmp_path, arrays, message):
     reference = models.resnet()
     with pytest.raises(BadInput, match=message):
         _audit(tmp_path, reference, reference, inputs=tmp_path / "inputs.npz")
+
+
+def test_layer_wise_in_one_run_finds_the_same_divergence_as_the_default(tmp_path):
+    reference = models.resnet()
+    candidate, _ = mutations.swap_op(reference, "Relu", "Sigmoid", 4)
+    always = _audit(tmp_path, reference, candidate, localise="always")
+    auto = _audit(tmp_path, reference, candidate, localise="auto")
+    never = _audit(tmp_path, reference, candidate, localise="never")
+
+    def divergence(result):
+        differ = [o for o in _numeric(result) if o.kind == "numeric.outputs_differ"]
+        return differ[0].evidence.details.get("first_divergence")
+
+    assert divergence(always)["reference_tensor"] == divergence(auto)["reference_tensor"]
+    assert divergence(always)["suspects"] == ["relu_43"]
+    assert divergence(never) is None

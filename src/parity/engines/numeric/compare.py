@@ -92,3 +92,14 @@ def wilson_interval(rate: float, n: int, z: float = 1.96) -> tuple[float, float]
 def within(found: dict[str, float]) -> bool:
     """True if every element is within tolerance and finite."""
     return found.get("non_finite", 0.0) == 0 and found.get("within_tolerance", 1.0) == 1.0
+
+
+def layout_aligned(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray | None:
+    """The candidate tensor in the reference's layout, or None when no known layout maps one to the other."""
+    if reference.shape == candidate.shape:
+        return candidate
+    if candidate.ndim == 5 and reference.ndim == 4:  # NCHWc: [N, C/B, H, W, B] → [N, C, H, W]
+        n, blocks, h, w, block = candidate.shape
+        unblocked = candidate.transpose(0, 1, 4, 2, 3).reshape(n, blocks * block, h, w)
+        return unblocked[:, : reference.shape[1]] if unblocked.shape[1] >= reference.shape[1] else None
+    return None

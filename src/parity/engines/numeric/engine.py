@@ -1,7 +1,9 @@
 """The numeric engine: what the differences do to the outputs.
 
-Both models run on the same inputs (sandboxed); outputs are compared with a tolerance derived from the
-candidate's precision; the first divergence is localised; accuracy is checked on labels when given.
+Both models run on the same inputs in one sandboxed child (runner.py), outputs compared there with a
+tolerance derived from the candidate's precision. When outputs differ, a second run exposes the matched
+cut points and names the first divergence. If a run fails, each model is run alone to say which one did.
+Accuracy is checked on labels when given.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ import numpy as np
 
 from parity.engines.graph import GraphComparison
 from parity.engines.numeric import sandbox
-from parity.engines.numeric.compare import Tolerance, metrics, top_k_agreement, within
+from parity.engines.numeric.compare import Tolerance
 from parity.engines.numeric.inputs import DEFAULT_SAMPLES, DEFAULT_SEED, load_inputs, random_inputs, write_for
-from parity.engines.numeric.localise import cut_points, first_divergence, nodes_between
+from parity.engines.numeric.localise import cut_points, nodes_between
 from parity.errors import BadInput
 from parity.observations import Evidence, Location, Observation
 
 ENGINE = "numeric"
 #: narrowest first: the candidate's computing format sets the tolerance
 FORMAT_ORDER = ("int4", "int8", "uint8", "bf16", "fp16", "tf32")
+THREADS = 2
 
 
 @dataclass
@@ -35,7 +38,9 @@ class NumericOptions:
     labels: Path | None = None
     time_limit: float = sandbox.DEFAULT_TIME_LIMIT_S
     memory_limit: int = sandbox.DEFAULT_MEMORY_LIMIT_BYTES
-    localise: bool = True
+    #: "auto": expose intermediate tensors only when outputs differ (a second run); "always": in the one run
+    #: (layer-wise, fastest when a difference is expected); "never": outputs only
+    localise: str = "auto"
     divergence_inputs: Path | None = None
 
 
@@ -44,11 +49,11 @@ class NumericResult:
     """Observations and the numbers behind them."""
 
     observations: list[Observation]
-    outputs: dict[str, dict[str, float]] = field(default_factory=dict)
+    outputs: list[dict] = field(default_factory=list)
     divergence: dict | None = None
 
 
-def candidate_format(comparison: GraphComparison, observations: list[Observation]) -> str | None:
+def candidate_format(observations: list[Observation]) -> str | None:
     """The narrowest format the graph engine saw the candidate compute in."""
     seen = {
         o.evidence.details.get("format")
@@ -67,103 +72,97 @@ def compare_numerics(
 ) -> NumericResult:
     """Run, compare, localise; every failure to run becomes an observation."""
     ref_graph, cand_graph = comparison.reference, comparison.candidate
-    ref_outputs, cand_outputs = _output_names(reference), _output_names(candidate)
-    if options.inputs is not None:
-        samples = load_inputs(options.inputs, ref_graph)
-    else:
-        samples = random_inputs(ref_graph, options.samples, options.seed)
+    ref_inputs = list(ref_graph.source.inputs if ref_graph.source else ref_graph.inputs)
+    samples = (
+        load_inputs(options.inputs, ref_graph)
+        if options.inputs is not None
+        else random_inputs(ref_graph, options.samples, options.seed)
+    )
     count = next(iter(samples.values())).shape[0] if samples else 1
-    tolerance = Tolerance.for_format(candidate_format(comparison, graph_observations))
-    with tempfile.TemporaryDirectory(prefix="parity-numeric-") as folder:
+    tolerance = Tolerance.for_format(candidate_format(graph_observations))
+    outputs = list(zip(_outputs(ref_graph), _outputs(cand_graph), strict=False))
+    with tempfile.TemporaryDirectory(prefix="parity-numeric-", dir=_scratch()) as folder:
         work = Path(folder)
-        write_for(ref_graph, samples, ref_graph.inputs, work / "ref_in.npz")
-        write_for(cand_graph, samples, ref_graph.inputs, work / "cand_in.npz")
-        runs = _run_both(reference, candidate, work, count, options, None)
-        failures = [run for run in runs if isinstance(run, sandbox.RunFailure)]
-        if failures:
-            return NumericResult(
-                [
-                    _failed(run, side)
-                    for run, side in zip(runs, ("reference", "candidate"), strict=True)
-                    if isinstance(run, sandbox.RunFailure)
-                ]
-            )
-        ref_out, cand_out = runs
-        result = _compare_outputs(
-            ref_outputs, cand_outputs, ref_out.arrays, cand_out.arrays, tolerance, options, count
-        )
-        if options.localise and any(o.kind == "numeric.outputs_differ" for o in result.observations):
-            result.divergence = _localise(comparison, reference, candidate, work, count, options, tolerance)
+        write_for(ref_graph, samples, ref_inputs, work / "reference.npz")
+        write_for(cand_graph, samples, ref_inputs, work / "candidate.npz")
+        job = {
+            "models": [str(reference), str(candidate)],
+            "inputs": [str(work / "reference.npz"), str(work / "candidate.npz")],
+            "samples": count,
+            "outputs": [list(pair) for pair in outputs],
+            "threads": THREADS,
+            "tolerance": {
+                "rtol": tolerance.rtol,
+                "atol_fraction": tolerance.atol_fraction,
+                "reason": tolerance.reason,
+            },
+        }
+        cuts = cut_points(comparison) if options.localise == "always" else []
+        if cuts:
+            job["cuts"] = [[cut.reference, cut.candidate] for cut in cuts]
+        ran = sandbox.run_job(job, options.time_limit, options.memory_limit)
+        if isinstance(ran, sandbox.RunFailure):
+            return NumericResult(_attribute({**job, "cuts": []}, ran, reference, candidate, options))
+        result = NumericResult(_output_observations(outputs, ran, tolerance, options, count), ran["outputs"])
+        if options.localise != "never" and any(
+            o.kind == "numeric.outputs_differ" for o in result.observations
+        ):
+            result.divergence = _localise(comparison, job, options, ran if cuts else None)
             for observation in result.observations:
-                if observation.kind == "numeric.outputs_differ" and result.divergence:
+                if observation.kind == "numeric.outputs_differ":
                     observation.evidence.details["first_divergence"] = result.divergence
-            _save_inputs(samples, ref_out.arrays, cand_out.arrays, ref_outputs, cand_outputs, options)
+            _save_inputs(samples, ran.get("worst_samples", []), options)
         if options.labels is not None:
-            result.observations += _accuracy(
-                options.labels,
-                ref_out.arrays[ref_outputs[0]],
-                cand_out.arrays[cand_outputs[0]],
-                count,
-            )
+            result.observations += _accuracy(options.labels, ran.get("predictions"), count)
     return result
 
 
-def _output_names(path: Path) -> list[str]:
-    """The model's graph outputs as written in the file (canonicalisation may rename them)."""
-    import onnx
-
-    return [output.name for output in onnx.load(str(path), load_external_data=False).graph.output]
+def _scratch() -> str | None:
+    """Tensors and inputs go to memory-backed storage where there is one."""
+    return "/dev/shm" if Path("/dev/shm").is_dir() and Path("/dev/shm").stat().st_mode & 0o002 else None
 
 
-def _run_both(
-    reference: Path,
-    candidate: Path,
-    work: Path,
-    count: int,
-    options: NumericOptions,
-    extra: tuple[list[str], list[str]] | None,
-) -> list:
-    threads = 1  # the two models run side by side, one core each
-    processes = [
-        sandbox.start(
-            model,
-            work / f"{tag}_in.npz",
-            count,
-            work / f"{tag}_out{'_cut' if extra else ''}.npz",
-            extra[index] if extra else None,
-            options.time_limit,
-            options.memory_limit,
-            threads,
-        )
-        for index, (tag, model) in enumerate((("ref", reference), ("cand", candidate)))
-    ]
-    return [sandbox.finish(process) for process in processes]
+def _outputs(graph) -> list[str]:
+    return list(graph.source.outputs if graph.source else graph.outputs)
 
 
-def _failed(run: sandbox.RunFailure, side: str) -> Observation:
+def _attribute(
+    job: dict, failure: sandbox.RunFailure, reference: Path, candidate: Path, options: NumericOptions
+) -> list[Observation]:
+    """Run each model alone to say which one fails; both, if neither fails alone."""
+    found = []
+    for side, (model, inputs) in enumerate(zip(job["models"], job["inputs"], strict=True)):
+        alone = {
+            **job,
+            "models": [model],
+            "inputs": [inputs],
+            "outputs": [[pair[side], ""] for pair in job["outputs"]],
+        }
+        result = sandbox.run_job(alone, options.time_limit, options.memory_limit)
+        if isinstance(result, sandbox.RunFailure):
+            found.append(_failed(model, "reference" if side == 0 else "candidate", result.reason))
+    return found or [_failed(f"{reference.name} and {candidate.name}", "both", failure.reason)]
+
+
+def _failed(model: str, side: str, reason: str) -> Observation:
+    name = sandbox.model_name(model)
     return Observation(
         kind="numeric.execution_failed",
         engine=ENGINE,
-        summary=f"{side} {run.model}: {run.reason}",
+        summary=f"{side} {name}: {reason}",
         evidence=Evidence(
-            locations=(Location(where="model", name=run.model, side=side),),
-            details={"reason": run.reason, "side": side},
+            locations=(Location(where="model", name=name, side=side if side != "both" else "both"),),
+            details={"reason": reason, "side": side},
         ),
     )
 
 
-def _compare_outputs(
-    ref_names: list[str],
-    cand_names: list[str],
-    ref: dict,
-    cand: dict,
-    tolerance: Tolerance,
-    options: NumericOptions,
-    count: int,
-) -> NumericResult:
-    result = NumericResult([])
-    for ref_name, cand_name in zip(ref_names, cand_names, strict=False):
-        a, b = ref[ref_name], cand[cand_name]
+def _output_observations(
+    outputs: list[tuple[str, str]], ran: dict, tolerance: Tolerance, options: NumericOptions, count: int
+) -> list[Observation]:
+    found = []
+    for (ref_name, cand_name), compared in zip(outputs, ran["outputs"], strict=False):
+        numbers = {k: float(v) for k, v in compared["metrics"].items() if v is not None and np.isfinite(v)}
         details = {
             "reference_output": ref_name,
             "candidate_output": cand_name,
@@ -176,25 +175,19 @@ def _compare_outputs(
                 "reason": tolerance.reason,
             },
         }
-        if a.shape != b.shape:
-            found, matched = {"elements": float(a.size)}, False
-            details["problem"] = f"shape {list(b.shape)} vs {list(a.shape)}"
-        else:
-            found = {**metrics(a, b, tolerance), **top_k_agreement(a, b, k=5)}
-            matched = within(found)
-            if found.get("non_finite"):
-                details["problem"] = "non-finite values in the candidate's output"
-        result.outputs[ref_name] = found
-        kind = "numeric.outputs_match" if matched else "numeric.outputs_differ"
-        summary = (
-            f"{ref_name}: max scaled error {found.get('scaled_error', float('nan')):.2g}, cosine "
-            f"{found.get('cosine', float('nan')):.6f}"
-        )
-        if "top1_agreement" in found:
-            summary += f", top-1 agreement {found['top1_agreement']:.0%}"
-        result.observations.append(
+        if "problem" in compared:
+            details["problem"] = compared["problem"]
+        elif compared["metrics"].get("non_finite"):
+            details["problem"] = "non-finite values in the candidate's output"
+        matched = bool(compared.get("within")) and "problem" not in details
+        summary = f"{ref_name}: max scaled error {numbers.get('scaled_error', float('nan')):.2g}"
+        if "cosine" in numbers:
+            summary += f", cosine {numbers['cosine']:.6f}"
+        if "top1_agreement" in numbers:
+            summary += f", top-1 agreement {numbers['top1_agreement']:.0%}"
+        found.append(
             Observation(
-                kind=kind,
+                kind="numeric.outputs_match" if matched else "numeric.outputs_differ",
                 engine=ENGINE,
                 summary=summary,
                 evidence=Evidence(
@@ -202,40 +195,32 @@ def _compare_outputs(
                         Location(where="tensor", name=ref_name, side="reference"),
                         Location(where="tensor", name=cand_name, side="candidate"),
                     ),
-                    metrics={k: v for k, v in found.items() if np.isfinite(v)},
+                    metrics=numbers,
                     details=details,
                 ),
             )
         )
-    return result
+    return found
 
 
 def _localise(
-    comparison: GraphComparison,
-    reference: Path,
-    candidate: Path,
-    work: Path,
-    count: int,
-    options: NumericOptions,
-    tolerance: Tolerance,
+    comparison: GraphComparison, job: dict, options: NumericOptions, ran: dict | None
 ) -> dict | None:
-    cuts = cut_points(comparison, reference, candidate)
+    cuts = cut_points(comparison)
     if not cuts:
-        return None
-    runs = _run_both(
-        reference,
-        candidate,
-        work,
-        count,
-        options,
-        ([cut.reference for cut in cuts], [cut.candidate for cut in cuts]),
-    )
-    if any(isinstance(run, sandbox.RunFailure) for run in runs):
-        return {"problem": "; ".join(run.reason for run in runs if isinstance(run, sandbox.RunFailure))}
-    cut, found, compared, agreed = first_divergence(cuts, runs[0].arrays, runs[1].arrays, tolerance)
-    if cut is None:
-        return {"compared": compared, "problem": "no matched intermediate tensor is outside tolerance"}
-    between = nodes_between(reference, cut.reference, agreed)
+        return {"problem": "no matched intermediate tensor exists under the same position in both files"}
+    if ran is None:  # a second run, now exposing the cut points
+        exposed = {**job, "cuts": [[c.reference, c.candidate] for c in cuts]}
+        ran = sandbox.run_job(exposed, options.time_limit, options.memory_limit)
+        if isinstance(ran, sandbox.RunFailure):
+            return {"problem": f"the run exposing intermediate tensors failed: {ran.reason}"}
+    compared = ran["cuts"]
+    failing = next((entry for entry in compared if not entry["within"]), None)
+    if failing is None:
+        return {"compared": len(compared), "problem": "no matched intermediate tensor is outside tolerance"}
+    cut = next(c for c in cuts if c.reference == failing["reference"])
+    agreed = {entry["reference"] for entry in compared if entry["within"]}
+    between = nodes_between(comparison, cut.reference, agreed)
     unmatched = {
         name
         for node in comparison.correspondence.unmatched_reference
@@ -248,47 +233,32 @@ def _localise(
         "candidate_node": cut.candidate_node,
         "between": between,
         "suspects": [name for name in between if name in unmatched] or between[:1],
-        "scaled_error": found.get("scaled_error"),
-        "compared": compared,
+        "scaled_error": failing.get("scaled_error"),
+        "compared": len(compared),
     }
 
 
-def _save_inputs(
-    samples: dict[str, np.ndarray],
-    ref: dict,
-    cand: dict,
-    ref_names: list[str],
-    cand_names: list[str],
-    options: NumericOptions,
-) -> None:
+def _save_inputs(samples: dict[str, np.ndarray], worst: list[int], options: NumericOptions) -> None:
     if options.divergence_inputs is None:
         return
-    a, b = ref[ref_names[0]], cand[cand_names[0]]
-    if a.shape != b.shape:
-        worst = np.arange(a.shape[0] if a.ndim else 1)
-    else:
-        error = np.abs(a.astype(np.float64) - b).reshape(a.shape[0], -1).max(axis=1)
-        worst = np.argsort(-error)[: max(1, min(4, len(error)))]
+    rows = np.array(worst or [0], dtype=np.int64)
     try:
-        np.savez(options.divergence_inputs, **{name: array[worst] for name, array in samples.items()})
+        np.savez(options.divergence_inputs, **{name: array[rows] for name, array in samples.items()})
     except OSError as exc:
         raise BadInput(f"cannot write ({exc.strerror})", options.divergence_inputs) from None
 
 
-def _accuracy(
-    labels_path: Path, reference: np.ndarray, candidate: np.ndarray, count: int
-) -> list[Observation]:
+def _accuracy(labels_path: Path, predictions: list | None, count: int) -> list[Observation]:
     try:
         with np.load(labels_path, allow_pickle=False) as stored:
             labels = stored["labels"] if "labels" in stored.files else stored[stored.files[0]]
     except (OSError, ValueError, KeyError, IndexError) as exc:
         raise BadInput(f"not an .npz with a 'labels' array ({type(exc).__name__})", labels_path) from None
-    if labels.shape[0] != count or reference.ndim != 2:
-        raise BadInput(
-            f"{labels.shape[0]} labels for {count} samples of a {reference.ndim}-D output", labels_path
-        )
-    ref_accuracy = float((np.argmax(reference, axis=1) == labels).mean())
-    cand_accuracy = float((np.argmax(candidate, axis=1) == labels).mean())
+    if predictions is None or labels.reshape(-1).shape[0] != len(predictions[0]):
+        raise BadInput(f"{labels.size} labels do not fit the first output's {count} samples", labels_path)
+    labels = labels.reshape(-1)
+    ref_accuracy = float((np.asarray(predictions[0]) == labels).mean())
+    cand_accuracy = float((np.asarray(predictions[1]) == labels).mean())
     ratio = cand_accuracy / ref_accuracy if ref_accuracy else (1.0 if cand_accuracy == 0 else float("inf"))
     if ratio >= 1.0:
         return []
