@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from parity.cli import rules_cmd
+from parity.cli import logs_cmd, rules_cmd
 from parity.cli.output import Format, console, emit_json
 from parity.errors import BadInput, ExitCode, ParityError
 
@@ -22,6 +22,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(logs_cmd.logs_app, name="logs")
+app.add_typer(logs_cmd.rcp_app, name="rcp")
 
 
 @app.command("judge")

@@ -185,3 +185,67 @@ def report_payload(result: Any) -> dict[str, Any]:
     if "graph" in result.stash:
         body["correspondence"] = correspondence_payload(result.stash["graph"])
     return _envelope("report", body)
+
+
+def logs_payload(results: list) -> dict[str, Any]:
+    """`parity logs check`: one entry per log, with its verdict, findings and observations."""
+    return _envelope(
+        "logs",
+        {
+            "logs": [
+                {
+                    "file": str(result.check.path),
+                    "ruleset": result.check.round,
+                    "benchmark": result.check.benchmark,
+                    "division": result.check.division,
+                    "lines": result.check.lines,
+                    "events": result.check.events,
+                    **result.judgement.model_dump(mode="json"),
+                    "observations": [obs.model_dump(mode="json") for obs in result.check.observations],
+                }
+                for result in results
+            ]
+        },
+    )
+
+
+def rcp_payload(result: Any) -> dict[str, Any]:
+    """`parity rcp check`: runs, the statistics used, the verdict."""
+    verdict = result.verdict
+    reference = verdict.reference
+    return _envelope(
+        "rcp",
+        {
+            "folder": str(result.folder),
+            "benchmark": verdict.benchmark,
+            "round": verdict.round,
+            "method": verdict.method,
+            "batch_size": verdict.batch_size,
+            "status": verdict.status,
+            "message": verdict.message,
+            "runs": [
+                {
+                    "file": str(run.path),
+                    "converged_at": None if run.converged_at == float("inf") else run.converged_at,
+                    "status": run.status,
+                }
+                for run in result.runs
+            ],
+            "submission_olympic_mean": verdict.submission_mean,
+            "reference": None
+            if reference is None
+            else {
+                "name": reference.name,
+                "batch_size": reference.batch_size,
+                "mean": reference.mean,
+                "stdev": reference.stdev,
+                "count": reference.count,
+                "interpolated": reference.interpolated,
+            },
+            "min_acceptable_mean": verdict.min_acceptable_mean,
+            "max_speedup": verdict.max_speedup,
+            "normalisation": verdict.normalisation,
+            **result.judgement.model_dump(mode="json"),
+            "observations": [obs.model_dump(mode="json") for obs in result.observations],
+        },
+    )

@@ -1,0 +1,103 @@
+"""`parity rcp check`: a benchmark folder's runs against the reference convergence points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
+from parity.engines.convergence.runs import Run, read_runs
+from parity.engines.logs.rounds import round_from_path
+from parity.errors import BadInput
+from parity.judge import Judgement, judge
+from parity.observations import Evidence, Location, Observation
+from parity.rulebook import load_rulebook
+
+RULEBOOK = "mlperf-training-v6.0"
+
+
+@dataclass
+class RcpResult:
+    """The runs, the statistics, the observation (if any) and the judgement."""
+
+    folder: Path
+    runs: list[Run]
+    verdict: RcpVerdict
+    observations: list[Observation]
+    judgement: Judgement
+
+
+def check_rcp(folder: str | Path, ruleset: str | None = None, method: str = "rules") -> RcpResult:
+    """Read the runs, find their round, test them against its RCPs, and judge."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput("not a folder of result logs", folder)
+    runs = read_runs(folder)
+    benchmarks = {run.benchmark for run in runs} - {None}
+    batches = {run.batch_size for run in runs} - {None}
+    if len(benchmarks) != 1 or len(batches) != 1:
+        raise BadInput(
+            f"the runs must share one benchmark and one global_batch_size (found benchmarks "
+            f"{sorted(map(str, benchmarks))}, batch sizes {sorted(batches)})",
+            folder,
+        )
+    round_name = ruleset or _round(folder)
+    if round_name not in rcp_rounds():
+        raise BadInput(f"no RCPs for round {round_name!r}; known: {', '.join(rcp_rounds())}")
+    benchmark, batch = benchmarks.pop(), batches.pop()
+    verdict = check_convergence(
+        benchmark, round_name, float(batch), [run.converged_at for run in runs], method
+    )
+    observations = _observations(verdict, folder)
+    return RcpResult(
+        folder, runs, verdict, observations, judge(observations, load_rulebook(RULEBOOK), "closed", benchmark)
+    )
+
+
+def _round(folder: Path) -> str:
+    found = round_from_path(folder)
+    if found is None:
+        for candidate in (folder, *folder.parents):
+            match = next((r for r in rcp_rounds() if f"v{r.rsplit('.', 1)[0]}" in candidate.name), None)
+            if match:
+                return match
+        raise BadInput("cannot tell the round from the path; pass --ruleset", folder)
+    return found
+
+
+def _observations(verdict: RcpVerdict, folder: Path) -> list[Observation]:
+    kinds = {
+        "faster_than_reference": "convergence.faster_than_reference",
+        "reference_missing": "convergence.reference_missing",
+        "insufficient_convergence": "log.quality_target_missed",
+    }
+    kind = kinds.get(verdict.status)
+    if kind is None:
+        return []
+    metrics = {
+        name: value
+        for name, value in (
+            ("submission_mean", verdict.submission_mean),
+            ("min_acceptable_mean", verdict.min_acceptable_mean),
+            ("reference_mean", verdict.reference.mean if verdict.reference else None),
+            ("max_speedup", verdict.max_speedup),
+            ("batch_size", verdict.batch_size),
+        )
+        if value is not None
+    }
+    return [
+        Observation(
+            kind=kind,
+            engine="convergence",
+            summary=f"{verdict.benchmark}: {verdict.message}",
+            evidence=Evidence(
+                locations=(Location(where="file", name=str(folder)),),
+                metrics=metrics,
+                details={
+                    "method": verdict.method,
+                    "round": verdict.round,
+                    "runs": [r if r != float("inf") else "did not converge" for r in verdict.runs],
+                },
+            ),
+        )
+    ]

@@ -1,0 +1,66 @@
+"""`parity logs …` and `parity rcp …`: training logs and reference convergence points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parity.cli.output import Format, console, emit_json
+from parity.errors import ExitCode
+
+logs_app = typer.Typer(help="Check MLPerf training result logs (MLLOG).", no_args_is_help=True)
+
+
+@logs_app.command("check")
+def logs_check(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Log files or folders (result_*.txt inside are checked).")
+    ],
+    ruleset: Annotated[
+        str | None, typer.Option(help="Round, e.g. 5.1.0 (default: from the path, else latest).")
+    ] = None,
+    benchmark: Annotated[str | None, typer.Option(help="Override the logged submission_benchmark.")] = None,
+    division: Annotated[str | None, typer.Option(help="Override the logged submission_division.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+) -> int:
+    """Check training logs against their round's rules; the exit code is the worst verdict."""
+    from parity.audit.logs import check_logs
+    from parity.report import payloads, text
+
+    results = check_logs(paths, ruleset, benchmark, division)
+    if format is Format.JSON:
+        emit_json(payloads.logs_payload(results))
+    else:
+        text.logs(console(), results)
+    return max((result.judgement.verdict.exit_code for result in results), default=ExitCode.CONFORMS)
+
+
+rcp_app = typer.Typer(
+    help="Reference convergence points: are the runs no faster than the reference?", no_args_is_help=True
+)
+
+
+@rcp_app.command("check")
+def rcp_check(
+    folder: Annotated[Path, typer.Argument(help="A benchmark folder of result_*.txt logs.")],
+    ruleset: Annotated[str | None, typer.Option(help="Round, e.g. 5.1.0 (default: from the path).")] = None,
+    method: Annotated[
+        str, typer.Option(help="'rules' (the training rules' statistics) or 'mlperf-logging'.")
+    ] = ("rules"),
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+) -> int:
+    """Test a benchmark's runs against the reference convergence points of its round."""
+    from parity.audit.rcp import check_rcp
+    from parity.errors import BadInput
+    from parity.report import payloads, text
+
+    if method not in ("rules", "mlperf-logging"):
+        raise BadInput(f"--method must be 'rules' or 'mlperf-logging', not {method!r}")
+    result = check_rcp(folder, ruleset, method)
+    if format is Format.JSON:
+        emit_json(payloads.rcp_payload(result))
+    else:
+        text.rcp(console(), result)
+    return result.judgement.verdict.exit_code

@@ -1,0 +1,1 @@
+"""Reference convergence points: submissions must not converge faster than the reference."""

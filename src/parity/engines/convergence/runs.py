@@ -1,0 +1,64 @@
+"""What each run of a benchmark folder contributes to the RCP test.
+
+Its batch size, and how long it took to converge (epochs, or samples for the benchmarks that count them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from parity.engines.convergence.rcp import IN_SAMPLES
+from parity.engines.logs.parser import parse
+from parity.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Run:
+    """One result log: benchmark, batch size, convergence point (inf if it did not converge)."""
+
+    path: Path
+    benchmark: str | None
+    batch_size: float | None
+    converged_at: float
+    status: str
+
+
+def read_run(path: Path) -> Run:
+    """The convergence point is the last evaluation before run_stop, if run_stop says success."""
+    parsed = parse(path)
+    grouped = parsed.by_key()
+    benchmark = next(
+        (e.value for e in grouped.get("submission_benchmark", []) if isinstance(e.value, str)), None
+    )
+    batch = next(
+        (
+            e.value
+            for e in grouped.get("global_batch_size", [])
+            if isinstance(e.value, int | float) and not isinstance(e.value, bool)
+        ),
+        None,
+    )
+    stop = grouped.get("run_stop", [])
+    status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
+    if status != "success":
+        return Run(path, benchmark, batch, math.inf, status)
+    before = [e for e in grouped.get("eval_accuracy", []) if e.line < stop[-1].line]
+    if not before:
+        return Run(path, benchmark, batch, math.inf, "no evaluation")
+    field = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
+    point = before[-1].metadata.get(field)
+    if not isinstance(point, int | float) or isinstance(point, bool):
+        return Run(path, benchmark, batch, math.inf, f"last evaluation has no numeric {field}")
+    return Run(
+        path, benchmark, batch, float(point) if field == "samples_count" else round(float(point), 3), status
+    )
+
+
+def read_runs(folder: Path) -> list[Run]:
+    """Every result_*.txt of a benchmark folder."""
+    files = sorted(p for p in folder.rglob("result_*.txt") if p.is_file()) if folder.is_dir() else []
+    if not files:
+        raise BadInput("no result_*.txt logs in the folder", folder)
+    return [read_run(path) for path in files]

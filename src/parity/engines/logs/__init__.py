@@ -1,0 +1,1 @@
+"""MLLOG training logs: streaming parser, rules as data (safe expressions), observations."""

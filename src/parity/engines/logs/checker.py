@@ -1,0 +1,269 @@
+"""Checking one parsed log against a round's rules: observations in the shared vocabulary.
+
+Rules are evaluated after the whole log is read, so a rule may use any key's value whatever the order
+the log wrote them in. Failures are consolidated to their root cause: a run that stops before
+``run_stop`` is one finding (not one per missing event), and so is a log holding more than one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parity.engines.logs.expressions import ExpressionError, evaluate
+from parity.engines.logs.parser import Event, ParsedLog
+from parity.engines.logs.schema import LogRule, RoundRules
+from parity.observations import Evidence, Location, Observation
+
+ENGINE = "logs"
+
+
+@dataclass
+class LogCheck:
+    """The result of checking one log."""
+
+    path: Path
+    round: str
+    benchmark: str | None
+    division: str | None
+    observations: list[Observation] = field(default_factory=list)
+    events: int = 0
+    lines: int = 0
+
+
+def check_log(
+    parsed: ParsedLog, rules: RoundRules, benchmark: str | None = None, division: str | None = None
+) -> LogCheck:
+    """Observations for ``parsed`` under ``rules``; benchmark and division default to what the log says."""
+    grouped = parsed.by_key()
+    division = division or _first_value(grouped, "submission_division")
+    benchmark = benchmark or _first_value(grouped, "submission_benchmark")
+    result = LogCheck(parsed.path, rules.round, None, None, events=len(parsed.events), lines=parsed.lines)
+    found: list[Observation] = []
+    if parsed.malformed:
+        found.append(_malformed(parsed))
+    if not isinstance(division, str) or division not in rules.benchmarks:
+        found.append(
+            _observation(
+                "log.event_missing",
+                parsed.path,
+                _line(grouped, "submission_division"),
+                f"submission_division is {division!r}, expected one of {', '.join(rules.benchmarks)}",
+                {"key": "submission_division"},
+            )
+        )
+        result.observations = found
+        return result
+    result.division = division
+    if not isinstance(benchmark, str) or benchmark not in rules.benchmarks[division]:
+        found.append(
+            _observation(
+                "log.event_missing",
+                parsed.path,
+                _line(grouped, "submission_benchmark"),
+                f"submission_benchmark is {benchmark!r}, not a {division} benchmark of round {rules.round}",
+                {"key": "submission_benchmark"},
+            )
+        )
+        result.observations = found
+        return result
+    result.benchmark = benchmark
+    env = _environment(grouped, rules, division, benchmark)
+    applicable = [rule for rule in rules.rules if _applies(rule, division, benchmark)]
+    truncated = "run_stop" not in grouped
+    several = len(grouped.get("run_start", ())) > 1
+    for rule in applicable:
+        found.extend(_check_rule(rule, grouped, env, parsed.path, truncated, several))
+    if truncated:
+        found.insert(0, _truncated(parsed, grouped, applicable))
+    if several:
+        found.insert(
+            0,
+            _observation(
+                "log.event_missing",
+                parsed.path,
+                grouped["run_start"][1].line,
+                f"the log holds {len(grouped['run_start'])} runs (run_start repeated); "
+                "one result file must hold one run",
+                {"key": "run_start"},
+            ),
+        )
+    result.observations = found
+    return result
+
+
+def _first_value(grouped: dict[str, list[Event]], key: str) -> Any:
+    events = grouped.get(key)
+    return events[0].value if events else None
+
+
+def _line(grouped: dict[str, list[Event]], key: str) -> int | None:
+    events = grouped.get(key)
+    return events[0].line if events else None
+
+
+def _applies(rule: LogRule, division: str, benchmark: str) -> bool:
+    return (not rule.divisions or division in rule.divisions) and (
+        not rule.benchmarks or benchmark in rule.benchmarks
+    )
+
+
+def _environment(grouped: dict[str, list[Event]], rules: RoundRules, division: str, benchmark: str) -> dict:
+    env: dict[str, Any] = {key: events[0].value for key, events in grouped.items()}
+    env.update({f"t_{key}": events[0].time_ms for key, events in grouped.items()})
+    for rule in rules.rules:  # keys a rule names but the log lacks: t_<key> is None
+        env.setdefault(f"t_{rule.key}", None)
+    env.update(
+        {
+            "init_limit_ms": rules.init_limit_minutes.get(division, 0) * 60_000,
+            "division": division,
+            "benchmark": benchmark,
+            "round": rules.round,
+        }
+    )
+    return env
+
+
+def _count_ok(rule: LogRule, grouped: dict[str, list[Event]]) -> tuple[bool, str]:
+    occurrences = grouped.get(rule.key, [])
+    count, n = rule.count or "optional", len(occurrences)
+    if count == "exactly_one":
+        if n == 1 or (n > 1 and len({repr(e.value) for e in occurrences}) == 1):
+            return True, ""  # identical repeats are a warning in mlperf-logging, not a failure
+        return False, "missing" if n == 0 else f"logged {n} times with different values"
+    if count == "at_least_one":
+        return n >= 1, "missing"
+    if count.startswith("at_least:"):
+        need = int(count.split(":")[1])
+        return n >= need, f"logged {n} times, at least {need} required"
+    if count.startswith("at_least_one_or:"):
+        others = count.split(":")[1].split(",")
+        return n + sum(
+            len(grouped.get(o, [])) for o in others
+        ) >= 1, f"missing (and so is {', '.join(others)})"
+    return True, ""
+
+
+def _check_rule(
+    rule: LogRule, grouped: dict[str, list[Event]], env: dict, path: Path, truncated: bool, several: bool
+) -> list[Observation]:
+    found = []
+    occurrences = grouped.get(rule.key, [])
+    ok, problem = _count_ok(rule, grouped)
+    if not ok and not (truncated and problem.startswith("missing")) and not (several and "times" in problem):
+        found.append(
+            _observation(
+                "log.event_missing",
+                path,
+                occurrences[0].line if occurrences else None,
+                f"{rule.key}: {problem} ({rule.count})",
+                {"key": rule.key, "rule": rule.count},
+            )
+        )
+    for event in occurrences:
+        missing = [m for m in rule.metadata if not any(option in event.metadata for option in m.split("|"))]
+        if missing:
+            found.append(
+                _observation(
+                    "log.event_missing",
+                    path,
+                    event.line,
+                    f"{rule.key}: metadata {', '.join(missing)} missing",
+                    {"key": rule.key, "metadata": missing},
+                )
+            )
+            break
+        if rule.check is not None:
+            verdict, reason = _holds(rule.check, event, env)
+            if not verdict:
+                found.append(
+                    _observation(
+                        rule.kind or "hparam.out_of_range",
+                        path,
+                        event.line,
+                        f"{rule.key} = {event.value!r} fails `{rule.check}`{reason}",
+                        {
+                            "key": rule.key,
+                            "value": _jsonable(event.value),
+                            "check": rule.check,
+                            **({"why": rule.why} if rule.why else {}),
+                        },
+                    )
+                )
+                break
+    reached = rule.target is None or any(_holds(rule.target, event, env)[0] for event in occurrences)
+    if occurrences and not truncated and not reached:
+        last = occurrences[-1]
+        found.append(
+            _observation(
+                "log.quality_target_missed",
+                path,
+                last.line,
+                f"{rule.key} never satisfies `{rule.target}` (last: {last.value!r})",
+                {
+                    "key": rule.key,
+                    "target": rule.target,
+                    "last_value": _jsonable(last.value),
+                    "evaluations": len(occurrences),
+                },
+            )
+        )
+    return found
+
+
+def _holds(expression: str, event: Event, env: dict) -> tuple[bool, str]:
+    scope = {**env, "value": event.value, "metadata": event.metadata, "timestamp": event.time_ms}
+    try:
+        return bool(evaluate(expression, scope)), ""
+    except ExpressionError as exc:
+        return False, f" ({exc})"
+
+
+def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> Observation:
+    last = parsed.events[-1] if parsed.events else None
+    missing = sorted(
+        {
+            rule.key
+            for rule in rules
+            if rule.count in ("exactly_one", "at_least_one") and rule.key not in grouped
+        }
+    )
+    where = f"after {last.key} at line {last.line}" if last else "before any record"
+    return _observation(
+        "log.event_missing",
+        parsed.path,
+        last.line if last else None,
+        f"run incomplete: the log ends {where} without run_stop",
+        {"key": "run_stop", "truncated": True, "missing": missing},
+    )
+
+
+def _malformed(parsed: ParsedLog) -> Observation:
+    first = parsed.malformed[0]
+    return _observation(
+        "log.event_missing",
+        parsed.path,
+        first.line,
+        f"{len(parsed.malformed)} malformed MLLOG line(s); first at line {first.line}: {first.problem}",
+        {"malformed": len(parsed.malformed), "lines": [m.line for m in parsed.malformed[:20]]},
+    )
+
+
+def _observation(kind: str, path: Path, line: int | None, summary: str, details: dict) -> Observation:
+    location = Location(
+        where="log_line", name=str(details.get("key", "")), side="candidate", file=str(path), line=line
+    )
+    return Observation(
+        kind=kind,
+        engine=ENGINE,
+        summary=summary + (f" (line {line})" if line else ""),
+        evidence=Evidence(locations=(location,), details=details),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None) | list | dict) else repr(value)
+
+
+__all__ = ["LogCheck", "check_log"]

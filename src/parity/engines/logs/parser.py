@@ -1,0 +1,103 @@
+"""Streaming MLLOG parser: every ``:::MLLOG {json}`` line of a file, with its physical line number.
+
+Framework output around the records, prefixes before ``:::MLLOG`` (rank numbers, timestamps) and binary
+junk are skipped; a record whose JSON is broken, not an object or missing ``key``/``value`` becomes a
+:class:`Malformed` entry instead of an exception. The file is read in binary, line by line, with a plain
+substring search (no regular expression that can backtrack), so a 1 GB log streams in constant memory
+apart from the records themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TOKEN = b":::MLLOG"
+MAX_RECORD_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Event:
+    """One MLLOG record."""
+
+    key: str
+    value: Any
+    metadata: dict[str, Any]
+    time_ms: float
+    line: int
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A line that carries the MLLOG token but no valid record."""
+
+    line: int
+    problem: str
+
+
+@dataclass
+class ParsedLog:
+    """Events in file order, malformed lines, and how many physical lines were read."""
+
+    path: Path
+    events: list[Event] = field(default_factory=list)
+    malformed: list[Malformed] = field(default_factory=list)
+    lines: int = 0
+
+    def by_key(self) -> dict[str, list[Event]]:
+        """Events grouped by key, each group in file order."""
+        grouped: dict[str, list[Event]] = {}
+        for event in self.events:
+            grouped.setdefault(event.key, []).append(event)
+        return grouped
+
+
+def parse(path: str | Path) -> ParsedLog:
+    """Read every MLLOG record of ``path``."""
+    path = Path(path)
+    parsed = ParsedLog(path)
+    for item in iter_records(path, parsed):
+        if isinstance(item, Event):
+            parsed.events.append(item)
+        else:
+            parsed.malformed.append(item)
+    return parsed
+
+
+def iter_records(path: Path, counter: ParsedLog | None = None) -> Iterator[Event | Malformed]:
+    """Yield events and malformed entries in file order (the line count goes into ``counter``)."""
+    number = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            at = raw.find(TOKEN)
+            if at < 0:
+                continue
+            yield _record(raw[at + len(TOKEN) :], number)
+    if counter is not None:
+        counter.lines = number
+
+
+def _record(payload: bytes, line: int) -> Event | Malformed:
+    if len(payload) > MAX_RECORD_BYTES:
+        return Malformed(line, f"record longer than {MAX_RECORD_BYTES} bytes")
+    try:
+        data = json.loads(payload.decode("utf-8", errors="strict"))
+    except UnicodeDecodeError:
+        return Malformed(line, "record is not UTF-8 text")
+    except (json.JSONDecodeError, RecursionError):
+        return Malformed(line, "record is not valid JSON")
+    if not isinstance(data, dict):
+        return Malformed(line, f"record is a JSON {type(data).__name__}, not an object")
+    if "key" not in data or "value" not in data:
+        return Malformed(line, "record has no 'key' or no 'value'")
+    key, metadata, time_ms = data["key"], data.get("metadata", {}), data.get("time_ms", 0.0)
+    if not isinstance(key, str):
+        return Malformed(line, "record's key is not a string")
+    if not isinstance(metadata, dict):
+        return Malformed(line, "record's metadata is not an object")
+    if not isinstance(time_ms, int | float) or isinstance(time_ms, bool):
+        return Malformed(line, "record's time_ms is not a number")
+    return Event(key, data["value"], metadata, float(time_ms), line)
