@@ -15,7 +15,6 @@ from parity.judge import contrast, run_examples
 from parity.report import payloads, text
 from parity.rulebook import Division, Rule, Rulebook, aliases, load_rulebook, packaged_ids
 from parity.rulebook.diff import diff_rulebooks
-from parity.rulebook.render import render_rulebook
 from parity.rulebook.schema import RulebookFile
 
 app = typer.Typer(help="Read, explain, compare and render the rulebooks.", no_args_is_help=True)
@@ -140,6 +139,8 @@ def render(
             }
         )
     else:
+        from parity.rulebook.render import render_rulebook
+
         document = render_rulebook(book, format.value)
     if out is None:
         typer.echo(document, nl=False)

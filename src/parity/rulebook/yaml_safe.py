@@ -12,7 +12,10 @@ from parity.errors import BadInput
 MAX_YAML_BYTES = 4 * 1024 * 1024
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
+_SAFE_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present: 10x faster
+
+
+class _StrictSafeLoader(_SAFE_BASE):  # type: ignore[misc, valid-type]
     """SafeLoader that refuses duplicate mapping keys (YAML silently keeps the last one)."""
 
 
@@ -24,7 +27,7 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
 
 
 _StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

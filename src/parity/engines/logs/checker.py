@@ -13,7 +13,7 @@ from typing import Any
 
 from parity.engines.logs.expressions import ExpressionError, evaluate
 from parity.engines.logs.parser import Event, ParsedLog
-from parity.engines.logs.schema import LogRule, RoundRules
+from parity.engines.logs.schema import Aggregation, LogRule, RoundRules
 from parity.observations import Evidence, Location, Observation
 
 ENGINE = "logs"
@@ -69,6 +69,11 @@ def check_log(
         result.observations = found
         return result
     result.benchmark = benchmark
+    for aggregation in rules.aggregations:
+        if (not aggregation.divisions or division in aggregation.divisions) and (
+            not aggregation.benchmarks or benchmark in aggregation.benchmarks
+        ):
+            grouped[aggregation.key] = _aggregate(grouped.get(aggregation.source, []), aggregation)
     env = _environment(grouped, rules, division, benchmark)
     applicable = [rule for rule in rules.rules if _applies(rule, division, benchmark)]
     truncated = "run_stop" not in grouped
@@ -91,6 +96,27 @@ def check_log(
         )
     result.observations = found
     return result
+
+
+def _aggregate(events: list[Event], aggregation: Aggregation) -> list[Event]:
+    """One virtual event per group: {name: value, ..., group_by: group}, at its last record's time."""
+    groups: dict[Any, dict[str, Any]] = {}
+    last: dict[Any, Event] = {}
+    for event in events:
+        if aggregation.name_by not in event.metadata or aggregation.group_by not in event.metadata:
+            continue
+        group = event.metadata[aggregation.group_by]
+        if not isinstance(group, int | float | str):
+            continue
+        groups.setdefault(group, {aggregation.group_by: group})[str(event.metadata[aggregation.name_by])] = (
+            event.value
+        )
+        if group not in last or event.time_ms >= last[group].time_ms:
+            last[group] = event
+    return [
+        Event(aggregation.key, value, {}, last[group].time_ms, last[group].line)
+        for group, value in groups.items()
+    ]
 
 
 def _first_value(grouped: dict[str, list[Event]], key: str) -> Any:

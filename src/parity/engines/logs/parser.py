@@ -68,14 +68,26 @@ def parse(path: str | Path) -> ParsedLog:
 
 
 def iter_records(path: Path, counter: ParsedLog | None = None) -> Iterator[Event | Malformed]:
-    """Yield events and malformed entries in file order (the line count goes into ``counter``)."""
-    number = 0
+    """Yield events and malformed entries in file order (the line count goes into ``counter``).
+
+    Lines are read at most :data:`MAX_RECORD_BYTES` at a time, so a file without newlines cannot make one
+    line as large as the file.
+    """
+    number, partial = 0, False
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            at = raw.find(TOKEN)
-            if at < 0:
+        while raw := handle.readline(MAX_RECORD_BYTES):
+            if partial:  # the rest of an over-long line
+                partial = not raw.endswith(b"\n")
                 continue
-            yield _record(raw[at + len(TOKEN) :], number)
+            number += 1
+            if len(raw) == MAX_RECORD_BYTES and not raw.endswith(b"\n"):
+                partial = True
+                if TOKEN in raw:
+                    yield Malformed(number, f"line longer than {MAX_RECORD_BYTES} bytes")
+                continue
+            at = raw.find(TOKEN)
+            if at >= 0:
+                yield _record(raw[at + len(TOKEN) :], number)
     if counter is not None:
         counter.lines = number
 

@@ -16,6 +16,7 @@ import yaml
 from parity.engines.logs.schema import RoundRules
 from parity.errors import BadInput
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROUND = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 #: a results path names its round as training_results_v5.1, or as v5.1 (the corpus layout)
 PATH_ROUND = re.compile(r"(?:^|[/_])v([0-9]+)\.([0-9]+)(?:$|/)")
@@ -40,7 +41,7 @@ def load_round(name: str) -> RoundRules:
     """The rules of one round (validated; the name must be one of :func:`available`)."""
     if name not in available():
         raise BadInput(f"unknown ruleset {name!r}; known: {', '.join(available()) or 'none'}")
-    data = yaml.safe_load((data_dir() / f"training_{name}.yaml").read_text(encoding="utf-8"))
+    data = yaml.load((data_dir() / f"training_{name}.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     return RoundRules.model_validate(data)
 
 

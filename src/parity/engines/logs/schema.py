@@ -90,6 +90,21 @@ class LogRule(_Strict):
         return self
 
 
+class Aggregation(_Strict):
+    """A virtual key built from several records (mlperf-logging builds these in Python BEGIN code).
+
+    One event per distinct ``group_by`` metadata value, whose value maps each record's ``name_by``
+    metadata to its value, plus the group value itself.
+    """
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$", description="The virtual key the rules then check.")
+    source: str = Field(pattern=r"^[a-z0-9_]+$", description="The logged key the records come from.")
+    group_by: str = Field(description="Metadata field that groups records (e.g. samples_count).")
+    name_by: str = Field(description="Metadata field that names each record's value (e.g. metric).")
+    divisions: list[Literal["closed", "open"]] = Field(default_factory=list)
+    benchmarks: list[str] = Field(default_factory=list)
+
+
 class RoundRules(_Strict):
     """All log rules of one training round."""
 
@@ -98,4 +113,5 @@ class RoundRules(_Strict):
     rulebook: str = Field(description="The parity rulebook that judges this round's findings.")
     init_limit_minutes: dict[Literal["closed", "open"], float]
     benchmarks: dict[Literal["closed", "open"], list[str]]
+    aggregations: list[Aggregation] = Field(default_factory=list)
     rules: list[LogRule]
