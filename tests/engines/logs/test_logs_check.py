@@ -132,3 +132,12 @@ def test_binary_junk_is_a_finding(tmp_path):
     [result] = check_logs([path], ruleset="5.1.0")
     assert result.judgement.verdict.value == "violates"
     assert any("malformed" in f.summary for f in result.judgement.findings)
+
+
+def test_every_packaged_round_loads_with_valid_expressions():
+    from parity.engines.logs.rounds import available, load_round
+
+    assert available() == ("0.7.0", "4.0.0", "5.0.0", "5.1.0", "6.0.0")
+    for name in available():
+        rules = load_round(name)
+        assert rules.benchmarks["closed"] and rules.rules and rules.init_limit_minutes["closed"] > 0
