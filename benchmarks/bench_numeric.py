@@ -55,41 +55,25 @@ def _polygraphy(reference: Path, candidate: Path, inputs_json: Path, folder: Pat
     if tool is None:
         raise SystemExit("polygraphy is not installed: pip install polygraphy")
     saved = folder / "reference_outputs.json"
+
+    def polygraphy(model: Path, *extra: str) -> subprocess.CompletedProcess:
+        command = [
+            tool,
+            "run",
+            str(model),
+            "--onnxrt",
+            "--onnx-outputs",
+            "mark",
+            "all",
+            "--load-inputs",
+            str(inputs_json),
+            *extra,
+        ]
+        return subprocess.run(command, capture_output=True, text=True)
+
     start = time.perf_counter()
-    subprocess.run(
-        [
-            tool,
-            "run",
-            str(reference),
-            "--onnxrt",
-            "--onnx-outputs",
-            "mark",
-            "all",
-            "--load-inputs",
-            str(inputs_json),
-            "--save-outputs",
-            str(saved),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    compared = subprocess.run(
-        [
-            tool,
-            "run",
-            str(candidate),
-            "--onnxrt",
-            "--onnx-outputs",
-            "mark",
-            "all",
-            "--load-inputs",
-            str(inputs_json),
-            "--load-outputs",
-            str(saved),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    polygraphy(reference, "--save-outputs", str(saved)).check_returncode()
+    compared = polygraphy(candidate, "--load-outputs", str(saved))
     elapsed = time.perf_counter() - start
     if compared.returncode == 0:
         print("  (Polygraphy reported a pass)")

@@ -43,31 +43,11 @@ def check_log(
     found: list[Observation] = []
     if parsed.malformed:
         found.append(_malformed(parsed))
-    if not isinstance(division, str) or division not in rules.benchmarks:
-        found.append(
-            _observation(
-                "log.event_missing",
-                parsed.path,
-                _line(grouped, "submission_division"),
-                f"submission_division is {division!r}, expected one of {', '.join(rules.benchmarks)}",
-                {"key": "submission_division"},
-            )
-        )
-        result.observations = found
+    problem = _identity(parsed, grouped, rules, division, benchmark)
+    if problem is not None:
+        result.observations = [*found, problem]
         return result
     result.division = division
-    if not isinstance(benchmark, str) or benchmark not in rules.benchmarks[division]:
-        found.append(
-            _observation(
-                "log.event_missing",
-                parsed.path,
-                _line(grouped, "submission_benchmark"),
-                f"submission_benchmark is {benchmark!r}, not a {division} benchmark of round {rules.round}",
-                {"key": "submission_benchmark"},
-            )
-        )
-        result.observations = found
-        return result
     result.benchmark = benchmark
     for aggregation in rules.aggregations:
         if (not aggregation.divisions or division in aggregation.divisions) and (
@@ -96,6 +76,27 @@ def check_log(
         )
     result.observations = found
     return result
+
+
+def _identity(
+    parsed: ParsedLog, grouped: dict[str, list[Event]], rules: RoundRules, division: Any, benchmark: Any
+) -> Observation | None:
+    """A finding if the division or benchmark is not one of the round's (checked before any use)."""
+    if not isinstance(division, str) or division not in rules.benchmarks:
+        key, problem = (
+            "submission_division",
+            f"is {division!r}, expected one of {', '.join(rules.benchmarks)}",
+        )
+    elif not isinstance(benchmark, str) or benchmark not in rules.benchmarks[division]:
+        key, problem = (
+            "submission_benchmark",
+            f"is {benchmark!r}, not a {division} benchmark of round {rules.round}",
+        )
+    else:
+        return None
+    return _observation(
+        "log.event_missing", parsed.path, _line(grouped, key), f"{key} {problem}", {"key": key}
+    )
 
 
 def _aggregate(events: list[Event], aggregation: Aggregation) -> list[Event]:
