@@ -203,3 +203,14 @@ def test_rules_explain_works_for_every_rule_of_every_rulebook(capsys, book_id, r
     assert code == 0
     rule = json.loads(out)["rule"]
     assert rule["id"] == rule_id and rule["statement"] and rule["rationale"] and rule["source"]["document"]
+
+
+def test_an_internal_error_is_exit_4_with_one_line(capsys, monkeypatch):
+    import parity.cli.rules_cmd as rules_cmd
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(rules_cmd, "packaged_ids", broken)
+    code, out, err = parity(capsys, "rules", "list")
+    assert code == 4 and "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err

@@ -141,3 +141,13 @@ def test_every_packaged_round_loads_with_valid_expressions():
     for name in available():
         rules = load_round(name)
         assert rules.benchmarks["closed"] and rules.rules and rules.init_limit_minutes["closed"] > 0
+
+
+@pytest.mark.skipif(not ROWS, reason="needs the corpus")
+def test_stable_diffusion_without_evaluations_is_a_finding_not_a_crash(tmp_path):
+    source = CORPUS / "singles/v4.0/GigaComputing/results/G593-SD1_pytorch/stable_diffusion/result_0.txt"
+    stripped = tmp_path / "result_0.txt"
+    stripped.write_text("".join(line for line in source.open() if '"eval_accuracy"' not in line))
+    [result] = check_logs([stripped], ruleset="4.0.0")
+    assert result.judgement.verdict.value == "violates"
+    assert any("aggregated_eval_accuracy" in f.summary for f in result.judgement.findings)

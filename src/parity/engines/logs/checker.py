@@ -53,7 +53,9 @@ def check_log(
         if (not aggregation.divisions or division in aggregation.divisions) and (
             not aggregation.benchmarks or benchmark in aggregation.benchmarks
         ):
-            grouped[aggregation.key] = _aggregate(grouped.get(aggregation.source, []), aggregation)
+            aggregated = _aggregate(grouped.get(aggregation.source, []), aggregation)
+            if aggregated:
+                grouped[aggregation.key] = aggregated
     env = _environment(grouped, rules, division, benchmark)
     applicable = [rule for rule in rules.rules if _applies(rule, division, benchmark)]
     truncated = "run_stop" not in grouped
@@ -137,8 +139,8 @@ def _applies(rule: LogRule, division: str, benchmark: str) -> bool:
 
 
 def _environment(grouped: dict[str, list[Event]], rules: RoundRules, division: str, benchmark: str) -> dict:
-    env: dict[str, Any] = {key: events[0].value for key, events in grouped.items()}
-    env.update({f"t_{key}": events[0].time_ms for key, events in grouped.items()})
+    env: dict[str, Any] = {key: events[0].value for key, events in grouped.items() if events}
+    env.update({f"t_{key}": events[0].time_ms for key, events in grouped.items() if events})
     for rule in rules.rules:  # keys a rule names but the log lacks: t_<key> is None
         env.setdefault(f"t_{rule.key}", None)
     env.update(
