@@ -212,5 +212,5 @@ def test_an_internal_error_is_exit_4_with_one_line(capsys, monkeypatch):
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(rules_cmd, "packaged_ids", broken)
-    code, out, err = parity(capsys, "rules", "list")
+    code, _out, err = parity(capsys, "rules", "list")
     assert code == 4 and "internal error: RuntimeError: simulated bug" in err and "Traceback" not in err
