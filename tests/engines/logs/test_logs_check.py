@@ -91,7 +91,10 @@ def test_a_division_naming_a_path_loads_nothing_and_is_a_finding(tmp_path, monke
     [result] = check_logs([path], ruleset="5.1.0")
     assert result.judgement.verdict.value == "violates"
     assert "submission_division" in result.judgement.findings[0].summary
-    assert all(p == path.resolve() for p in opened), opened
+    import parity
+
+    package = Path(parity.__file__).resolve().parent
+    assert all(p == path.resolve() or p.is_relative_to(package) for p in opened), opened
     assert not Path("/tmp/parity-pwned").exists()
 
 
