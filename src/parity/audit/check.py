@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,12 @@ def check(
     reference_weights: str | Path | None = None,
     candidate_weights: str | Path | None = None,
     numeric: NumericOptions | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> AuditResult:
     """Audit ``candidate`` against ``reference`` under ``rulebook``.
 
     ``numeric`` options make the numeric engine run both models (sandboxed); without them it is skipped.
+    ``on_step`` is told what each engine does as it starts (for progress display).
 
     Raises:
         BadInput: a model, the inputs or the rulebook are missing, malformed or hostile.
@@ -57,6 +60,8 @@ def check(
     )
     observations: list[Observation] = []
     for engine_type in ENGINES:
+        if on_step is not None:
+            on_step(engine_type.step)
         observations.extend(engine_type().observe(context))
     judgement = judge(observations, book, division, benchmark)
     return AuditResult(

@@ -31,6 +31,7 @@ class Engine(Protocol):
     """The engine protocol."""
 
     name: ClassVar[str]
+    step: ClassVar[str]  # what the user is told while it runs
 
     def observe(self, context: AuditContext) -> list[Observation]:
         """Observations about how the candidate differs from the reference."""
@@ -41,6 +42,7 @@ class GraphEngine:
     """Structural equivalence of the two ONNX graphs (see parity.engines.graph)."""
 
     name = "graph"
+    step = "loading and canonicalising both graphs"
 
     def observe(self, context: AuditContext) -> list[Observation]:
         """Load, canonicalise and match both graphs; stash the comparison for later engines."""
@@ -64,6 +66,7 @@ class WeightsEngine:
     """Parameter provenance or initialisation distribution, over the graph engine's correspondence."""
 
     name = "weights"
+    step = "comparing the weights"
 
     def observe(self, context: AuditContext) -> list[Observation]:
         """Classify every matched parameter pair in the mode the rulebook asks for."""
@@ -81,6 +84,7 @@ class NumericEngine:
     """Both models run sandboxed on the same inputs; outputs compared, the first divergence located."""
 
     name = "numeric"
+    step = "running both models (sandboxed)"
 
     def observe(self, context: AuditContext) -> list[Observation]:
         """Run and compare, when numeric options were given and the graph engine ran."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,12 +44,15 @@ def check_logs(
     ruleset: str | None = None,
     benchmark: str | None = None,
     division: str | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> list[LogResult]:
     """Check every log; the round comes from ``ruleset``, else from each log's path, else the latest."""
     if ruleset is not None and ruleset not in available():
         raise BadInput(f"unknown ruleset {ruleset!r}; known: {', '.join(available())}")
     results = []
     for path in log_files(paths):
+        if on_file is not None:
+            on_file(path)
         name = ruleset or round_from_path(path) or available()[-1]
         rules = load_round(name)
         checked = check_log(parse(path), rules, benchmark, division)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from parity.cli.output import Format, console, emit_json
+from parity.cli import progress
+from parity.cli.output import Format, console, emit_json, write_report
 from parity.errors import ExitCode
 
 logs_app = typer.Typer(help="Check MLPerf training result logs (MLLOG).", no_args_is_help=True)
@@ -26,10 +28,14 @@ def logs_check(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
 ) -> int:
     """Check training logs against their round's rules; the exit code is the worst verdict."""
-    from parity.audit.logs import check_logs
+    from parity.audit.logs import check_logs, log_files
     from parity.report import payloads, text
 
-    results = check_logs(paths, ruleset, benchmark, division)
+    files = log_files(paths)
+    with progress.steps(len(files)) as announce:
+        results = check_logs(
+            files, ruleset, benchmark, division, on_file=lambda path: announce(f"checking {path.name}")
+        )
     if format is Format.JSON:
         emit_json(payloads.logs_payload(results))
     else:
@@ -42,6 +48,14 @@ rcp_app = typer.Typer(
 )
 
 
+class RcpFormat(StrEnum):
+    """Report formats of `parity rcp check`."""
+
+    TEXT = "text"
+    JSON = "json"
+    HTML = "html"
+
+
 @rcp_app.command("check")
 def rcp_check(
     folder: Annotated[Path, typer.Argument(help="A benchmark folder of result_*.txt logs.")],
@@ -49,7 +63,8 @@ def rcp_check(
     method: Annotated[
         str, typer.Option(help="'rules' (the training rules' statistics) or 'mlperf-logging'.")
     ] = ("rules"),
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    format: Annotated[RcpFormat, typer.Option("--format", "-f", help="Output format.")] = RcpFormat.TEXT,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here (html).")] = None,
 ) -> int:
     """Test a benchmark's runs against the reference convergence points of its round."""
     from parity.audit.rcp import check_rcp
@@ -59,8 +74,12 @@ def rcp_check(
     if method not in ("rules", "mlperf-logging"):
         raise BadInput(f"--method must be 'rules' or 'mlperf-logging', not {method!r}")
     result = check_rcp(folder, ruleset, method)
-    if format is Format.JSON:
+    if format is RcpFormat.JSON:
         emit_json(payloads.rcp_payload(result))
+    elif format is RcpFormat.HTML:
+        from parity.report.html import render_convergence
+
+        write_report(render_convergence(result), out, result.judgement.verdict.value, format.value)
     else:
         text.rcp(console(), result)
     return result.judgement.verdict.exit_code

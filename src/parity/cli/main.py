@@ -10,8 +10,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from parity.cli import logs_cmd, rules_cmd
-from parity.cli.output import Format, console, emit_json
+from parity.cli import demo_cmd, logs_cmd, output, progress, rules_cmd
+from parity.cli.output import Format, console, emit_json, write_file, write_report
 from parity.errors import BadInput, ExitCode, ParityError
 
 app = typer.Typer(
@@ -21,6 +21,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def main_options(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display and no notes on stderr (for CI).")
+    ] = False,
+) -> None:
+    """Audit an ML benchmark implementation against its reference, rule by rule."""
+    output.QUIET = quiet
+
+
+app.command("demo")(demo_cmd.demo)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(logs_cmd.logs_app, name="logs")
 app.add_typer(logs_cmd.rcp_app, name="rcp")
@@ -56,6 +69,8 @@ class CheckFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
+    JUNIT = "junit"
 
 
 class Localise(StrEnum):
@@ -74,6 +89,9 @@ def check_command(
     division: Annotated[str, typer.Option(help="closed, open or network.")] = "closed",
     benchmark: Annotated[str | None, typer.Option(help="Benchmark, for benchmark-specific rules.")] = None,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Report format.")] = CheckFormat.TEXT,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here instead of to stdout.")
+    ] = None,
     save_evidence: Annotated[
         Path | None,
         typer.Option("--save-evidence", help="Also write the observations here, to re-judge later."),
@@ -111,52 +129,42 @@ def check_command(
 ) -> int:
     """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
     from parity.audit import check
+    from parity.audit.engines import ENGINES
     from parity.engines.numeric import NumericOptions
     from parity.observations import EvidenceFile
-    from parity.report import payloads, text
+    from parity.report import text
+    from parity.report.formats import render_check
     from parity.report.json_output import to_json
-    from parity.report.markdown import judgement_markdown
 
     options = NumericOptions(
         inputs, samples, seed, labels, time_limit, memory_limit, Localise(localise).value, divergence_inputs
     )
-    result = check(
-        reference,
-        candidate,
-        rulebook,
-        division,
-        benchmark,
-        max_model_bytes,
-        reference_weights,
-        candidate_weights,
-        options if numeric else None,
-    )
+    with progress.steps(len(ENGINES)) as announce:
+        result = check(
+            reference,
+            candidate,
+            rulebook,
+            division,
+            benchmark,
+            max_model_bytes,
+            reference_weights,
+            candidate_weights,
+            options if numeric else None,
+            announce,
+        )
     if save_evidence is not None:
         evidence = EvidenceFile(
             subject={"reference": str(reference), "candidate": str(candidate)},
             observations=result.observations,
         )
-        _write(save_evidence, to_json(evidence.model_dump(mode="json")))
-    if format is CheckFormat.JSON:
-        emit_json(payloads.report_payload(result))
-    elif format is CheckFormat.MARKDOWN:
-        sys.stdout.write(
-            judgement_markdown(
-                result.judgement, result.rulebook, {"reference": str(reference), "candidate": str(candidate)}
-            )
-        )
-    else:
+        write_file(save_evidence, to_json(evidence.model_dump(mode="json")))
+    if format is CheckFormat.TEXT and out is None:
         text.judgement(console(), result.judgement, result.rulebook)
         if result.stash.get("weights"):
             text.weights_table(console(), result.stash["weights"])
+    else:
+        write_report(render_check(result, format.value), out, result.judgement.verdict.value, format.value)
     return result.judgement.verdict.exit_code
-
-
-def _write(path: Path, content: str) -> None:
-    try:
-        path.write_text(content, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot write ({exc.strerror})", path) from None
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:

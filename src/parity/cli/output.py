@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from parity.errors import BadInput
 from parity.report.json_output import to_json
+
+#: set by `parity --quiet`: no progress, no notes on stderr (for CI)
+QUIET = False
 
 
 class Format(StrEnum):
@@ -26,3 +31,21 @@ def console() -> Console:
 def emit_json(payload: Any) -> None:
     """Write deterministic JSON to stdout."""
     sys.stdout.write(to_json(payload))
+
+
+def write_file(path: Path, content: str) -> None:
+    """Write a file the user asked for; failure is bad input naming the path, not a traceback."""
+    try:
+        path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write ({exc.strerror})", path) from None
+
+
+def write_report(report: str, out: Path | None, verdict: str, format_name: str) -> None:
+    """Write a report to ``out`` (saying where on stderr unless quiet), or to stdout without ``out``."""
+    if out is None:
+        sys.stdout.write(report)
+        return
+    write_file(out, report)
+    if not QUIET:
+        sys.stderr.write(f"parity: {verdict}; {format_name} report written to {out}\n")

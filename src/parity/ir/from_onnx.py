@@ -130,6 +130,7 @@ def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
         outputs=tuple(graph.outputs),
         writers={value: node.name for node in nodes.values() for value in node.outputs if value},
         reads={node.name: tuple(v for v in node.inputs if v) for node in nodes.values()},
+        ops={node.name: node.op for node in nodes.values()},
     )
     return graph
 

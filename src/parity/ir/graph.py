@@ -72,6 +72,7 @@ class SourceNames:
     outputs: tuple[str, ...]
     writers: dict[str, str]
     reads: dict[str, tuple[str, ...]]
+    ops: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -56,7 +56,7 @@ def compare_graphs(
     observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
     observations += _pair_observations(reference, candidate, correspondence)
     observations += [
-        _region_observation(reference, candidate, region)
+        region_observation(reference, candidate, region)
         for region in regions(reference, candidate, correspondence)
     ]
     return GraphComparison(observations, correspondence, reference, candidate, applied, timings)
@@ -182,7 +182,8 @@ def _pair_observations(
     return found
 
 
-def _region_observation(reference: Graph, candidate: Graph, region: Region) -> Observation:
+def region_observation(reference: Graph, candidate: Graph, region: Region) -> Observation:
+    """A differing region as an observation: which ops each side has alone, and where (its anchors)."""
     ref_ops = Counter(reference.nodes[n].op for n in region.reference)
     cand_ops = Counter(candidate.nodes[n].op for n in region.candidate)
     ref_names = [name for n in region.reference for name in reference.nodes[n].origin]

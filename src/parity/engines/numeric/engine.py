@@ -235,6 +235,9 @@ def _localise(
         "suspects": [name for name in between if name in unmatched] or between[:1],
         "scaled_error": failing.get("scaled_error"),
         "compared": len(compared),
+        "profile": [entry.get("scaled_error") for entry in compared],
+        "profile_failing": compared.index(failing),
+        "profile_bound": job["tolerance"]["rtol"] + job["tolerance"]["atol_fraction"],
     }
 
 

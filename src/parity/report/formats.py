@@ -1,0 +1,61 @@
+"""The registry of `parity check` report formats: one renderer per name, each returning the whole text."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+
+def _text(result: Any) -> str:
+    from parity.report import text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, highlight=False, color_system=None)
+    text.judgement(console, result.judgement, result.rulebook)
+    if result.stash.get("weights"):
+        text.weights_table(console, result.stash["weights"])
+    return buffer.getvalue()
+
+
+def _json(result: Any) -> str:
+    from parity.report import payloads
+    from parity.report.json_output import to_json
+
+    return to_json(payloads.report_payload(result))
+
+
+def _markdown(result: Any) -> str:
+    from parity.report.markdown import judgement_markdown
+
+    return judgement_markdown(
+        result.judgement, result.rulebook, {"reference": result.reference, "candidate": result.candidate}
+    )
+
+
+def _html(result: Any) -> str:
+    from parity.report.html import render_report
+
+    return render_report(result)
+
+
+def _junit(result: Any) -> str:
+    from parity.report.junit import render_junit
+
+    return render_junit(result.judgement, result.rulebook)
+
+
+RENDERERS: dict[str, Callable[[Any], str]] = {
+    "text": _text,
+    "json": _json,
+    "markdown": _markdown,
+    "html": _html,
+    "junit": _junit,
+}
+
+
+def render_check(result: Any, format_name: str) -> str:
+    """The report of an audit in one of RENDERERS' formats."""
+    return RENDERERS[format_name](result)
