@@ -1,5 +1,6 @@
 """The HTML, JUnit, Markdown and text reports of `parity check` and `parity rcp check`, on real audits."""
 
+import json
 import re
 from pathlib import Path
 from xml.etree import ElementTree
@@ -84,7 +85,9 @@ def test_html_report_draws_changes_a_rewrite_explained(capsys, tmp_path):
 
 def test_junit_has_one_case_per_rule_and_fails_the_forbidden_one(capsys, tmp_path):
     code, xml, _, _ = report(capsys, tmp_path, "cnn", "swapped_activation", "mlperf-inference", "junit")
-    suite = ElementTree.fromstring(xml)
+    root = ElementTree.fromstring(xml)
+    suite = root.find("testsuite")
+    assert root.tag == "testsuites" and root.get("failures") == suite.get("failures")
     cases = suite.findall("testcase")
     assert code == 1 and suite.tag == "testsuite" and int(suite.get("tests")) == len(cases) > 40
     failed = [case.get("name") for case in cases if case.find("failure") is not None]
@@ -97,7 +100,7 @@ def test_junit_has_one_case_per_rule_and_fails_the_forbidden_one(capsys, tmp_pat
 
 def test_junit_of_a_conforming_candidate_has_no_failures(capsys, tmp_path):
     code, xml, _, _ = report(capsys, tmp_path, "cnn", "optimized", "mlperf-inference", "junit")
-    suite = ElementTree.fromstring(xml)
+    suite = ElementTree.fromstring(xml).find("testsuite")
     assert code == 0 and suite.get("failures") == "0" and suite.findall("testcase")
 
 
@@ -147,8 +150,6 @@ def test_an_unwritable_report_path_is_a_one_line_error(capsys, tmp_path):
 
 
 def _mllog(key, value, **metadata):
-    import json
-
     record = {
         "namespace": "",
         "time_ms": 1000,
@@ -184,3 +185,23 @@ def test_rcp_html_draws_quality_curves_and_the_rcp_test(capsys, tmp_path):
     rcp = html[html.index('id="rcp"') :]
     assert "smallest accepted mean" in rcp and "submission mean" in rcp and "reference mean" in rcp
     assert rcp.count('fill="#999"') >= 10  # the reference runs of rgat_ref_4096
+
+
+SINGLES = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "mlperf_logs" / "singles"
+
+
+@pytest.mark.skipif(
+    not SINGLES.is_dir(), reason="the shared corpus is beside the repository in CI and sessions"
+)
+def test_logs_junit_has_a_suite_per_log_failing_exactly_the_violating_logs(capsys, tmp_path):
+    out = tmp_path / "logs.xml"
+    code, stdout, _ = parity(capsys, "logs", "check", SINGLES, "-f", "junit", "-o", out)
+    _, listing, _ = parity(capsys, "logs", "check", SINGLES, "-f", "json")
+    verdicts = {Path(log["file"]).resolve(): log["verdict"] for log in json.loads(listing)["logs"]}
+    root = ElementTree.fromstring(out.read_text())
+    suites = {Path(suite.get("name")).resolve(): suite for suite in root.findall("testsuite")}
+    assert code == 1 and stdout == "" and set(suites) == set(verdicts) and len(suites) >= 10
+    for path, suite in suites.items():
+        assert (int(suite.get("failures")) > 0) == (verdicts[path] == "violates"), path
+        names = {case.get("name") for case in suite.findall("testcase")}
+        assert "training.quality.target" in names and "training.graph.forward-graph" not in names

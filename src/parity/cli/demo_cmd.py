@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from parity.cli import output, progress
 
@@ -51,6 +50,8 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the reports.")] = Path("parity-demo"),
 ) -> int:
     """Audit the bundled example under both suites and write an HTML report of each."""
+    from rich.table import Table
+
     from parity.audit import check
     from parity.engines.numeric import NumericOptions
     from parity.report.html import render_report

@@ -9,8 +9,18 @@ from typing import Annotated
 import typer
 
 from parity.cli import progress
-from parity.cli.output import Format, console, emit_json, write_report
+from parity.cli.output import console, emit_json, write_report
 from parity.errors import ExitCode
+from parity.report.json_output import to_json
+
+
+class LogsFormat(StrEnum):
+    """Report formats of `parity logs check`."""
+
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+
 
 logs_app = typer.Typer(help="Check MLPerf training result logs (MLLOG).", no_args_is_help=True)
 
@@ -25,7 +35,8 @@ def logs_check(
     ] = None,
     benchmark: Annotated[str | None, typer.Option(help="Override the logged submission_benchmark.")] = None,
     division: Annotated[str | None, typer.Option(help="Override the logged submission_division.")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
+    format: Annotated[LogsFormat, typer.Option("--format", "-f", help="Output format.")] = LogsFormat.TEXT,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
 ) -> int:
     """Check training logs against their round's rules; the exit code is the worst verdict."""
     from parity.audit.logs import check_logs, log_files
@@ -36,8 +47,17 @@ def logs_check(
         results = check_logs(
             files, ruleset, benchmark, division, on_file=lambda path: announce(f"checking {path.name}")
         )
-    if format is Format.JSON:
-        emit_json(payloads.logs_payload(results))
+    worst = max((result.judgement.verdict for result in results), key=lambda v: v.exit_code, default=None)
+    if format is LogsFormat.JUNIT:
+        from parity.report.junit import render_logs_junit
+        from parity.rulebook import load_rulebook
+
+        report = render_logs_junit(results, load_rulebook)
+        write_report(report, out, worst.value if worst else "conforms", format.value)
+    elif format is LogsFormat.JSON:
+        write_report(
+            to_json(payloads.logs_payload(results)), out, worst.value if worst else "conforms", "json"
+        )
     else:
         text.logs(console(), results)
     return max((result.judgement.verdict.exit_code for result in results), default=ExitCode.CONFORMS)

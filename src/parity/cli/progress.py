@@ -25,6 +25,7 @@ def steps(total: int) -> Iterator[Callable[[str], None]]:
     if output.QUIET or not console.is_terminal:
         yield lambda _step: None
         return
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("starting", total=total)

@@ -6,28 +6,67 @@ show without failing the build. One more case carries what the division's defaul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.etree import ElementTree
 
 from parity.judge import Judgement, Outcome
-from parity.rulebook import Rulebook
+from parity.rulebook import Rule, Rulebook
+
+#: change-kind categories a training log can show
+LOG_CATEGORIES = frozenset({"log", "hparam", "convergence", "accuracy"})
 
 
 def render_junit(judgement: Judgement, book: Rulebook) -> str:
-    """The XML text."""
+    """The XML text of one audit: one suite, a case per rule of the division."""
+    return _document([_suite(judgement, book, f"parity {judgement.rulebook} ({judgement.division})")])
+
+
+def render_logs_junit(results: list, book_of: Callable[[str], Rulebook]) -> str:
+    """One suite per log, with a case per rule a log can decide (log, hparam, convergence kinds).
+
+    A CI page then lists what each log passed and failed, without the graph rules no log can touch.
+    """
+    suites = []
+    for result in results:
+        book = book_of(result.judgement.rulebook)
+        suites.append(
+            _suite(result.judgement, book, str(result.check.path), lambda rule: _about_logs(rule.governs))
+        )
+    return _document(suites)
+
+
+def _about_logs(governs: list[str]) -> bool:
+    return any(pattern.split(".")[0] in LOG_CATEGORIES for pattern in governs)
+
+
+def _document(suites: list[ElementTree.Element]) -> str:
+    root = ElementTree.Element("testsuites", name="parity")
+    for attribute in ("tests", "failures", "skipped", "errors"):
+        root.set(attribute, str(sum(int(suite.get(attribute, "0")) for suite in suites)))
+    root.extend(suites)
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _suite(
+    judgement: Judgement, book: Rulebook, name: str, relevant: Callable[[Rule], bool] = lambda rule: True
+) -> ElementTree.Element:
     by_rule: dict[str, list] = {}
     for finding in judgement.findings:
         by_rule.setdefault(finding.rule or "default-polarity", []).append(finding)
     rule_ids = [
-        rule.id for rule in book.rules.values() if judgement.division in (d.value for d in rule.divisions)
+        rule.id
+        for rule in book.rules.values()
+        if judgement.division in (d.value for d in rule.divisions) and (relevant(rule) or rule.id in by_rule)
     ]
     names = [*rule_ids, "default-polarity"]
-    suite = ElementTree.Element(
-        "testsuite", name=f"parity {judgement.rulebook} ({judgement.division})", tests=str(len(names))
-    )
+    suite = ElementTree.Element("testsuite", name=name, tests=str(len(names)))
     failures = skipped = 0
-    for name in names:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"parity.{judgement.rulebook}", name=name)
-        findings = by_rule.get(name, [])
+    for case_name in names:
+        case = ElementTree.SubElement(
+            suite, "testcase", classname=f"parity.{judgement.rulebook}", name=case_name
+        )
+        findings = by_rule.get(case_name, [])
         forbidden = [f for f in findings if f.outcome is Outcome.FORBIDDEN]
         review = [f for f in findings if f.outcome is Outcome.NEEDS_REVIEW]
         if forbidden:
@@ -38,13 +77,9 @@ def render_junit(judgement: Judgement, book: Rulebook) -> str:
             )
         elif review:
             skipped += 1
-            ElementTree.SubElement(
-                case,
-                "skipped",
-                message="needs review: "
-                + "; ".join(f"{f.kind}: {f.summary or f.message}" for f in review)[:2000],
-            )
-        elif name in book.rules and not book.rules[name].governs:
+            reasons = "; ".join(f"{f.kind}: {f.summary or f.message}" for f in review)
+            ElementTree.SubElement(case, "skipped", message=f"needs review: {reasons}"[:2000])
+        elif case_name in book.rules and not book.rules[case_name].governs:
             skipped += 1
             ElementTree.SubElement(
                 case, "skipped", message="not observable automatically: a reviewer checks it"
@@ -52,4 +87,4 @@ def render_junit(judgement: Judgement, book: Rulebook) -> str:
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     suite.set("errors", "0")
-    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+    return suite
