@@ -205,3 +205,29 @@ def test_logs_junit_has_a_suite_per_log_failing_exactly_the_violating_logs(capsy
         assert (int(suite.get("failures")) > 0) == (verdicts[path] == "violates"), path
         names = {case.get("name") for case in suite.findall("testcase")}
         assert "training.quality.target" in names and "training.graph.forward-graph" not in names
+
+
+def test_hostile_names_in_a_model_are_escaped_in_the_html(capsys, tmp_path):
+    import onnx
+
+    model = onnx.load(EXAMPLES / "cnn" / "swapped_activation.onnx")
+    hostile = '<img src=x onerror="alert(1)">'
+    next(node for node in model.graph.node if node.name == "relu_43").name = hostile
+    onnx.save(model, tmp_path / "hostile.onnx")
+    out = tmp_path / "hostile.html"
+    code, _, _ = parity(
+        capsys,
+        "check",
+        "--reference",
+        EXAMPLES / "cnn" / "reference.onnx",
+        "--candidate",
+        tmp_path / "hostile.onnx",
+        "-r",
+        "mlperf-inference",
+        "-f",
+        "html",
+        "-o",
+        out,
+    )
+    html = out.read_text()
+    assert code == 1 and "<img" not in html and "&lt;img src=x onerror=" in html
