@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,17 @@ class RcpResult:
     judgement: Judgement
 
 
-def check_rcp(folder: str | Path, ruleset: str | None = None, method: str = "rules") -> RcpResult:
+def check_rcp(
+    folder: str | Path,
+    ruleset: str | None = None,
+    method: str = "rules",
+    on_file: Callable[[Path], None] | None = None,
+) -> RcpResult:
     """Read the runs, find their round, test them against its RCPs, and judge."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput("not a folder of result logs", folder)
-    runs = read_runs(folder)
+    runs = read_runs(folder, on_file)
     benchmarks = {run.benchmark for run in runs} - {None}
     batches = {run.batch_size for run in runs} - {None}
     if len(benchmarks) != 1 or len(batches) != 1:

@@ -88,12 +88,15 @@ def rcp_check(
 ) -> int:
     """Test a benchmark's runs against the reference convergence points of its round."""
     from parity.audit.rcp import check_rcp
+    from parity.engines.convergence.runs import run_files
     from parity.errors import BadInput
     from parity.report import payloads, text
 
     if method not in ("rules", "mlperf-logging"):
         raise BadInput(f"--method must be 'rules' or 'mlperf-logging', not {method!r}")
-    result = check_rcp(folder, ruleset, method)
+    files = run_files(folder) if folder.is_dir() else []
+    with progress.steps(len(files)) as announce:
+        result = check_rcp(folder, ruleset, method, on_file=lambda path: announce(f"reading {path.name}"))
     if format is RcpFormat.JSON:
         emit_json(payloads.rcp_payload(result))
     elif format is RcpFormat.HTML:

@@ -6,6 +6,7 @@ Its batch size, and how long it took to converge (epochs, or samples for the ben
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,19 @@ def read_run(path: Path) -> Run:
     )
 
 
-def read_runs(folder: Path) -> list[Run]:
-    """Every result_*.txt of a benchmark folder."""
+def run_files(folder: Path) -> list[Path]:
+    """Every result_*.txt of a benchmark folder, in a stable order."""
     files = sorted(p for p in folder.rglob("result_*.txt") if p.is_file()) if folder.is_dir() else []
     if not files:
         raise BadInput("no result_*.txt logs in the folder", folder)
-    return [read_run(path) for path in files]
+    return files
+
+
+def read_runs(folder: Path, on_file: Callable[[Path], None] | None = None) -> list[Run]:
+    """Every run of a benchmark folder; ``on_file`` is told of each log as it is read (for progress)."""
+    runs = []
+    for path in run_files(folder):
+        if on_file is not None:
+            on_file(path)
+        runs.append(read_run(path))
+    return runs
