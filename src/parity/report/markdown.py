@@ -27,7 +27,7 @@ def judgement_markdown(
     order = {Outcome.FORBIDDEN: 0, Outcome.NEEDS_REVIEW: 1, Outcome.ALLOWED: 2}
     findings = sorted(judgement.findings, key=lambda f: (order[f.outcome], f.observation))
     for finding in findings:
-        where = ", ".join(location.name for location in finding.evidence.locations[:4])
+        where = ", ".join(dict.fromkeys(location.name for location in finding.evidence.locations[:6]))
         rule = f"`{finding.rule}`" if finding.rule else "(default)"
         seen = _cell(finding.summary or finding.message)
         lines.append(f"| {ICON[finding.outcome]} | `{finding.kind}` | {rule} | {seen} | {_cell(where)} |")
