@@ -231,3 +231,19 @@ def test_hostile_names_in_a_model_are_escaped_in_the_html(capsys, tmp_path):
     )
     html = out.read_text()
     assert code == 1 and "<img" not in html and "&lt;img src=x onerror=" in html
+
+
+@pytest.mark.parametrize(
+    ("command", "fmt", "marker"),
+    [
+        ("logs", "text", "training log(s)"),
+        ("logs", "json", '"parity-logs"'),
+        ("rcp", "text", "faster_than_reference"),
+        ("rcp", "json", '"faster_than_reference"'),
+    ],
+)
+def test_log_reports_can_be_written_to_a_file(capsys, tmp_path, command, fmt, marker):
+    folder = _runs(tmp_path / "fast", [0.4 + 0.01 * i for i in range(5)])
+    out = tmp_path / f"report.{fmt}"
+    code, stdout, _ = parity(capsys, command, "check", folder, "--ruleset", "5.1.0", "-f", fmt, "-o", out)
+    assert code != 0 and stdout == "" and marker in out.read_text()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from parity.cli import progress
-from parity.cli.output import console, emit_json, write_report
+from parity.cli.output import console, write_report
 from parity.errors import ExitCode
 from parity.report.json_output import to_json
 
@@ -47,19 +47,19 @@ def logs_check(
         results = check_logs(
             files, ruleset, benchmark, division, on_file=lambda path: announce(f"checking {path.name}")
         )
-    worst = max((result.judgement.verdict for result in results), key=lambda v: v.exit_code, default=None)
-    if format is LogsFormat.JUNIT:
+    worst = max((r.judgement.verdict for r in results), key=lambda v: v.exit_code, default=None)
+    if format is LogsFormat.TEXT and out is None:
+        text.logs(console(), results)
+    else:
         from parity.report.junit import render_logs_junit
         from parity.rulebook import load_rulebook
 
-        report = render_logs_junit(results, load_rulebook)
-        write_report(report, out, worst.value if worst else "conforms", format.value)
-    elif format is LogsFormat.JSON:
-        write_report(
-            to_json(payloads.logs_payload(results)), out, worst.value if worst else "conforms", "json"
-        )
-    else:
-        text.logs(console(), results)
+        renderers = {
+            LogsFormat.TEXT: lambda: text.plain_text(lambda shown: text.logs(shown, results)),
+            LogsFormat.JSON: lambda: to_json(payloads.logs_payload(results)),
+            LogsFormat.JUNIT: lambda: render_logs_junit(results, load_rulebook),
+        }
+        write_report(renderers[format](), out, worst.value if worst else "conforms", format.value)
     return max((result.judgement.verdict.exit_code for result in results), default=ExitCode.CONFORMS)
 
 
@@ -97,12 +97,15 @@ def rcp_check(
     files = run_files(folder) if folder.is_dir() else []
     with progress.steps(len(files)) as announce:
         result = check_rcp(folder, ruleset, method, on_file=lambda path: announce(f"reading {path.name}"))
-    if format is RcpFormat.JSON:
-        emit_json(payloads.rcp_payload(result))
-    elif format is RcpFormat.HTML:
+    if format is RcpFormat.TEXT and out is None:
+        text.rcp(console(), result)
+    else:
         from parity.report.html import render_convergence
 
-        write_report(render_convergence(result), out, result.judgement.verdict.value, format.value)
-    else:
-        text.rcp(console(), result)
+        renderers = {
+            RcpFormat.TEXT: lambda: text.plain_text(lambda shown: text.rcp(shown, result)),
+            RcpFormat.JSON: lambda: to_json(payloads.rcp_payload(result)),
+            RcpFormat.HTML: lambda: render_convergence(result),
+        }
+        write_report(renderers[format](), out, result.judgement.verdict.value, format.value)
     return result.judgement.verdict.exit_code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -12,12 +11,12 @@ from rich.console import Console
 def _text(result: Any) -> str:
     from parity.report import text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=120, highlight=False, color_system=None)
-    text.judgement(console, result.judgement, result.rulebook)
-    if result.stash.get("weights"):
-        text.weights_table(console, result.stash["weights"])
-    return buffer.getvalue()
+    def draw(console: Console) -> None:
+        text.judgement(console, result.judgement, result.rulebook)
+        if result.stash.get("weights"):
+            text.weights_table(console, result.stash["weights"])
+
+    return text.plain_text(draw)
 
 
 def _json(result: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console, Group
@@ -307,3 +309,10 @@ def rcp(console: Console, result: Any) -> None:
     console.print(
         Text.assemble("Verdict: ", (result.judgement.verdict.value, VERDICT_STYLE[result.judgement.verdict]))
     )
+
+
+def plain_text(draw: Callable[[Console], None]) -> str:
+    """What ``draw`` prints, as plain text (no colour, 120 columns), for writing to a file."""
+    buffer = io.StringIO()
+    draw(Console(file=buffer, width=120, highlight=False, color_system=None))
+    return buffer.getvalue()
