@@ -2,7 +2,8 @@
 
 The same candidate (what onnxruntime's optimiser made of a small ResNet-style model) conforms under the
 inference rules and violates the training rules; a second candidate with one activation swapped violates
-both. Seeing the three reports side by side is the quickest way to learn what parity says and why.
+the inference rules too. Seeing the three reports side by side is the quickest way to learn what parity
+says and why.
 """
 
 from __future__ import annotations

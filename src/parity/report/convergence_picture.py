@@ -37,7 +37,7 @@ class Axis:
         return self.start + (self.end - self.start) * (value - self.low) / span
 
     def ticks(self, count: int = 5) -> list[tuple[str, float]]:
-        """Evenly spaced labels, formatted with as few digits as tell them apart."""
+        """``count`` evenly spaced labels (four significant digits) and their pixel positions."""
         step = (self.high - self.low) / (count - 1) if self.high > self.low else 1.0
         values = [self.low + i * step for i in range(count)]
         return [(f"{v:.4g}", self(v)) for v in values]
