@@ -29,21 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from parity.engines.graph import DEFAULT_REWRITES, canonicalise, compare_graphs
 from parity.examples import models
+from parity.examples.build import optimise_with_onnxruntime
 from parity.ir import load_graph
 
 REPEAT = 5
 
 
-def _ort_extended(model: onnx.ModelProto, path: Path) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(path)
-    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-
-
-def _median(fn, repeat: int = REPEAT) -> float:
+def median_seconds(fn, repeat: int = REPEAT) -> float:
+    """Median wall time of ``repeat`` calls of ``fn``."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -64,8 +57,8 @@ def resnet50_sized(folder: Path) -> None:
     model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
     reference, candidate = folder / "rn.onnx", folder / "rn_ort.onnx"
     onnx.save(model, reference)
-    _ort_extended(model, candidate)
-    load = _median(lambda: (load_graph(reference), load_graph(candidate)), 3)
+    optimise_with_onnxruntime(model, candidate)
+    load = median_seconds(lambda: (load_graph(reference), load_graph(candidate)), 3)
     runs = [_compare_once(reference, candidate) for _ in range(REPEAT)]
     total = statistics.median(r[0] for r in runs)
     result = runs[-1][2]
@@ -77,14 +70,14 @@ def resnet50_sized(folder: Path) -> None:
 
     import onnxslim
 
-    slim = _median(lambda: onnxslim.slim(onnx.load(reference)), 3)
+    slim = median_seconds(lambda: onnxslim.slim(onnx.load(reference)), 3)
     canon_ref, canon_cand = load_graph(reference), load_graph(candidate)
     canonicalise(canon_ref, DEFAULT_REWRITES)
     canonicalise(canon_cand, DEFAULT_REWRITES)
     g1, g2 = _nx(canon_ref), _nx(canon_cand)
     match = nx.algorithms.isomorphism.DiGraphMatcher(g1, g2, node_match=lambda a, b: a["label"] == b["label"])
-    vf2 = _median(lambda: match.is_isomorphic(), 3)
-    wl = _median(lambda: nx.weisfeiler_lehman_graph_hash(g1, node_attr="label"), 3)
+    vf2 = median_seconds(lambda: match.is_isomorphic(), 3)
+    wl = median_seconds(lambda: nx.weisfeiler_lehman_graph_hash(g1, node_attr="label"), 3)
     print("== ResNet-50-sized CNN vs onnxruntime extended ==")
     print(f"nodes (reference, candidate): {nodes}; load both: {load * 1000:.0f} ms")
     print(f"parity canonicalise + match: {total * 1000:.1f} ms (canonicalise {runs[-1][1] * 1000:.1f} ms)")
@@ -123,7 +116,7 @@ def scaling(folder: Path) -> None:
             model = make(size)
             reference, candidate = folder / f"{name}{size}.onnx", folder / f"{name}{size}_ort.onnx"
             onnx.save(model, reference)
-            _ort_extended(model, candidate)
+            optimise_with_onnxruntime(model, candidate)
             elapsed = statistics.median(_compare_once(reference, candidate)[0] for _ in range(3))
             nodes = len(model.graph.node)
             sizes.append(nodes)

@@ -10,7 +10,6 @@ should cost a small fraction of it.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
@@ -20,30 +19,13 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from bench_graph import median_seconds  # benchmarks/ is the script's folder, so on sys.path
+
 from parity.audit import check
 from parity.engines.numeric import NumericOptions
 from parity.examples import models, mutations
+from parity.examples.build import optimise_with_onnxruntime
 from parity.report.formats import render_check
-
-REPEAT = 5
-
-
-def _ort_extended(model: onnx.ModelProto, path: Path) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(path)
-    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-
-
-def _median(fn) -> float:
-    times = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -52,7 +34,7 @@ def main() -> None:
         folder = Path(folder)
         model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
         onnx.save(model, folder / "reference.onnx")
-        _ort_extended(model, folder / "optimized.onnx")
+        optimise_with_onnxruntime(model, folder / "optimized.onnx")
         onnx.save(mutations.swap_op(model, "Relu", "Sigmoid", 4)[0], folder / "swapped.onnx")
         header = ("candidate", "rulebook", "audit s", "format", "render ms", "of audit", "KiB")
         print("{:<10} {:<17} {:>8} {:<7} {:>9} {:>8} {:>6}".format(*header))
@@ -66,7 +48,7 @@ def main() -> None:
             )
             audit = time.perf_counter() - start
             for fmt in ("html", "junit", "json", "markdown"):
-                seconds = _median(lambda fmt=fmt, result=result: render_check(result, fmt))
+                seconds = median_seconds(lambda fmt=fmt, result=result: render_check(result, fmt))
                 size = len(render_check(result, fmt).encode()) / 1024
                 print(
                     f"{candidate:<10} {rulebook:<17} {audit:8.2f} {fmt:<7} {seconds * 1000:9.1f} "

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from parity.engines.graph import compare_graphs
 from parity.engines.weights import compare_weights
 from parity.examples import models
+from parity.examples.build import optimise_with_onnxruntime
 from parity.ir import load_graph
 
 LAYERS, WIDTH = 17, 4096
@@ -101,15 +102,10 @@ def large(folder: Path) -> None:
 
 def resnet50_sized(folder: Path) -> None:
     """Part 2."""
-    import onnxruntime as ort
-
     model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
     reference, candidate = folder / "rn.onnx", folder / "rn_ort.onnx"
     onnx.save(model, reference)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(candidate)
-    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    optimise_with_onnxruntime(model, candidate)
     comparison = compare_graphs(load_graph(reference), load_graph(candidate))
     start = time.perf_counter()
     observations, verdicts = compare_weights(comparison)
