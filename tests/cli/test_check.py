@@ -5,16 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from parity.cli.main import run
+from cli_runner import parity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def parity(capsys, *argv):
-    with pytest.raises(SystemExit) as exited:
-        run([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
 
 
 def check(capsys, model, candidate, rulebook, *extra):

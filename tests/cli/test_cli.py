@@ -6,14 +6,7 @@ import sys
 
 import pytest
 
-from parity.cli.main import run
-
-
-def parity(capsys, *argv):
-    with pytest.raises(SystemExit) as exited:
-        run(list(argv))
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
+from cli_runner import parity
 
 
 def test_rules_diff_shows_opposite_polarity_and_the_kinds_judged_differently(capsys):

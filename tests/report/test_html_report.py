@@ -7,16 +7,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from parity.cli.main import run
+from cli_runner import parity
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def parity(capsys, *argv):
-    with pytest.raises(SystemExit) as exited:
-        run([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
 
 
 def report(capsys, tmp_path, model, candidate, rulebook, fmt, *extra):

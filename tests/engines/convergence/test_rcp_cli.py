@@ -5,17 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from parity.cli.main import run
+from cli_runner import parity
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "mlperf_logs" / "packages" / "v5.1"
 FOLDERS = sorted(CORPUS.glob("*/results/*/*")) if CORPUS.is_dir() else []
-
-
-def parity(capsys, *argv):
-    with pytest.raises(SystemExit) as exited:
-        run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
 
 
 @pytest.mark.skipif(not FOLDERS, reason="the shared corpus is beside the repository in CI and sessions")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import parity
 from parity.audit.logs import check_logs
-from parity.cli.main import run
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "mlperf_logs"
 ROWS = (
@@ -15,13 +15,6 @@ ROWS = (
     if CORPUS.is_dir()
     else []
 )
-
-
-def parity(capsys, *argv):
-    with pytest.raises(SystemExit) as exited:
-        run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exited.value.code, out, err
 
 
 @pytest.mark.skipif(not ROWS, reason="the shared corpus is beside the repository in CI and sessions")
