@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from parity.cli import progress
-from parity.cli.output import console, write_report
+from parity.cli.output import OutOption, deliver
 from parity.errors import ExitCode
 from parity.report.json_output import to_json
 
@@ -36,11 +36,13 @@ def logs_check(
     benchmark: Annotated[str | None, typer.Option(help="Override the logged submission_benchmark.")] = None,
     division: Annotated[str | None, typer.Option(help="Override the logged submission_division.")] = None,
     format: Annotated[LogsFormat, typer.Option("--format", "-f", help="Output format.")] = LogsFormat.TEXT,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
+    out: OutOption = None,
 ) -> int:
     """Check training logs against their round's rules; the exit code is the worst verdict."""
     from parity.audit.logs import check_logs, log_files
     from parity.report import payloads, text
+    from parity.report.junit import render_logs_junit
+    from parity.rulebook import load_rulebook
 
     files = log_files(paths)
     with progress.steps(len(files)) as announce:
@@ -48,18 +50,17 @@ def logs_check(
             files, ruleset, benchmark, division, on_file=lambda path: announce(f"checking {path.name}")
         )
     worst = max((r.judgement.verdict for r in results), key=lambda v: v.exit_code, default=None)
-    if format is LogsFormat.TEXT and out is None:
-        text.logs(console(), results)
-    else:
-        from parity.report.junit import render_logs_junit
-        from parity.rulebook import load_rulebook
-
-        renderers = {
-            LogsFormat.TEXT: lambda: text.plain_text(lambda shown: text.logs(shown, results)),
-            LogsFormat.JSON: lambda: to_json(payloads.logs_payload(results)),
-            LogsFormat.JUNIT: lambda: render_logs_junit(results, load_rulebook),
-        }
-        write_report(renderers[format](), out, worst.value if worst else "conforms", format.value)
+    renderers = {
+        LogsFormat.JSON: lambda: to_json(payloads.logs_payload(results)),
+        LogsFormat.JUNIT: lambda: render_logs_junit(results, load_rulebook),
+    }
+    deliver(
+        format.value,
+        out,
+        worst.value if worst else "conforms",
+        lambda shown: text.logs(shown, results),
+        lambda: renderers[format](),
+    )
     return max((result.judgement.verdict.exit_code for result in results), default=ExitCode.CONFORMS)
 
 
@@ -84,7 +85,7 @@ def rcp_check(
         str, typer.Option(help="'rules' (the training rules' statistics) or 'mlperf-logging'.")
     ] = ("rules"),
     format: Annotated[RcpFormat, typer.Option("--format", "-f", help="Output format.")] = RcpFormat.TEXT,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here (html).")] = None,
+    out: OutOption = None,
 ) -> int:
     """Test a benchmark's runs against the reference convergence points of its round."""
     from parity.audit.rcp import check_rcp
@@ -97,15 +98,18 @@ def rcp_check(
     files = run_files(folder) if folder.is_dir() else []
     with progress.steps(len(files)) as announce:
         result = check_rcp(folder, ruleset, method, on_file=lambda path: announce(f"reading {path.name}"))
-    if format is RcpFormat.TEXT and out is None:
-        text.rcp(console(), result)
-    else:
-        from parity.report.html import render_convergence
 
-        renderers = {
-            RcpFormat.TEXT: lambda: text.plain_text(lambda shown: text.rcp(shown, result)),
-            RcpFormat.JSON: lambda: to_json(payloads.rcp_payload(result)),
-            RcpFormat.HTML: lambda: render_convergence(result),
-        }
-        write_report(renderers[format](), out, result.judgement.verdict.value, format.value)
+    def html() -> str:
+        from parity.report.html import render_convergence  # jinja2: imported only when asked for
+
+        return render_convergence(result)
+
+    renderers = {RcpFormat.JSON: lambda: to_json(payloads.rcp_payload(result)), RcpFormat.HTML: html}
+    deliver(
+        format.value,
+        out,
+        result.judgement.verdict.value,
+        lambda shown: text.rcp(shown, result),
+        lambda: renderers[format](),
+    )
     return result.judgement.verdict.exit_code

@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from parity.cli import demo_cmd, logs_cmd, output, progress, rules_cmd
-from parity.cli.output import Format, console, emit_json, write_file, write_report
+from parity.cli.output import Format, OutOption, console, deliver, emit_json, write_file
 from parity.errors import BadInput, ExitCode, ParityError
 
 app = typer.Typer(
@@ -89,9 +89,7 @@ def check_command(
     division: Annotated[str, typer.Option(help="closed, open or network.")] = "closed",
     benchmark: Annotated[str | None, typer.Option(help="Benchmark, for benchmark-specific rules.")] = None,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Report format.")] = CheckFormat.TEXT,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the report here instead of to stdout.")
-    ] = None,
+    out: OutOption = None,
     save_evidence: Annotated[
         Path | None,
         typer.Option("--save-evidence", help="Also write the observations here, to re-judge later."),
@@ -132,8 +130,7 @@ def check_command(
     from parity.audit.engines import ENGINES
     from parity.engines.numeric import NumericOptions
     from parity.observations import EvidenceFile
-    from parity.report import text
-    from parity.report.formats import render_check
+    from parity.report.formats import render_check, show_text
     from parity.report.json_output import to_json
 
     options = NumericOptions(
@@ -158,12 +155,13 @@ def check_command(
             observations=result.observations,
         )
         write_file(save_evidence, to_json(evidence.model_dump(mode="json")))
-    if format is CheckFormat.TEXT and out is None:
-        text.judgement(console(), result.judgement, result.rulebook)
-        if result.stash.get("weights"):
-            text.weights_table(console(), result.stash["weights"])
-    else:
-        write_report(render_check(result, format.value), out, result.judgement.verdict.value, format.value)
+    deliver(
+        format.value,
+        out,
+        result.judgement.verdict.value,
+        lambda shown: show_text(result, shown),
+        lambda: render_check(result, format.value),
+    )
     return result.judgement.verdict.exit_code
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 
 from parity.errors import BadInput
@@ -14,6 +16,12 @@ from parity.report.json_output import to_json
 
 #: set by `parity --quiet`: no progress, no notes on stderr (for CI)
 QUIET = False
+
+
+#: the `--out` option every reporting command takes
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write the report here instead of to stdout.")
+]
 
 
 class Format(StrEnum):
@@ -49,3 +57,23 @@ def write_report(report: str, out: Path | None, verdict: str, format_name: str) 
     write_file(out, report)
     if not QUIET:
         sys.stderr.write(f"parity: {verdict}; {format_name} report written to {out}\n")
+
+
+def deliver(
+    format_name: str,
+    out: Path | None,
+    verdict: str,
+    show: Callable[[Console], None],
+    render: Callable[[], str],
+) -> None:
+    """Text without ``--out`` is shown in the terminal; any other report is rendered whole and written.
+
+    ``show`` draws the text report on a console (also used, without colour, for text written to a file);
+    ``render`` makes every other format.
+    """
+    if format_name == "text" and out is None:
+        show(console())
+        return
+    from parity.report.text import plain_text
+
+    write_report(plain_text(show) if format_name == "text" else render(), out, verdict, format_name)

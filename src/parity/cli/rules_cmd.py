@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from parity.cli.output import Format, console, emit_json
+from parity.cli.output import Format, OutOption, console, emit_json
 from parity.errors import BadInput, ExitCode
 from parity.judge import contrast, run_examples
 from parity.report import payloads, text
@@ -123,7 +122,7 @@ def render(
     format: Annotated[
         RenderFormat, typer.Option("--format", "-f", help="Output format.")
     ] = RenderFormat.MARKDOWN,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    out: OutOption = None,
 ) -> int:
     """Render a readable rule book with the reason behind every rule."""
     book = load_rulebook(rulebook)

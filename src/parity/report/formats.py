@@ -8,15 +8,19 @@ from typing import Any
 from rich.console import Console
 
 
+def show_text(result: Any, console: Console) -> None:
+    """The terminal report of an audit: findings by rule, then the weight table if there is one."""
+    from parity.report import text
+
+    text.judgement(console, result.judgement, result.rulebook)
+    if result.stash.get("weights"):
+        text.weights_table(console, result.stash["weights"])
+
+
 def _text(result: Any) -> str:
     from parity.report import text
 
-    def draw(console: Console) -> None:
-        text.judgement(console, result.judgement, result.rulebook)
-        if result.stash.get("weights"):
-            text.weights_table(console, result.stash["weights"])
-
-    return text.plain_text(draw)
+    return text.plain_text(lambda console: show_text(result, console))
 
 
 def _json(result: Any) -> str:
