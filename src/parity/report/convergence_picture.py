@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parity.engines.convergence.rcp import IN_SAMPLES
-from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round
 
 WIDTH, HEIGHT, LEFT, BOTTOM = 680, 260, 56, 28
@@ -76,18 +75,6 @@ class RcpPlot:
     ticks: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _evaluations(path: Any, field_name: str) -> list[tuple[float, float]]:
-    points = []
-    for event in parse(path).by_key().get("eval_accuracy", []):
-        x = event.metadata.get(field_name)
-        numeric = (
-            isinstance(event.value, int | float) and isinstance(x, int | float) and not isinstance(x, bool)
-        )
-        if numeric and math.isfinite(float(event.value)):
-            points.append((float(x), float(event.value)))
-    return points
-
-
 def _target(benchmark: str, round_name: str) -> str | None:
     if round_name not in available():
         return None
@@ -105,9 +92,7 @@ def _target(benchmark: str, round_name: str) -> str | None:
 def quality_plot(result: Any) -> QualityPlot | None:
     """Quality over training for each run of an RCP check (None if no run logged a numeric quality)."""
     benchmark = result.verdict.benchmark
-    field_name = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
-    series = [(run, _evaluations(run.path, field_name)) for run in result.runs]
-    series = [(run, points) for run, points in series if points]
+    series = [(run, run.evaluations) for run in result.runs if run.evaluations]
     if not series:
         return None
     xs = [x for _, points in series for x, _ in points]
@@ -129,7 +114,7 @@ def quality_plot(result: Any) -> QualityPlot | None:
         for i, (run, points) in enumerate(series)
     ]
     return QualityPlot(
-        "samples" if field_name == "samples_count" else "epochs",
+        "samples" if benchmark in IN_SAMPLES else "epochs",
         curves,
         x_axis.ticks(),
         y_axis.ticks(),

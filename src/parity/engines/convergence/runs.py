@@ -24,6 +24,12 @@ class Run:
     batch_size: float | None
     converged_at: float
     status: str
+    #: (epoch or sample count, quality) of every evaluation with numbers, in log order, for plotting
+    evaluations: tuple[tuple[float, float], ...] = ()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def read_run(path: Path) -> Run:
@@ -41,20 +47,24 @@ def read_run(path: Path) -> Run:
         ),
         None,
     )
+    field = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
+    evaluations = tuple(
+        (float(e.metadata[field]), float(e.value))
+        for e in grouped.get("eval_accuracy", [])
+        if _is_number(e.value) and _is_number(e.metadata.get(field))
+    )
     stop = grouped.get("run_stop", [])
     status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
     if status != "success":
-        return Run(path, benchmark, batch, math.inf, status)
+        return Run(path, benchmark, batch, math.inf, status, evaluations)
     before = [e for e in grouped.get("eval_accuracy", []) if e.line < stop[-1].line]
     if not before:
-        return Run(path, benchmark, batch, math.inf, "no evaluation")
-    field = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
+        return Run(path, benchmark, batch, math.inf, "no evaluation", evaluations)
     point = before[-1].metadata.get(field)
     if not isinstance(point, int | float) or isinstance(point, bool):
-        return Run(path, benchmark, batch, math.inf, f"last evaluation has no numeric {field}")
-    return Run(
-        path, benchmark, batch, float(point) if field == "samples_count" else round(float(point), 3), status
-    )
+        return Run(path, benchmark, batch, math.inf, f"last evaluation has no numeric {field}", evaluations)
+    converged = float(point) if field == "samples_count" else round(float(point), 3)
+    return Run(path, benchmark, batch, converged, status, evaluations)
 
 
 def run_files(folder: Path) -> list[Path]:
