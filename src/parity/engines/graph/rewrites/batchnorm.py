@@ -14,6 +14,11 @@ from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit,
 from parity.ir import Graph, Node
 
 
+def _statistics_read(graph: Graph, node: Node) -> bool:
+    """Whether anything reads a BatchNormalization's running statistics (training mode): no folding then."""
+    return len(node.outputs) > 1 and any(graph.consumers.get(v) for v in node.outputs[1:] if v)
+
+
 class FoldBatchNormIntoConv(Rewrite):
     """Replaces Conv followed by BatchNormalization with one Conv carrying folded weights and bias."""
 
@@ -25,7 +30,7 @@ class FoldBatchNormIntoConv(Rewrite):
     candidate_kind = "graph.ops_unfused"
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
-        if len(node.outputs) > 1 and any(graph.consumers.get(v) for v in node.outputs[1:] if v):
+        if _statistics_read(graph, node):
             return None
         conv = graph.producer_of(node.inputs[0])
         if conv is None or conv.op != "Conv" or len(graph.consumers.get(conv.outputs[0], ())) != 1:
@@ -194,7 +199,7 @@ class FoldBatchNormIntoMatMul(Rewrite):
     candidate_kind = "graph.ops_unfused"
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
-        if len(node.outputs) > 1 and any(graph.consumers.get(v) for v in node.outputs[1:] if v):
+        if _statistics_read(graph, node):
             return None
         if not all(is_param(graph, v) for v in node.inputs[1:5]):
             return None
