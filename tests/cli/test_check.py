@@ -1,28 +1,14 @@
 """`parity check` end to end on the bundled example (real ONNX files in the repository)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from cli_runner import parity
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from cli_runner import EXAMPLES, check_args, parity
 
 
 def check(capsys, model, candidate, rulebook, *extra):
-    folder = EXAMPLES / model
-    return parity(
-        capsys,
-        "check",
-        "--reference",
-        folder / "reference.onnx",
-        "--candidate",
-        folder / f"{candidate}.onnx",
-        "--rulebook",
-        rulebook,
-        *extra,
-    )
+    return parity(capsys, *check_args(model, candidate, rulebook), *extra)
 
 
 @pytest.mark.parametrize(

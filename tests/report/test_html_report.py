@@ -7,28 +7,13 @@ from xml.etree import ElementTree
 
 import pytest
 
-from cli_runner import parity
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from cli_runner import EXAMPLES, check_args, parity
 
 
 def report(capsys, tmp_path, model, candidate, rulebook, fmt, *extra):
     path = tmp_path / f"{candidate}-{rulebook}.{fmt}"
-    folder = EXAMPLES / model
     code, out, err = parity(
-        capsys,
-        "check",
-        "--reference",
-        folder / "reference.onnx",
-        "--candidate",
-        folder / f"{candidate}.onnx",
-        "--rulebook",
-        rulebook,
-        "--format",
-        fmt,
-        "--out",
-        path,
-        *extra,
+        capsys, *check_args(model, candidate, rulebook), "--format", fmt, "--out", path, *extra
     )
     return code, path.read_text(encoding="utf-8"), out, err
 
@@ -104,41 +89,15 @@ def test_every_format_can_be_written_to_a_file(capsys, tmp_path, fmt, marker):
 
 
 def test_quiet_mode_writes_nothing_to_stderr(capsys, tmp_path):
-    folder, out = EXAMPLES / "cnn", tmp_path / "r.xml"
-    code, stdout, err = parity(
-        capsys,
-        "--quiet",
-        "check",
-        "--reference",
-        folder / "reference.onnx",
-        "--candidate",
-        folder / "optimized.onnx",
-        "-r",
-        "mlperf-inference",
-        "-f",
-        "junit",
-        "-o",
-        out,
-    )
+    out = tmp_path / "r.xml"
+    arguments = check_args("cnn", "optimized", "mlperf-inference")
+    code, stdout, err = parity(capsys, "--quiet", *arguments, "-f", "junit", "-o", out)
     assert code == 0 and stdout == "" and err == "" and out.is_file()
 
 
 def test_an_unwritable_report_path_is_a_one_line_error(capsys, tmp_path):
-    folder = EXAMPLES / "cnn"
-    code, _, err = parity(
-        capsys,
-        "check",
-        "--reference",
-        folder / "reference.onnx",
-        "--candidate",
-        folder / "optimized.onnx",
-        "-r",
-        "mlperf-inference",
-        "-f",
-        "html",
-        "-o",
-        tmp_path / "missing" / "r.html",
-    )
+    arguments = check_args("cnn", "optimized", "mlperf-inference")
+    code, _, err = parity(capsys, *arguments, "-f", "html", "-o", tmp_path / "missing" / "r.html")
     assert code == 3 and err.count("\n") == 1 and "r.html" in err and "cannot write" in err
 
 
