@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.cli.main import run
+from parity.cli.entry import main as run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

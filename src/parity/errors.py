@@ -6,8 +6,8 @@ Anything else is a bug in parity and exits 4.
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
-from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -35,7 +35,7 @@ class BadInput(ParityError):
     The message is one line that names the file (when there is one) and the problem.
     """
 
-    def __init__(self, problem: str, path: str | Path | None = None) -> None:
+    def __init__(self, problem: str, path: str | os.PathLike | None = None) -> None:
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)

@@ -188,7 +188,7 @@ def test_hostile_names_in_a_model_are_escaped_in_the_html(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("command", "fmt", "marker"),
     [
-        ("logs", "text", "training log(s)"),
+        ("logs", "text", "log(s) checked"),
         ("logs", "json", '"parity-logs"'),
         ("rcp", "text", "faster_than_reference"),
         ("rcp", "json", '"faster_than_reference"'),

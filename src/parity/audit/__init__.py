@@ -3,25 +3,17 @@
 Submodules are imported on first use, so `parity logs check` does not pay for the model engines.
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import Any
+from parity._lazy import lazy_exports
 
 __all__ = ["ENGINES", "AuditContext", "AuditResult", "Engine", "check"]
 
-_HOME = {
-    "AuditResult": "check",
-    "check": "check",
-    "ENGINES": "engines",
-    "AuditContext": "engines",
-    "Engine": "engines",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(name)
-    value = getattr(import_module(f"parity.audit.{_HOME[name]}"), name)
-    globals()[name] = value  # later lookups skip this function (and shadow the submodule of the same name)
-    return value
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "AuditResult": "check",
+        "check": "check",  # the function shadows the submodule of the same name once looked up
+        "ENGINES": "engines",
+        "AuditContext": "engines",
+        "Engine": "engines",
+    },
+)

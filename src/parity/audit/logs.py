@@ -1,65 +1,84 @@
-"""`parity logs check`: training result logs judged by the training rulebook of their round."""
+"""`parity logs check`: training result logs judged by the training rulebook of their round.
+
+This is the start-up path of the command, so it reads compiled rules and judge tables (plain JSON) and
+imports nothing heavier than ``json``; :meth:`LogResult.judged` gives the pydantic objects on request.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from fnmatch import fnmatch
 
 from parity.engines.logs.checker import LogCheck, check_log
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
-from parity.judge import Judgement, judge
-from parity.rulebook import load_rulebook
+from parity.judge.table import judge_plain, load_table
 
 LOG_PATTERNS = ("result_*.txt", "*.log")
 
 
-@dataclass
 class LogResult:
-    """One log: what the checker observed and how the rulebook judges it."""
+    """One log: what the checker observed and how the rulebook judges it (JSON shape of a Judgement)."""
 
-    check: LogCheck
-    judgement: Judgement
+    __slots__ = ("check", "judgement")
+
+    def __init__(self, check: LogCheck, judgement: dict) -> None:
+        self.check = check
+        self.judgement = judgement
+
+    @property
+    def verdict(self) -> str:
+        """conforms, violates or needs_review."""
+        return self.judgement["verdict"]
+
+    @property
+    def problems(self) -> list[dict]:
+        """The findings that are not allowed."""
+        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
+
+    def judged(self):
+        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
+        from parity.judge.model import Judgement
+
+        return Judgement.model_validate(self.judgement)
 
 
-def log_files(paths: Iterable[str | Path]) -> list[Path]:
+def log_files(paths) -> list[str]:
     """The files named, and the result logs inside the folders named, in a stable order."""
-    found: list[Path] = []
+    found: list[str] = []
     for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            matches = {m for pattern in LOG_PATTERNS for m in path.rglob(pattern) if m.is_file()}
-            found.extend(sorted(matches))
-        elif path.is_file():
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            matches = {
+                os.path.join(root, name)
+                for root, _dirs, names in os.walk(path)
+                for name in names
+                if any(fnmatch(name, pattern) for pattern in LOG_PATTERNS)
+            }
+            found.extend(sorted(match for match in matches if os.path.isfile(match)))
+        elif os.path.isfile(path):
             found.append(path)
         else:
             raise BadInput("no such file or folder", path)
     return found
 
 
-def check_logs(
-    paths: Iterable[str | Path],
-    ruleset: str | None = None,
-    benchmark: str | None = None,
-    division: str | None = None,
-    on_file: Callable[[Path], None] | None = None,
-) -> list[LogResult]:
-    """Check every log; the round comes from ``ruleset``, else from each log's path, else the latest."""
+def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None) -> list[LogResult]:
+    """Check every log; the round comes from ``ruleset``, else from each log's path, else the latest.
+
+    ``on_file`` is told of each log as it starts (for progress).
+    """
     if ruleset is not None and ruleset not in available():
         raise BadInput(f"unknown ruleset {ruleset!r}; known: {', '.join(available())}")
     results = []
     for path in log_files(paths):
         if on_file is not None:
             on_file(path)
-        name = ruleset or round_from_path(path) or available()[-1]
-        rules = load_round(name)
+        rules = load_round(ruleset or round_from_path(path) or available()[-1])
         checked = check_log(parse(path), rules, benchmark, division)
-        book = load_rulebook(rules.rulebook)
-        results.append(
-            LogResult(
-                checked, judge(checked.observations, book, checked.division or "closed", checked.benchmark)
-            )
+        judgement = judge_plain(
+            checked.observations, load_table(rules.rulebook), checked.division or "closed", checked.benchmark
         )
+        results.append(LogResult(checked, judgement))
     return results

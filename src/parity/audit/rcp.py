@@ -10,22 +10,38 @@ from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_ro
 from parity.engines.convergence.runs import Run, read_runs
 from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
-from parity.judge import Judgement, judge
-from parity.observations import Evidence, Location, Observation
-from parity.rulebook import load_rulebook
+from parity.judge.table import judge_plain, load_table
 
+#: the rulebook RCP findings are judged by (the latest training round's)
 RULEBOOK = "mlperf-training-v6.0"
+#: what each failing status of the test is, in the change-kind vocabulary
+KINDS = {
+    "faster_than_reference": "convergence.faster_than_reference",
+    "reference_missing": "convergence.reference_missing",
+    "insufficient_convergence": "log.quality_target_missed",
+}
 
 
 @dataclass
 class RcpResult:
-    """The runs, the statistics, the observation (if any) and the judgement."""
+    """The runs, the statistics, the observation (if any) and the judgement (plain JSON shapes)."""
 
     folder: Path
     runs: list[Run]
     verdict: RcpVerdict
-    observations: list[Observation]
-    judgement: Judgement
+    observations: list[dict]
+    judgement: dict
+
+    @property
+    def problems(self) -> list[dict]:
+        """The findings that are not allowed."""
+        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
+
+    def judged(self):
+        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
+        from parity.judge.model import Judgement
+
+        return Judgement.model_validate(self.judgement)
 
 
 def check_rcp(
@@ -55,9 +71,8 @@ def check_rcp(
         benchmark, round_name, float(batch), [run.converged_at for run in runs], method
     )
     observations = _observations(verdict, folder)
-    return RcpResult(
-        folder, runs, verdict, observations, judge(observations, load_rulebook(RULEBOOK), "closed", benchmark)
-    )
+    judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)
+    return RcpResult(folder, runs, verdict, observations, judgement)
 
 
 def _round(folder: Path) -> str:
@@ -71,13 +86,8 @@ def _round(folder: Path) -> str:
     return found
 
 
-def _observations(verdict: RcpVerdict, folder: Path) -> list[Observation]:
-    kinds = {
-        "faster_than_reference": "convergence.faster_than_reference",
-        "reference_missing": "convergence.reference_missing",
-        "insufficient_convergence": "log.quality_target_missed",
-    }
-    kind = kinds.get(verdict.status)
+def _observations(verdict: RcpVerdict, folder: Path) -> list[dict]:
+    kind = KINDS.get(verdict.status)
     if kind is None:
         return []
     metrics = {
@@ -91,19 +101,17 @@ def _observations(verdict: RcpVerdict, folder: Path) -> list[Observation]:
         )
         if value is not None
     }
+    location = {"where": "file", "name": str(folder), "side": "candidate", "file": None, "line": None}
+    details = {
+        "method": verdict.method,
+        "round": verdict.round,
+        "runs": [r if r != float("inf") else "did not converge" for r in verdict.runs],
+    }
     return [
-        Observation(
-            kind=kind,
-            engine="convergence",
-            summary=f"{verdict.benchmark}: {verdict.message}",
-            evidence=Evidence(
-                locations=(Location(where="file", name=str(folder)),),
-                metrics=metrics,
-                details={
-                    "method": verdict.method,
-                    "round": verdict.round,
-                    "runs": [r if r != float("inf") else "did not converge" for r in verdict.runs],
-                },
-            ),
-        )
+        {
+            "kind": kind,
+            "engine": "convergence",
+            "summary": f"{verdict.benchmark}: {verdict.message}",
+            "evidence": {"locations": [location], "metrics": metrics, "details": details},
+        }
     ]

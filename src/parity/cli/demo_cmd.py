@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from parity.cli import output, progress
+from parity.cli import output, progress, terminal
 
 #: the repository's examples folder, when running from a clone (built afresh otherwise)
 CLONE_EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "cnn"
@@ -84,7 +84,7 @@ def demo(
                 audit.point,
                 str(out / audit.report),
             )
-    console = output.console()
+    console = terminal.console()
     console.print(table)
     console.print(f"\nOpen [bold]{out / AUDITS[0].report}[/] (and the others) in a browser.")
     return 0

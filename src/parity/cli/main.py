@@ -1,8 +1,7 @@
-"""Entry point: the `parity` command, its sub-apps, and the mapping of errors to exit codes."""
+"""The typer app: every command except the fast ones (see :mod:`parity.cli.entry`), and its help."""
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -10,9 +9,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from parity.cli import demo_cmd, logs_cmd, output, progress, rules_cmd
-from parity.cli.output import Format, OutOption, console, deliver, emit_json, write_file
-from parity.errors import BadInput, ExitCode, ParityError
+from parity.cli import demo_cmd, output, progress, rules_cmd
+from parity.cli.entry import FAST_COMMANDS, exit_codes, fail
+from parity.cli.output import emit_json, write_file
+from parity.cli.terminal import Format, OutOption, console, deliver
+from parity.errors import ExitCode
 
 app = typer.Typer(
     name="parity",
@@ -35,8 +36,32 @@ def main_options(
 
 app.command("demo")(demo_cmd.demo)
 app.add_typer(rules_cmd.app, name="rules")
-app.add_typer(logs_cmd.logs_app, name="logs")
-app.add_typer(logs_cmd.rcp_app, name="rcp")
+GROUP_HELP = {
+    "logs": "Check MLPerf training result logs (MLLOG).",
+    "rcp": "Reference convergence points: are the runs no faster than the reference?",
+}
+
+
+def _fast(module_name: str, summary: str):
+    """A typer stand-in for a fast command, so help lists it; arguments go to its own parser."""
+
+    def command(ctx: typer.Context) -> int:
+        from importlib import import_module
+
+        return import_module(module_name).main(list(ctx.args))
+
+    command.__doc__ = summary
+    return command
+
+
+for (group, name), module_name in FAST_COMMANDS.items():
+    sub_app = typer.Typer(help=GROUP_HELP[group], no_args_is_help=True)
+    sub_app.command(
+        name,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )(_fast(module_name, f"{GROUP_HELP[group]} (`parity {group} {name} --help` for its options)"))
+    app.add_typer(sub_app, name=group)
 
 
 @app.command("judge")
@@ -165,39 +190,26 @@ def check_command(
     return result.judgement.verdict.exit_code
 
 
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    sys.stderr.write(f"parity: {message}\n")
-    sys.exit(code)
-
-
 def _is_click_error(exc: Exception) -> bool:
     """Click's ClickException (typer vendors click in newer releases, so match its interface)."""
     return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI and exit with DESIGN.md's codes; no traceback reaches the user (unless PARITY_DEBUG=1)."""
-    try:
-        result = app(args=argv, prog_name="parity", standalone_mode=False)
-    except typer.Abort:
-        _fail("aborted", ExitCode.BAD_INPUT)
-    except BadInput as exc:
-        _fail(f"error: {exc}", ExitCode.BAD_INPUT)
-    except ParityError as exc:
-        _fail(f"error: {exc}", ExitCode.INTERNAL)
-    except BrokenPipeError:
-        sys.exit(ExitCode.CONFORMS)
-    except Exception as exc:
-        if _is_click_error(exc):
-            _fail(f"usage error: {exc.format_message()}", ExitCode.BAD_INPUT)
-        if os.environ.get("PARITY_DEBUG"):
+    """Run the typer app and exit with DESIGN.md's codes; no traceback reaches the user."""
+    with exit_codes():
+        try:
+            result = app(args=argv, prog_name="parity", standalone_mode=False)
+        except typer.Abort:
+            fail("aborted", ExitCode.BAD_INPUT)
+        except Exception as exc:
+            if _is_click_error(exc):
+                fail(f"usage error: {exc.format_message()}", ExitCode.BAD_INPUT)
             raise
-        _fail(
-            f"internal error: {type(exc).__name__}: {exc} (PARITY_DEBUG=1 shows the traceback)",
-            ExitCode.INTERNAL,
-        )
     sys.exit(int(result) if isinstance(result, int) else ExitCode.CONFORMS)
 
 
 if __name__ == "__main__":
-    run()
+    from parity.cli.entry import main
+
+    main()

@@ -1,33 +1,34 @@
-"""Progress on stderr for steps that can take more than a second; silent when quiet or not a terminal."""
+"""Progress on stderr for steps that can take more than a second; silent when quiet or not a terminal.
+
+rich is imported only when a bar is drawn, so commands run from scripts and CI start without it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import sys
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from parity.cli import output
 
 
 @contextmanager
-def steps(total: int) -> Iterator[Callable[[str], None]]:
+def steps(total: int):
     """A callback to announce each step as it starts; the bar shows steps done out of ``total``."""
-    console = Console(stderr=True)
-    if output.QUIET or not console.is_terminal:
+    if output.QUIET or not sys.stderr.isatty():
         yield lambda _step: None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("starting", total=total)
         started = 0
 

@@ -8,10 +8,12 @@ from typing import Annotated
 
 import typer
 
-from parity.cli.output import Format, OutOption, console, emit_json
+from parity.cli.output import emit_json
+from parity.cli.terminal import Format, OutOption, console
 from parity.errors import BadInput, ExitCode
 from parity.judge import contrast, run_examples
 from parity.report import payloads, text
+from parity.report.json_output import VERSION
 from parity.rulebook import Division, Rule, Rulebook, aliases, load_rulebook, packaged_ids
 from parity.rulebook.diff import diff_rulebooks
 from parity.rulebook.schema import RulebookFile
@@ -132,7 +134,7 @@ def render(
         document = to_json(
             {
                 "format": "parity-rulebook",
-                "version": payloads.VERSION,
+                "version": VERSION,
                 **payloads.rulebook_summary(book),
                 "rules": [payloads.rule_payload(rule, book) for rule in book.rules.values()],
             }
@@ -178,7 +180,7 @@ def test(rulebook: RulebookOption = None, format: FormatOption = Format.TEXT) ->
         emit_json(
             {
                 "format": "parity-rules-test",
-                "version": payloads.VERSION,
+                "version": VERSION,
                 "examples": len(results),
                 "failed": [result.describe() for result in failed],
             }

@@ -1,9 +1,9 @@
-"""The judge: applies a rulebook to observations, with no knowledge of how they were made."""
+"""The judge: applies a rulebook to observations, with no knowledge of how they were made.
 
-from parity.judge.contrast import KindContrast, contrast, judge_bare
-from parity.judge.examples import ExampleResult, run_examples
-from parity.judge.judging import apply_rule, judge, judge_one, verdict_of
-from parity.judge.model import Finding, Judgement, Outcome, Verdict
+Names load on first use, so the compiled judge tables (:mod:`parity.judge.table`) run without pydantic.
+"""
+
+from parity._lazy import lazy_exports
 
 __all__ = [
     "ExampleResult",
@@ -20,3 +20,22 @@ __all__ = [
     "run_examples",
     "verdict_of",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "KindContrast": "contrast",
+        "contrast": "contrast",
+        "judge_bare": "contrast",
+        "ExampleResult": "examples",
+        "run_examples": "examples",
+        "apply_rule": "judging",
+        "judge": "judging",
+        "judge_one": "judging",
+        "verdict_of": "outcomes",
+        "Finding": "model",
+        "Judgement": "model",
+        "Outcome": "outcomes",
+        "Verdict": "outcomes",
+    },
+)

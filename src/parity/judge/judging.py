@@ -9,10 +9,11 @@ Kinds that confirm sameness (``weights.identical``) need no rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from parity.errors import BadInput
-from parity.judge.model import SEVERITY, Finding, Judgement, Outcome, Verdict
+from parity.judge.model import Finding, Judgement
+from parity.judge.outcomes import SEVERITY, Outcome, verdict_of
 from parity.observations import Observation, get_kind
 from parity.rulebook import Division, Enforcement, Polarity, Rule, Rulebook, RuleKind
 
@@ -43,16 +44,13 @@ def judge(
         verdict=verdict_of(finding.outcome for finding in findings),
         counts=counts,
         findings=findings,
-        unobservable_rules=[
-            rule.id for rule in rulebook.rules.values() if not rule.governs and division in rule.divisions
-        ],
+        unobservable_rules=unobservable_rules(rulebook, division),
     )
 
 
-def verdict_of(outcomes: Iterable[Outcome]) -> Verdict:
-    """Violates if anything is forbidden, else needs review if anything does, else conforms."""
-    worst = max((SEVERITY[outcome] for outcome in outcomes), default=0)
-    return [Verdict.CONFORMS, Verdict.NEEDS_REVIEW, Verdict.VIOLATES][worst]
+def unobservable_rules(rulebook: Rulebook, division: Division) -> list[str]:
+    """Rules of the division no engine can observe (they govern no kind): a person must check them."""
+    return [rule.id for rule in rulebook.rules.values() if not rule.governs and division in rule.divisions]
 
 
 def judge_one(
@@ -68,24 +66,21 @@ def judge_one(
         "summary": observation.summary,
         "evidence": observation.evidence,
     }
-    for pattern in _lookup_order(kind.name, kind.parent):
-        rules = [rule for rule in rulebook.rules_naming(pattern, division) if _applies(rule, benchmark)]
-        specific = [rule for rule in rules if rule.benchmarks]
-        rules = specific or rules  # a benchmark's own rule overrides the general one (e.g. a 97% target)
-        if rules:
-            decided = [(apply_rule(rule, observation), rule) for rule in rules]
-            decided.sort(key=lambda pair: -SEVERITY[pair[0][0]])
-            (outcome, reason), rule = decided[0]
-            return Finding(
-                **common,
-                outcome=outcome,
-                basis="rule",
-                rule=rule.id,
-                rule_title=rule.title,
-                other_rules=[other.id for _, other in decided[1:]],
-                message=f"{rule.message or rule.title}: {reason}",
-                rationale=rule.rationale,
-            )
+    rules = deciding_rules(kind.name, rulebook, division, benchmark)
+    if rules:
+        decided = [(apply_rule(rule, observation), rule) for rule in rules]
+        decided.sort(key=lambda pair: -SEVERITY[pair[0][0]])
+        (outcome, reason), rule = decided[0]
+        return Finding(
+            **common,
+            outcome=outcome,
+            basis="rule",
+            rule=rule.id,
+            rule_title=rule.title,
+            other_rules=[other.id for _, other in decided[1:]],
+            message=f"{rule.message or rule.title}: {reason}",
+            rationale=rule.rationale,
+        )
     if not kind.difference:
         return Finding(**common, outcome=Outcome.ALLOWED, basis="no_difference", message=kind.meaning)
     polarity = rulebook.polarity(division)
@@ -99,6 +94,24 @@ def judge_one(
         f"unlisted changes",
         rationale=rulebook.default_rationale,
     )
+
+
+def deciding_rules(
+    kind_name: str, rulebook: Rulebook, division: Division, benchmark: str | None
+) -> list[Rule]:
+    """The rules that decide an observation of a kind: those of the first lookup level that has any.
+
+    Levels are the exact kind, its parent, its category wildcard; a benchmark's own rules override the
+    general ones of the same level (e.g. a 97% accuracy target). Empty: the default polarity decides.
+    """
+    kind = get_kind(kind_name)
+    assert kind is not None, "callers pass registered kinds"
+    for pattern in _lookup_order(kind.name, kind.parent):
+        rules = [rule for rule in rulebook.rules_naming(pattern, division) if _applies(rule, benchmark)]
+        specific = [rule for rule in rules if rule.benchmarks]
+        if specific or rules:
+            return specific or rules
+    return []
 
 
 def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
@@ -126,6 +139,19 @@ def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
     if missing:
         return Outcome.NEEDS_REVIEW, f"allowed given evidence; missing: {', '.join(missing)}"
     return Outcome.ALLOWED, "allowed"
+
+
+def reads_evidence(rule: Rule) -> bool:
+    """Whether :func:`apply_rule` looks at the observation's evidence for this rule.
+
+    If not, its outcome depends only on the kind, division and benchmark, so it can be compiled into a
+    judge table (:mod:`parity.judge.table`).
+    """
+    if rule.kind is RuleKind.THRESHOLD:
+        return True
+    if rule.kind in (RuleKind.PROHIBITED, RuleKind.REQUIRED) or rule.enforcement is Enforcement.HUMAN_REVIEW:
+        return False
+    return bool(rule.allowed_values or rule.needs_evidence)
 
 
 def _normal(value: object) -> object:

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parity.errors import ExitCode
+from parity.judge.outcomes import SEVERITY, Outcome, Verdict
 from parity.observations import Evidence
 
-
-class Outcome(StrEnum):
-    """The judgement of one observation."""
-
-    ALLOWED = "allowed"
-    FORBIDDEN = "forbidden"
-    NEEDS_REVIEW = "needs_review"
-
-
-class Verdict(StrEnum):
-    """The judgement of a whole audit."""
-
-    CONFORMS = "conforms"
-    VIOLATES = "violates"
-    NEEDS_REVIEW = "needs_review"
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """The process exit code for this verdict."""
-        return {
-            Verdict.CONFORMS: ExitCode.CONFORMS,
-            Verdict.VIOLATES: ExitCode.VIOLATES,
-            Verdict.NEEDS_REVIEW: ExitCode.NEEDS_REVIEW,
-        }[self]
-
-
-SEVERITY = {Outcome.ALLOWED: 0, Outcome.NEEDS_REVIEW: 1, Outcome.FORBIDDEN: 2}
+__all__ = ["SEVERITY", "Finding", "Judgement", "Outcome", "Verdict"]
 
 
 class Finding(BaseModel):

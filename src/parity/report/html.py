@@ -104,14 +104,15 @@ def render_convergence(result: Any) -> str:
     """The HTML report of a `parity rcp check` result: quality curves and the RCP test, drawn."""
     from parity.report import convergence_picture as pictures
 
+    judgement = result.judged()
     return (
         _environment()
         .get_template("convergence.html.j2")
         .render(
             result=result,
             verdict=result.verdict,
-            judgement=result.judgement,
-            book=load_rulebook(result.judgement.rulebook),
+            judgement=judgement,
+            book=load_rulebook(judgement.rulebook),
             quality=pictures.quality_plot(result),
             rcp=pictures.rcp_plot(result),
             width=pictures.WIDTH,

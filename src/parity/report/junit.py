@@ -28,11 +28,15 @@ def render_logs_junit(results: list, book_of: Callable[[str], Rulebook]) -> str:
     """
     suites = []
     for result in results:
-        book = book_of(result.judgement.rulebook)
+        judgement = result.judged()
         suites.append(
-            _suite(result.judgement, book, str(result.check.path), lambda rule: _about_logs(rule.governs))
+            _suite(judgement, book_of(judgement.rulebook), str(result.check.path), _about_logs_rule)
         )
     return _document(suites)
+
+
+def _about_logs_rule(rule: Rule) -> bool:
+    return _about_logs(rule.governs)
 
 
 def _about_logs(governs: list[str]) -> bool:

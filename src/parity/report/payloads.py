@@ -10,14 +10,9 @@ from typing import Any
 
 from parity.judge import Judgement, KindContrast
 from parity.observations import Observation, all_kinds
+from parity.report.json_output import envelope
 from parity.rulebook import Rule, Rulebook
 from parity.rulebook.diff import RulebookDiff
-
-VERSION = 1
-
-
-def _envelope(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {"format": f"parity-{kind}", "version": VERSION, **body}
 
 
 def rulebook_summary(book: Rulebook) -> dict[str, Any]:
@@ -50,7 +45,7 @@ def rule_payload(rule: Rule, book: Rulebook) -> dict[str, Any]:
 
 def rules_list(books: list[Rulebook], aliases: dict[str, str]) -> dict[str, Any]:
     """`parity rules list`."""
-    return _envelope(
+    return envelope(
         "rules-list",
         {
             "aliases": dict(sorted(aliases.items())),
@@ -89,7 +84,7 @@ def contrast_payload(rows: list[KindContrast]) -> list[dict[str, Any]]:
 
 def explain_payload(rule: Rule, book: Rulebook, other: Rulebook | None, rows: list[KindContrast]) -> dict:
     """`parity rules explain`: the rule, and how the other suite judges the kinds it governs."""
-    return _envelope(
+    return envelope(
         "rule",
         {
             "rule": rule_payload(rule, book),
@@ -102,7 +97,7 @@ def explain_payload(rule: Rule, book: Rulebook, other: Rulebook | None, rows: li
 
 def diff_payload(diff: RulebookDiff, division: str, rows: list[KindContrast]) -> dict[str, Any]:
     """`parity rules diff`: polarity, rules only on one side, and every kind judged differently."""
-    return _envelope(
+    return envelope(
         "rules-diff",
         {
             "a": diff.a,
@@ -120,7 +115,7 @@ def diff_payload(diff: RulebookDiff, division: str, rows: list[KindContrast]) ->
 
 def judgement_payload(judgement: Judgement, observations: list[Observation]) -> dict[str, Any]:
     """`parity judge`: verdict, findings and the observations they judged (re-judgeable as evidence)."""
-    return _envelope(
+    return envelope(
         "judgement",
         {
             **judgement.model_dump(mode="json"),
@@ -131,7 +126,7 @@ def judgement_payload(judgement: Judgement, observations: list[Observation]) -> 
 
 def kinds_payload() -> dict[str, Any]:
     """`parity rules kinds`: the vocabulary."""
-    return _envelope(
+    return envelope(
         "kinds",
         {
             "kinds": [
@@ -184,68 +179,4 @@ def report_payload(result: Any) -> dict[str, Any]:
     }
     if "graph" in result.stash:
         body["correspondence"] = correspondence_payload(result.stash["graph"])
-    return _envelope("report", body)
-
-
-def logs_payload(results: list) -> dict[str, Any]:
-    """`parity logs check`: one entry per log, with its verdict, findings and observations."""
-    return _envelope(
-        "logs",
-        {
-            "logs": [
-                {
-                    "file": str(result.check.path),
-                    "ruleset": result.check.round,
-                    "benchmark": result.check.benchmark,
-                    "division": result.check.division,
-                    "lines": result.check.lines,
-                    "events": result.check.events,
-                    **result.judgement.model_dump(mode="json"),
-                    "observations": [obs.model_dump(mode="json") for obs in result.check.observations],
-                }
-                for result in results
-            ]
-        },
-    )
-
-
-def rcp_payload(result: Any) -> dict[str, Any]:
-    """`parity rcp check`: runs, the statistics used, the verdict."""
-    verdict = result.verdict
-    reference = verdict.reference
-    return _envelope(
-        "rcp",
-        {
-            "folder": str(result.folder),
-            "benchmark": verdict.benchmark,
-            "round": verdict.round,
-            "method": verdict.method,
-            "batch_size": verdict.batch_size,
-            "status": verdict.status,
-            "message": verdict.message,
-            "runs": [
-                {
-                    "file": str(run.path),
-                    "converged_at": None if run.converged_at == float("inf") else run.converged_at,
-                    "status": run.status,
-                }
-                for run in result.runs
-            ],
-            "submission_olympic_mean": verdict.submission_mean,
-            "reference": None
-            if reference is None
-            else {
-                "name": reference.name,
-                "batch_size": reference.batch_size,
-                "mean": reference.mean,
-                "stdev": reference.stdev,
-                "count": reference.count,
-                "interpolated": reference.interpolated,
-            },
-            "min_acceptable_mean": verdict.min_acceptable_mean,
-            "max_speedup": verdict.max_speedup,
-            "normalisation": verdict.normalisation,
-            **result.judgement.model_dump(mode="json"),
-            "observations": [obs.model_dump(mode="json") for obs in result.observations],
-        },
-    )
+    return envelope("report", body)

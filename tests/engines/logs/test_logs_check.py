@@ -1,5 +1,6 @@
 """`parity logs check` on the real corpus, on crafted hostile logs, and on bad input."""
 
+import builtins
 import csv
 import json
 from pathlib import Path
@@ -21,8 +22,8 @@ ROWS = (
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row["file"].split("results/")[-1])
 def test_verdict_agrees_with_mlperf_logging_on_every_corpus_log(row):
     [result] = check_logs([CORPUS / row["file"]], ruleset=row["ruleset"])
-    ours = "PASS" if result.judgement.verdict.value == "conforms" else "FAIL"
-    problems = [f.summary for f in result.judgement.findings if f.outcome.value != "allowed"]
+    ours = "PASS" if result.verdict == "conforms" else "FAIL"
+    problems = [f["summary"] for f in result.problems]
     assert ours == row["verdict"], problems
     if ours == "FAIL":
         assert len(problems) <= 2, problems  # one root cause, not a cascade
@@ -45,10 +46,10 @@ def test_the_whole_corpus_in_one_call_with_the_round_from_each_path(capsys):
 def test_findings_name_physical_lines_and_rules():
     truncated = CORPUS / "packages/v5.1/Dell/results/1xXE9780x8B200-SXM-180GB/llama2_70b_lora/result_0.txt"
     [result] = check_logs([truncated], ruleset="5.1.0")
-    [finding] = [f for f in result.judgement.findings if f.outcome.value != "allowed"]
-    assert finding.rule == "training.logging.required-events" and finding.rationale
-    assert "run incomplete" in finding.summary
-    line = finding.evidence.locations[0].line
+    [finding] = result.problems
+    assert finding["rule"] == "training.logging.required-events" and finding["rationale"]
+    assert "run incomplete" in finding["summary"]
+    line = finding["evidence"]["locations"][0]["line"]
     assert ":::MLLOG" in truncated.read_text().splitlines()[line - 1]
 
 
@@ -67,13 +68,13 @@ def test_a_division_naming_a_path_loads_nothing_and_is_a_finding(tmp_path, monke
     evil.mkdir()
     (evil / "x_common.yaml").write_text("- BEGIN:\n    CODE: open('/tmp/parity-pwned', 'w')\n")
     opened = []
-    original = Path.open
+    original = builtins.open
 
-    def watch(self, *args, **kwargs):
-        opened.append(self.resolve())
-        return original(self, *args, **kwargs)
+    def watch(file, *args, **kwargs):
+        opened.append(Path(file).resolve())
+        return original(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", watch)
+    monkeypatch.setattr(builtins, "open", watch)
     path = _log(
         tmp_path,
         [
@@ -82,8 +83,8 @@ def test_a_division_naming_a_path_loads_nothing_and_is_a_finding(tmp_path, monke
         ],
     )
     [result] = check_logs([path], ruleset="5.1.0")
-    assert result.judgement.verdict.value == "violates"
-    assert "submission_division" in result.judgement.findings[0].summary
+    assert result.verdict == "violates"
+    assert "submission_division" in result.judgement["findings"][0]["summary"]
     import parity
 
     package = Path(parity.__file__).resolve().parent
@@ -104,8 +105,8 @@ def test_values_of_the_wrong_type_are_findings_not_crashes(tmp_path):
         ],
     )
     [result] = check_logs([path], ruleset="5.1.0")
-    assert result.judgement.verdict.value == "violates"
-    kinds = {f.kind for f in result.judgement.findings}
+    assert result.verdict == "violates"
+    kinds = {f["kind"] for f in result.judgement["findings"]}
     assert "hparam.changed" in kinds or "hparam.out_of_range" in kinds
 
 
@@ -126,8 +127,8 @@ def test_binary_junk_is_a_finding(tmp_path):
     path = tmp_path / "result_0.txt"
     path.write_bytes(b"\x00\xff:::MLLOG \xfe\xfd\n" + bytes(range(256)) * 100)
     [result] = check_logs([path], ruleset="5.1.0")
-    assert result.judgement.verdict.value == "violates"
-    assert any("malformed" in f.summary for f in result.judgement.findings)
+    assert result.verdict == "violates"
+    assert any("malformed" in f["summary"] for f in result.problems)
 
 
 def test_every_packaged_round_loads_with_valid_expressions():
@@ -145,5 +146,5 @@ def test_stable_diffusion_without_evaluations_is_a_finding_not_a_crash(tmp_path)
     stripped = tmp_path / "result_0.txt"
     stripped.write_text("".join(line for line in source.open() if '"eval_accuracy"' not in line))
     [result] = check_logs([stripped], ruleset="4.0.0")
-    assert result.judgement.verdict.value == "violates"
-    assert any("aggregated_eval_accuracy" in f.summary for f in result.judgement.findings)
+    assert result.verdict == "violates"
+    assert any("aggregated_eval_accuracy" in f["summary"] for f in result.problems)

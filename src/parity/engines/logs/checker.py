@@ -7,29 +7,28 @@ the log wrote them in. Failures are consolidated to their root cause: a run that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from parity.engines.logs.expressions import ExpressionError, evaluate
+from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
-from parity.engines.logs.schema import Aggregation, LogRule, RoundRules
-from parity.observations import Evidence, Location, Observation
+from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
 
 ENGINE = "logs"
 
 
-@dataclass
 class LogCheck:
-    """The result of checking one log."""
+    """The result of checking one log: its identity and its observations (plain dicts, JSON shape)."""
 
-    path: Path
-    round: str
-    benchmark: str | None
-    division: str | None
-    observations: list[Observation] = field(default_factory=list)
-    events: int = 0
-    lines: int = 0
+    __slots__ = ("benchmark", "division", "events", "lines", "observations", "path", "round")
+
+    def __init__(
+        self, path, round_name: str, benchmark: str | None, division: str | None, events: int, lines: int
+    ) -> None:
+        self.path = path
+        self.round = round_name
+        self.benchmark = benchmark
+        self.division = division
+        self.observations: list[dict] = []
+        self.events = events
+        self.lines = lines
 
 
 def check_log(
@@ -39,8 +38,8 @@ def check_log(
     grouped = parsed.by_key()
     division = division or _first_value(grouped, "submission_division")
     benchmark = benchmark or _first_value(grouped, "submission_benchmark")
-    result = LogCheck(parsed.path, rules.round, None, None, events=len(parsed.events), lines=parsed.lines)
-    found: list[Observation] = []
+    result = LogCheck(parsed.path, rules.round, None, None, len(parsed.events), parsed.lines)
+    found: list[dict] = []
     if parsed.malformed:
         found.append(_malformed(parsed))
     problem = _identity(parsed, grouped, rules, division, benchmark)
@@ -61,7 +60,7 @@ def check_log(
     truncated = "run_stop" not in grouped
     several = len(grouped.get("run_start", ())) > 1
     for rule in applicable:
-        found.extend(_check_rule(rule, grouped, env, parsed.path, truncated, several))
+        found.extend(_check_rule(rule, grouped, env, rules.expressions, parsed.path, truncated, several))
     if truncated:
         found.insert(0, _truncated(parsed, grouped, applicable))
     if several:
@@ -81,8 +80,8 @@ def check_log(
 
 
 def _identity(
-    parsed: ParsedLog, grouped: dict[str, list[Event]], rules: RoundRules, division: Any, benchmark: Any
-) -> Observation | None:
+    parsed: ParsedLog, grouped: dict[str, list[Event]], rules: RoundRules, division, benchmark
+) -> dict | None:
     """A finding if the division or benchmark is not one of the round's (checked before any use)."""
     if not isinstance(division, str) or division not in rules.benchmarks:
         key, problem = (
@@ -103,8 +102,8 @@ def _identity(
 
 def _aggregate(events: list[Event], aggregation: Aggregation) -> list[Event]:
     """One virtual event per group: {name: value, ..., group_by: group}, at its last record's time."""
-    groups: dict[Any, dict[str, Any]] = {}
-    last: dict[Any, Event] = {}
+    groups: dict = {}
+    last: dict = {}
     for event in events:
         if aggregation.name_by not in event.metadata or aggregation.group_by not in event.metadata:
             continue
@@ -122,7 +121,7 @@ def _aggregate(events: list[Event], aggregation: Aggregation) -> list[Event]:
     ]
 
 
-def _first_value(grouped: dict[str, list[Event]], key: str) -> Any:
+def _first_value(grouped: dict[str, list[Event]], key: str):
     events = grouped.get(key)
     return events[0].value if events else None
 
@@ -139,7 +138,7 @@ def _applies(rule: LogRule, division: str, benchmark: str) -> bool:
 
 
 def _environment(grouped: dict[str, list[Event]], rules: RoundRules, division: str, benchmark: str) -> dict:
-    env: dict[str, Any] = {key: events[0].value for key, events in grouped.items() if events}
+    env: dict = {key: events[0].value for key, events in grouped.items() if events}
     env.update({f"t_{key}": events[0].time_ms for key, events in grouped.items() if events})
     for rule in rules.rules:  # keys a rule names but the log lacks: t_<key> is None
         env.setdefault(f"t_{rule.key}", None)
@@ -175,8 +174,14 @@ def _count_ok(rule: LogRule, grouped: dict[str, list[Event]]) -> tuple[bool, str
 
 
 def _check_rule(
-    rule: LogRule, grouped: dict[str, list[Event]], env: dict, path: Path, truncated: bool, several: bool
-) -> list[Observation]:
+    rule: LogRule,
+    grouped: dict[str, list[Event]],
+    env: dict,
+    expressions: dict,
+    path,
+    truncated: bool,
+    several: bool,
+) -> list[dict]:
     found = []
     occurrences = grouped.get(rule.key, [])
     ok, problem = _count_ok(rule, grouped)
@@ -204,7 +209,7 @@ def _check_rule(
             )
             break
         if rule.check is not None:
-            verdict, reason = _holds(rule.check, event, env)
+            verdict, reason = _holds(expressions[rule.check], event, env)
             if not verdict:
                 found.append(
                     _observation(
@@ -221,7 +226,9 @@ def _check_rule(
                     )
                 )
                 break
-    reached = rule.target is None or any(_holds(rule.target, event, env)[0] for event in occurrences)
+    reached = rule.target is None or any(
+        _holds(expressions[rule.target], event, env)[0] for event in occurrences
+    )
     if occurrences and not truncated and not reached:
         last = occurrences[-1]
         found.append(
@@ -241,15 +248,15 @@ def _check_rule(
     return found
 
 
-def _holds(expression: str, event: Event, env: dict) -> tuple[bool, str]:
+def _holds(expression, event: Event, env: dict) -> tuple[bool, str]:
     scope = {**env, "value": event.value, "metadata": event.metadata, "timestamp": event.time_ms}
     try:
-        return bool(evaluate(expression, scope)), ""
+        return bool(run(expression, scope)), ""
     except ExpressionError as exc:
         return False, f" ({exc})"
 
 
-def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> Observation:
+def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> dict:
     last = parsed.events[-1] if parsed.events else None
     missing = sorted(
         {
@@ -268,7 +275,7 @@ def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[L
     )
 
 
-def _malformed(parsed: ParsedLog) -> Observation:
+def _malformed(parsed: ParsedLog) -> dict:
     first = parsed.malformed[0]
     return _observation(
         "log.event_missing",
@@ -279,19 +286,24 @@ def _malformed(parsed: ParsedLog) -> Observation:
     )
 
 
-def _observation(kind: str, path: Path, line: int | None, summary: str, details: dict) -> Observation:
-    location = Location(
-        where="log_line", name=str(details.get("key", "")), side="candidate", file=str(path), line=line
-    )
-    return Observation(
-        kind=kind,
-        engine=ENGINE,
-        summary=summary + (f" (line {line})" if line else ""),
-        evidence=Evidence(locations=(location,), details=details),
-    )
+def _observation(kind: str, path, line: int | None, summary: str, details: dict) -> dict:
+    """An observation in its JSON interchange shape (what ``Observation.model_dump(mode="json")`` gives)."""
+    location = {
+        "where": "log_line",
+        "name": str(details.get("key", "")),
+        "side": "candidate",
+        "file": str(path),
+        "line": line,
+    }
+    return {
+        "kind": kind,
+        "engine": ENGINE,
+        "summary": summary + (f" (line {line})" if line else ""),
+        "evidence": {"locations": [location], "metrics": {}, "details": details},
+    }
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value):
     return value if isinstance(value, str | int | float | bool | type(None) | list | dict) else repr(value)
 
 

@@ -1,26 +1,27 @@
-"""A small, safe expression language for log rules.
+"""A small, safe expression language for log rules, and its evaluator.
 
-Expressions are parsed once with ``ast`` and evaluated by walking a whitelist of node types: no Python
-``eval``, no attribute access, no imports, no comprehensions.
+Expressions are parsed once (:mod:`parity.engines.logs.expression_syntax`, with ``ast`` and a whitelist)
+into a program of plain nested lists, which ships in the compiled rules; this module turns a program
+into closures. No Python ``eval``, no attribute access, no imports, no comprehensions, and no ``ast`` on
+the path that checks a log (it costs start-up time).
 
 Grammar (Python syntax, restricted): literals (numbers, strings, True/False/None, lists/tuples), names,
-``and``/``or``/``not``, comparisons (``== != < <= > >= in not in``), arithmetic (``+ - * / // % **``),
-conditional expressions (``a if c else b``), subscripts on names (``metadata['epoch_num']``) and calls to
-the functions in :data:`FUNCTIONS`. Names are looked up in the environment the checker builds: ``value``,
-``metadata``, ``timestamp`` of the line being checked, the first logged value of any other key by its name
-(``global_batch_size``), and constants of the round (``init_limit_ms``).
+``and``/``or``/``not``, comparisons (``== != < <= > >= in not in is is not``), arithmetic
+(``+ - * / // % **``), conditional expressions (``a if c else b``), subscripts on names
+(``metadata['epoch_num']``) and calls to the functions in :data:`FUNCTIONS`. Names are looked up in the
+environment the checker builds: ``value``, ``metadata``, ``timestamp`` of the line being checked, the
+first logged value of any other key by its name (``global_batch_size``), and constants of the round
+(``init_limit_ms``).
 """
 
 from __future__ import annotations
 
-import ast
 import math
 import operator
-from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
 
 MAX_LENGTH = 2000
+MAX_EXPONENT = 64
 
 
 class ExpressionError(ValueError):
@@ -31,11 +32,17 @@ def _close(a: float, b: float, rel: float = 1e-9, abs_: float = 0.0) -> bool:
     return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
 
 
-def _is_integer(x: Any) -> bool:
+def _is_integer(x: object) -> bool:
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
+def _power(base: float, exponent: float) -> float:
+    if abs(exponent) > MAX_EXPONENT:
+        raise ExpressionError("exponent too large")
+    return base**exponent
+
+
+FUNCTIONS = {
     "ceil": math.ceil,
     "floor": math.floor,
     "sqrt": math.sqrt,
@@ -53,126 +60,161 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "isnumber": lambda x: isinstance(x, int | float) and not isinstance(x, bool),
     "isstring": lambda x: isinstance(x, str),
 }
-
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+BINARY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": _power,
 }
-_COMPARE = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
+COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "in": lambda a, b: a in b,
+    "not in": lambda a, b: a not in b,
+    "is": operator.is_,
+    "is not": operator.is_not,
 }
-_UNARY = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
-
-Compiled = Callable[[Mapping[str, Any]], Any]
+UNARY = {"not": operator.not_, "neg": operator.neg, "pos": operator.pos}
 
 
-@lru_cache(maxsize=4096)
-def compile_expression(text: str) -> Compiled:
-    """Parse ``text`` once into an evaluator; raises ExpressionError for anything outside the language."""
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
+def build(program: list):
+    """Closures for a parsed program (``env -> value``); raises ExpressionError for an unknown node."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"not an expression: {exc.msg}") from None
-    return _compile(tree.body)
+        return _BUILDERS[program[0]](*program[1:])
+    except ExpressionError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise ExpressionError(f"not a rule-expression program: {str(program)[:80]}") from None
 
 
-def _compile(node: ast.AST) -> Compiled:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | type(None)):
-        value = node.value
-        return lambda env: value
-    if isinstance(node, ast.Name):
-        name = node.id
-
-        def lookup(env: Mapping[str, Any]) -> Any:
-            if name not in env:
-                raise ExpressionError(f"{name!r} is not logged")
-            return env[name]
-
-        return lookup
-    if isinstance(node, ast.List | ast.Tuple):
-        items = [_compile(item) for item in node.elts]
-        return lambda env: [item(env) for item in items]
-    if isinstance(node, ast.BoolOp):
-        parts = [_compile(value) for value in node.values]
-        if isinstance(node.op, ast.And):
-            return lambda env: all(part(env) for part in parts)
-        return lambda env: any(part(env) for part in parts)
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        op, operand = _UNARY[type(node.op)], _compile(node.operand)
-        return lambda env: op(operand(env))
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        op, left, right = _BINARY[type(node.op)], _compile(node.left), _compile(node.right)
-        if isinstance(node.op, ast.Pow):
-
-            def power(env: Mapping[str, Any]) -> Any:
-                base, exponent = left(env), right(env)
-                if abs(exponent) > 64:
-                    raise ExpressionError("exponent too large")
-                return base**exponent
-
-            return power
-        return lambda env: op(left(env), right(env))
-    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-        left = _compile(node.left)
-        pairs = [
-            (_COMPARE[type(op)], _compile(right))
-            for op, right in zip(node.ops, node.comparators, strict=True)
-        ]
-
-        def compare(env: Mapping[str, Any]) -> bool:
-            current = left(env)
-            for op, right in pairs:
-                following = right(env)
-                if not op(current, following):
-                    return False
-                current = following
-            return True
-
-        return compare
-    if isinstance(node, ast.IfExp):
-        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
-        return lambda env: body(env) if test(env) else orelse(env)
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        container, key = _compile(node.value), _compile(node.slice)
-
-        def subscript(env: Mapping[str, Any]) -> Any:
-            found = container(env)
-            index = key(env)
-            try:
-                return found[index]
-            except (KeyError, IndexError, TypeError):
-                raise ExpressionError(f"{node.value.id}[{index!r}] is not logged") from None
-
-        return subscript
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-        function = FUNCTIONS[node.func.id]
-        args = [_compile(arg) for arg in node.args]
-        keywords = {kw.arg: _compile(kw.value) for kw in node.keywords if kw.arg}
-        return lambda env: function(*(arg(env) for arg in args), **{k: v(env) for k, v in keywords.items()})
-    raise ExpressionError(f"{type(node).__name__} is not allowed in a rule expression")
+def _constant(value):
+    if not isinstance(value, int | float | str | bool | type(None)):
+        raise ExpressionError("constants are numbers, strings, booleans or None")
+    return lambda env: value
 
 
-def evaluate(text: str, env: Mapping[str, Any]) -> Any:
-    """Compile (cached) and evaluate; type errors in the log's values become ExpressionError."""
+def _name(name: str):
+    def lookup(env):
+        if name not in env:
+            raise ExpressionError(f"{name!r} is not logged")
+        return env[name]
+
+    return lookup
+
+
+def _items(items: list):
+    parts = [build(item) for item in items]
+    return lambda env: [part(env) for part in parts]
+
+
+def _and(items: list):
+    parts = [build(item) for item in items]
+    return lambda env: all(part(env) for part in parts)
+
+
+def _or(items: list):
+    parts = [build(item) for item in items]
+    return lambda env: any(part(env) for part in parts)
+
+
+def _unary(op_name: str):
+    op = UNARY[op_name]
+
+    def make(operand: list):
+        inner = build(operand)
+        return lambda env: op(inner(env))
+
+    return make
+
+
+def _binary(op_name: str, left: list, right: list):
+    op, first, second = BINARY[op_name], build(left), build(right)
+    return lambda env: op(first(env), second(env))
+
+
+def _compare(left: list, pairs: list):
+    first = build(left)
+    steps = [(COMPARE[op], build(right)) for op, right in pairs]
+
+    def compare(env) -> bool:
+        current = first(env)
+        for op, right in steps:
+            following = right(env)
+            if not op(current, following):
+                return False
+            current = following
+        return True
+
+    return compare
+
+
+def _conditional(test: list, body: list, orelse: list):
+    condition, then, otherwise = build(test), build(body), build(orelse)
+    return lambda env: then(env) if condition(env) else otherwise(env)
+
+
+def _subscript(name: str, key: list):
+    container, index = _name(name), build(key)
+
+    def subscript(env):
+        found, at = container(env), index(env)
+        try:
+            return found[at]
+        except (KeyError, IndexError, TypeError):
+            raise ExpressionError(f"{name}[{at!r}] is not logged") from None
+
+    return subscript
+
+
+def _call(function_name: str, args: list, keywords: dict):
+    function = FUNCTIONS[function_name]
+    positional = [build(arg) for arg in args]
+    named = {key: build(value) for key, value in keywords.items()}
+    return lambda env: function(*(arg(env) for arg in positional), **{k: v(env) for k, v in named.items()})
+
+
+_BUILDERS = {
+    "const": _constant,
+    "name": _name,
+    "list": _items,
+    "and": _and,
+    "or": _or,
+    "not": _unary("not"),
+    "neg": _unary("neg"),
+    "pos": _unary("pos"),
+    "binary": _binary,
+    "compare": _compare,
+    "if": _conditional,
+    "subscript": _subscript,
+    "call": _call,
+}
+
+
+def run(compiled, env: dict):
+    """Evaluate compiled closures; type errors in the log's values become ExpressionError."""
     try:
-        return compile_expression(text)(env)
+        return compiled(env)
     except ExpressionError:
         raise
     except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise ExpressionError(f"{type(exc).__name__}: {exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(text: str):
+    """Parse ``text`` once into closures; raises ExpressionError for anything outside the language."""
+    from parity.engines.logs.expression_syntax import parse_expression  # ast: only when parsing
+
+    return build(parse_expression(text))
+
+
+def evaluate(text: str, env: dict):
+    """Compile (cached) and evaluate ``text``."""
+    return run(compile_expression(text), env)

@@ -5,47 +5,35 @@ junk are skipped; a record whose JSON is broken, not an object or missing ``key`
 :class:`Malformed` entry instead of an exception. The file is read in binary, line by line, with a plain
 substring search (no regular expression that can backtrack), so a 1 GB log streams in constant memory
 apart from the records themselves.
+
+It sits on the start-up path of ``parity logs check``, so it uses only what ``json`` already imports.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections import namedtuple
 
 TOKEN = b":::MLLOG"
 MAX_RECORD_BYTES = 1 << 20
 
-
-@dataclass(frozen=True)
-class Event:
-    """One MLLOG record."""
-
-    key: str
-    value: Any
-    metadata: dict[str, Any]
-    time_ms: float
-    line: int
+#: One MLLOG record: key, value, metadata (a dict), time_ms (float), physical line number.
+Event = namedtuple("Event", "key value metadata time_ms line")
+#: A line that carries the MLLOG token but no valid record.
+Malformed = namedtuple("Malformed", "line problem")
+_decode = json.JSONDecoder().decode
 
 
-@dataclass(frozen=True)
-class Malformed:
-    """A line that carries the MLLOG token but no valid record."""
-
-    line: int
-    problem: str
-
-
-@dataclass
 class ParsedLog:
     """Events in file order, malformed lines, and how many physical lines were read."""
 
-    path: Path
-    events: list[Event] = field(default_factory=list)
-    malformed: list[Malformed] = field(default_factory=list)
-    lines: int = 0
+    __slots__ = ("events", "lines", "malformed", "path")
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.events: list[Event] = []
+        self.malformed: list[Malformed] = []
+        self.lines = 0
 
     def by_key(self) -> dict[str, list[Event]]:
         """Events grouped by key, each group in file order."""
@@ -55,9 +43,8 @@ class ParsedLog:
         return grouped
 
 
-def parse(path: str | Path) -> ParsedLog:
-    """Read every MLLOG record of ``path``."""
-    path = Path(path)
+def parse(path) -> ParsedLog:
+    """Read every MLLOG record of ``path`` (a str or a path-like object)."""
     parsed = ParsedLog(path)
     for item in iter_records(path, parsed):
         if isinstance(item, Event):
@@ -67,14 +54,14 @@ def parse(path: str | Path) -> ParsedLog:
     return parsed
 
 
-def iter_records(path: Path, counter: ParsedLog | None = None) -> Iterator[Event | Malformed]:
+def iter_records(path, counter: ParsedLog | None = None):
     """Yield events and malformed entries in file order (the line count goes into ``counter``).
 
     Lines are read at most :data:`MAX_RECORD_BYTES` at a time, so a file without newlines cannot make one
     line as large as the file.
     """
     number, partial = 0, False
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         while raw := handle.readline(MAX_RECORD_BYTES):
             if partial:  # the rest of an over-long line
                 partial = not raw.endswith(b"\n")
@@ -96,7 +83,7 @@ def _record(payload: bytes, line: int) -> Event | Malformed:
     if len(payload) > MAX_RECORD_BYTES:
         return Malformed(line, f"record longer than {MAX_RECORD_BYTES} bytes")
     try:
-        data = json.loads(payload.decode("utf-8", errors="strict"))
+        data = _decode(payload.decode("utf-8", errors="strict"))
     except UnicodeDecodeError:
         return Malformed(line, "record is not UTF-8 text")
     except (json.JSONDecodeError, RecursionError):

@@ -1,53 +1,57 @@
 """The training rounds parity has log rules for, and how a log's round, benchmark and division are found.
 
 Everything a log says is checked against allow-lists from the package's own data before it is used to
-look anything up, so a value like ``../../tmp/x`` can never name a file.
+look anything up, so a value like ``../../tmp/x`` can never name a file. Rules are read from the
+compiled JSON (see :mod:`parity.compile`), on the start-up path of ``parity logs check``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
-import yaml
-
-from parity.engines.logs.schema import RoundRules
+from parity.engines.logs.rules import RoundRules
 from parity.errors import BadInput
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROUND = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 #: a results path names its round as training_results_v5.1, or as v5.1 (the corpus layout)
 PATH_ROUND = re.compile(r"(?:^|[/_])v([0-9]+)\.([0-9]+)(?:$|/)")
+HERE = os.path.dirname(os.path.abspath(__file__))
+#: the YAML the rules are written in
+DATA_DIR = os.path.join(HERE, "data")
+#: the JSON they are compiled to
+COMPILED_DIR = os.path.join(HERE, "compiled")
 
 
-def data_dir() -> Path:
-    """The folder of the packaged round rules."""
-    return Path(str(resources.files("parity.engines.logs") / "data"))
+def _round_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split("."))
 
 
 @cache
 def available() -> tuple[str, ...]:
     """Rounds with packaged rules, oldest first."""
-    found = [path.stem.removeprefix("training_") for path in data_dir().glob("training_*.yaml")]
-    return tuple(
-        sorted((r for r in found if ROUND.match(r)), key=lambda r: tuple(int(p) for p in r.split(".")))
-    )
+    found = [
+        name.removeprefix("training_").removesuffix(".json")
+        for name in os.listdir(COMPILED_DIR)
+        if name.startswith("training_") and name.endswith(".json")
+    ]
+    return tuple(sorted((r for r in found if ROUND.match(r)), key=_round_key))
 
 
 @cache
 def load_round(name: str) -> RoundRules:
-    """The rules of one round (validated; the name must be one of :func:`available`)."""
+    """The rules of one round (the name must be one of :func:`available`)."""
     if name not in available():
         raise BadInput(f"unknown ruleset {name!r}; known: {', '.join(available()) or 'none'}")
-    data = yaml.load((data_dir() / f"training_{name}.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
-    return RoundRules.model_validate(data)
+    with open(os.path.join(COMPILED_DIR, f"training_{name}.json"), encoding="utf-8") as handle:
+        return RoundRules(json.load(handle))
 
 
-def round_from_path(path: Path) -> str | None:
+def round_from_path(path) -> str | None:
     """The round a results path names (``.../v5.1/...`` or ``training_results_v5.1``), if packaged."""
-    match = PATH_ROUND.search(path.resolve().as_posix())
+    match = PATH_ROUND.search(os.path.abspath(path).replace(os.sep, "/"))
     if match is None:
         return None
     name = f"{match.group(1)}.{match.group(2)}.0"

@@ -1,0 +1,73 @@
+"""The `parity` executable: run a fast command directly, everything else through the typer app.
+
+`logs check` and `rcp check` are run from scripts and CI once per log or folder, so their start-up is
+most of their cost; they are argparse commands that import neither typer, rich nor pydantic. Both paths
+map errors to DESIGN.md's exit codes the same way: one line on stderr, never a traceback (unless
+PARITY_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from importlib import import_module
+
+from parity.errors import BadInput, ExitCode, ParityError
+
+#: (group, command) -> module with a ``main(argv) -> int`` that implements it
+FAST_COMMANDS = {("logs", "check"): "parity.cli.logs_cmd", ("rcp", "check"): "parity.cli.rcp_cmd"}
+QUIET_FLAGS = ("--quiet", "-q")
+
+
+class UsageError(ParityError):
+    """The command line itself is wrong (unknown option, missing argument)."""
+
+
+def fail(message: str, code: ExitCode):
+    """Say what went wrong in one line and exit."""
+    sys.stderr.write(f"parity: {message}\n")
+    sys.exit(code)
+
+
+@contextmanager
+def exit_codes():
+    """Turn what a command raises into DESIGN.md's exit codes and a one-line message."""
+    try:
+        yield
+    except UsageError as exc:
+        fail(f"usage error: {exc}", ExitCode.BAD_INPUT)
+    except BadInput as exc:
+        fail(f"error: {exc}", ExitCode.BAD_INPUT)
+    except ParityError as exc:
+        fail(f"error: {exc}", ExitCode.INTERNAL)
+    except BrokenPipeError:
+        sys.exit(ExitCode.CONFORMS)
+    except KeyboardInterrupt:
+        fail("interrupted", ExitCode.BAD_INPUT)
+    except Exception as exc:
+        if os.environ.get("PARITY_DEBUG"):
+            raise
+        fail(
+            f"internal error: {type(exc).__name__}: {exc} (PARITY_DEBUG=1 shows the traceback)",
+            ExitCode.INTERNAL,
+        )
+
+
+def main(argv: list[str] | None = None):
+    """Run `parity ARGV...` and exit with its code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    leading = 0
+    while leading < len(args) and args[leading] in QUIET_FLAGS:
+        leading += 1
+    module = FAST_COMMANDS.get(tuple(args[leading : leading + 2]))
+    if module is None:
+        from parity.cli.main import run
+
+        run(args)
+    from parity.cli import output
+
+    output.QUIET = leading > 0
+    with exit_codes():
+        code = import_module(module).main(args[leading + 2 :])
+    sys.exit(code)
