@@ -7,9 +7,9 @@ imports nothing heavier than ``json``; :meth:`LogResult.judged` gives the pydant
 from __future__ import annotations
 
 import os
-from fnmatch import fnmatch
 
 from parity.engines.logs.checker import LogCheck, check_log
+from parity.engines.logs.files import logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
@@ -50,13 +50,7 @@ def log_files(paths) -> list[str]:
     for item in paths:
         path = os.fspath(item)
         if os.path.isdir(path):
-            matches = {
-                os.path.join(root, name)
-                for root, _dirs, names in os.walk(path)
-                for name in names
-                if any(fnmatch(name, pattern) for pattern in LOG_PATTERNS)
-            }
-            found.extend(sorted(match for match in matches if os.path.isfile(match)))
+            found.extend(logs_under(path, LOG_PATTERNS))
         elif os.path.isfile(path):
             found.append(path)
         else:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
 from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
 from parity.engines.convergence.runs import Run, read_runs
@@ -22,15 +20,19 @@ KINDS = {
 }
 
 
-@dataclass
 class RcpResult:
     """The runs, the statistics, the observation (if any) and the judgement (plain JSON shapes)."""
 
-    folder: Path
-    runs: list[Run]
-    verdict: RcpVerdict
-    observations: list[dict]
-    judgement: dict
+    __slots__ = ("folder", "judgement", "observations", "runs", "verdict")
+
+    def __init__(
+        self, folder, runs: list[Run], verdict: RcpVerdict, observations: list[dict], judgement: dict
+    ) -> None:
+        self.folder = folder
+        self.runs = runs
+        self.verdict = verdict
+        self.observations = observations
+        self.judgement = judgement
 
     @property
     def problems(self) -> list[dict]:
@@ -44,15 +46,13 @@ class RcpResult:
         return Judgement.model_validate(self.judgement)
 
 
-def check_rcp(
-    folder: str | Path,
-    ruleset: str | None = None,
-    method: str = "rules",
-    on_file: Callable[[Path], None] | None = None,
-) -> RcpResult:
-    """Read the runs, find their round, test them against its RCPs, and judge."""
-    folder = Path(folder)
-    if not folder.is_dir():
+def check_rcp(folder, ruleset: str | None = None, method: str = "rules", on_file=None) -> RcpResult:
+    """Read the runs, find their round, test them against its RCPs, and judge.
+
+    ``on_file`` is told of each log as it is read (for progress).
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
         raise BadInput("not a folder of result logs", folder)
     runs = read_runs(folder, on_file)
     benchmarks = {run.benchmark for run in runs} - {None}
@@ -75,18 +75,18 @@ def check_rcp(
     return RcpResult(folder, runs, verdict, observations, judgement)
 
 
-def _round(folder: Path) -> str:
+def _round(folder: str) -> str:
     found = round_from_path(folder)
     if found is None:
-        for candidate in (folder, *folder.parents):
-            match = next((r for r in rcp_rounds() if f"v{r.rsplit('.', 1)[0]}" in candidate.name), None)
+        for name in reversed(os.path.abspath(folder).split(os.sep)):
+            match = next((r for r in rcp_rounds() if f"v{r.rsplit('.', 1)[0]}" in name), None)
             if match:
                 return match
         raise BadInput("cannot tell the round from the path; pass --ruleset", folder)
     return found
 
 
-def _observations(verdict: RcpVerdict, folder: Path) -> list[dict]:
+def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:
     kind = KINDS.get(verdict.status)
     if kind is None:
         return []

@@ -36,14 +36,12 @@ def parser() -> ArgumentParser:
 def main(argv: list[str]) -> int:
     """Run `parity rcp check ARGV...`; returns the exit code."""
     args = parser().parse_args(argv)
-    from pathlib import Path
-
     from parity.audit.rcp import check_rcp
     from parity.engines.convergence.runs import run_files
     from parity.judge.outcomes import Verdict
     from parity.report.logs_report import painter, rcp_payload, rcp_text
 
-    files = run_files(Path(args.folder)) if os.path.isdir(args.folder) else []
+    files = run_files(args.folder) if os.path.isdir(args.folder) else []
     with progress.steps(len(files)) as announce:
         result = check_rcp(args.folder, args.ruleset, args.method, on_file=lambda p: announce(f"reading {p}"))
     verdict = Verdict(result.judgement["verdict"])

@@ -9,6 +9,7 @@ converged faster than the reference allows.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +107,7 @@ def quality_plot(result: Any) -> QualityPlot | None:
     y_axis = Axis(min(ys), max(ys), HEIGHT - BOTTOM, 12)
     curves = [
         Curve(
-            run.path.name,
+            os.path.basename(run.path),
             PALETTE[i % len(PALETTE)],
             " ".join(f"{x_axis(x):.1f},{y_axis(y):.1f}" for x, y in points),
             math.isfinite(run.converged_at),

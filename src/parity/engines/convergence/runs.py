@@ -6,33 +6,24 @@ Its batch size, and how long it took to converge (epochs, or samples for the ben
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import os
+from collections import namedtuple
 
 from parity.engines.convergence.rcp import IN_SAMPLES
+from parity.engines.logs.files import logs_under
 from parity.engines.logs.parser import parse
 from parity.errors import BadInput
 
-
-@dataclass(frozen=True)
-class Run:
-    """One result log: benchmark, batch size, convergence point (inf if it did not converge)."""
-
-    path: Path
-    benchmark: str | None
-    batch_size: float | None
-    converged_at: float
-    status: str
-    #: (epoch or sample count, quality) of every evaluation with numbers, in log order, for plotting
-    evaluations: tuple[tuple[float, float], ...] = ()
+#: One result log: path, benchmark, batch size, convergence point (inf if it did not converge), status,
+#: and (epoch or sample count, quality) of every evaluation with numbers, in log order, for plotting.
+Run = namedtuple("Run", "path benchmark batch_size converged_at status evaluations", defaults=((),))
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def read_run(path: Path) -> Run:
+def read_run(path) -> Run:
     """The convergence point is the last evaluation before run_stop, if run_stop says success."""
     parsed = parse(path)
     grouped = parsed.by_key()
@@ -67,15 +58,15 @@ def read_run(path: Path) -> Run:
     return Run(path, benchmark, batch, converged, status, evaluations)
 
 
-def run_files(folder: Path) -> list[Path]:
+def run_files(folder) -> list[str]:
     """Every result_*.txt of a benchmark folder, in a stable order."""
-    files = sorted(p for p in folder.rglob("result_*.txt") if p.is_file()) if folder.is_dir() else []
+    files = logs_under(folder, ("result_*.txt",)) if os.path.isdir(folder) else []
     if not files:
         raise BadInput("no result_*.txt logs in the folder", folder)
     return files
 
 
-def read_runs(folder: Path, on_file: Callable[[Path], None] | None = None) -> list[Run]:
+def read_runs(folder, on_file=None) -> list[Run]:
     """Every run of a benchmark folder; ``on_file`` is told of each log as it is read (for progress)."""
     runs = []
     for path in run_files(folder):
