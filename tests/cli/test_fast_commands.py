@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import mllog_files
 from cli_runner import parity
 
 #: what the fast commands must not import (each costs tens of milliseconds of start-up); `logs check`
@@ -25,30 +26,9 @@ except SystemExit as exc:
 """
 
 
-def _record(key, value, time_ms, **metadata):
-    return ":::MLLOG " + json.dumps({"key": key, "value": value, "time_ms": time_ms, "metadata": metadata})
-
-
-def _flux_run(path, samples):
-    """A flux1 result log at batch size 512 that converges after ``samples`` samples."""
-    records = [
-        _record("submission_division", "closed", 1),
-        _record("submission_benchmark", "flux1", 2),
-        _record("global_batch_size", 512, 3),
-        _record("run_start", None, 4),
-        _record("eval_accuracy", 0.5, 5, samples_count=samples),
-        _record("run_stop", None, 6, status="success"),
-    ]
-    path.write_text("\n".join(records) + "\n")
-
-
 @pytest.fixture
 def flux_runs(tmp_path):
-    folder = tmp_path / "v5.1" / "flux1"
-    folder.mkdir(parents=True)
-    for index in range(10):
-        _flux_run(folder / f"result_{index}.txt", 8388608)
-    return folder
+    return mllog_files.flux_runs(tmp_path / "v5.1" / "flux1")
 
 
 def _probe(*argv):
@@ -79,7 +59,7 @@ def test_text_names_file_line_outcome_rule_and_why(capsys, flux_runs):
     log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")  # no run_stop: truncated
     code, out, _ = parity(capsys, "logs", "check", log, "--ruleset", "5.1.0")
     assert code == 1
-    assert f"{log}:5: forbidden by training.logging.required-events [log.event_missing]" in out
+    assert f"{log}:6: forbidden by training.logging.required-events [log.event_missing]" in out
     assert "run incomplete" in out and "    why: " in out and "1 log(s) checked: violates 1" in out
 
 

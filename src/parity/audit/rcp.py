@@ -1,9 +1,13 @@
-"""`parity rcp check`: a benchmark folder's runs against the reference convergence points."""
+"""`parity rcp check`: the checks of a benchmark folder's runs together.
+
+The runs against the reference convergence points, and (from round 4.1) their seeds against each other.
+"""
 
 from __future__ import annotations
 
 import os
 
+from parity.engines.convergence import seeds
 from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
 from parity.engines.convergence.runs import Run, read_runs
 from parity.engines.logs.rounds import round_from_path
@@ -71,6 +75,8 @@ def check_rcp(folder, ruleset: str | None = None, method: str = "rules", on_file
         benchmark, round_name, float(batch), [run.converged_at for run in runs], method
     )
     observations = _observations(verdict, folder)
+    if seeds.applies(round_name):
+        observations += seeds.seed_observations(runs)
     judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)
     return RcpResult(folder, runs, verdict, observations, judgement)
 

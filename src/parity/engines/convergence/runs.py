@@ -15,28 +15,25 @@ from parity.engines.logs.parser import parse
 from parity.errors import BadInput
 
 #: One result log: path, benchmark, batch size, convergence point (inf if it did not converge), status,
-#: and (epoch or sample count, quality) of every evaluation with numbers, in log order, for plotting.
-Run = namedtuple("Run", "path benchmark batch_size converged_at status evaluations", defaults=((),))
+#: (epoch or sample count, quality) of every evaluation with numbers in log order (for plotting), and the
+#: ``seed`` records (events) for the seed rules.
+Run = namedtuple("Run", "path benchmark batch_size converged_at status evaluations seeds", defaults=((), ()))
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _first(events: list, accept) -> object:
+    return next((event.value for event in events if accept(event.value)), None)
+
+
 def read_run(path) -> Run:
-    """The convergence point is the last evaluation before run_stop, if run_stop says success."""
-    parsed = parse(path)
-    grouped = parsed.by_key()
-    benchmark = next(
-        (e.value for e in grouped.get("submission_benchmark", []) if isinstance(e.value, str)), None
-    )
-    batch = next(
-        (
-            e.value
-            for e in grouped.get("global_batch_size", [])
-            if isinstance(e.value, int | float) and not isinstance(e.value, bool)
-        ),
-        None,
+    """Read one result log's benchmark, batch size, evaluations, seeds and convergence point."""
+    grouped = parse(path).by_key()
+    benchmark = _first(grouped.get("submission_benchmark", []), lambda v: isinstance(v, str))
+    batch = _first(
+        grouped.get("global_batch_size", []), lambda v: isinstance(v, int | float) and not isinstance(v, bool)
     )
     field = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
     evaluations = tuple(
@@ -44,18 +41,23 @@ def read_run(path) -> Run:
         for e in grouped.get("eval_accuracy", [])
         if _is_number(e.value) and _is_number(e.metadata.get(field))
     )
+    converged_at, status = _convergence_point(grouped, field)
+    return Run(path, benchmark, batch, converged_at, status, evaluations, tuple(grouped.get("seed", ())))
+
+
+def _convergence_point(grouped: dict, field: str) -> tuple[float, str]:
+    """The last evaluation before run_stop, if run_stop says success; else inf and why."""
     stop = grouped.get("run_stop", [])
     status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
     if status != "success":
-        return Run(path, benchmark, batch, math.inf, status, evaluations)
+        return math.inf, status
     before = [e for e in grouped.get("eval_accuracy", []) if e.line < stop[-1].line]
     if not before:
-        return Run(path, benchmark, batch, math.inf, "no evaluation", evaluations)
+        return math.inf, "no evaluation"
     point = before[-1].metadata.get(field)
     if not isinstance(point, int | float) or isinstance(point, bool):
-        return Run(path, benchmark, batch, math.inf, f"last evaluation has no numeric {field}", evaluations)
-    converged = float(point) if field == "samples_count" else round(float(point), 3)
-    return Run(path, benchmark, batch, converged, status, evaluations)
+        return math.inf, f"last evaluation has no numeric {field}"
+    return (float(point) if field == "samples_count" else round(float(point), 3)), status
 
 
 def run_files(folder) -> list[str]:
