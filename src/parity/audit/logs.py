@@ -13,12 +13,12 @@ from parity.engines.logs.files import logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
-from parity.judge.table import judge_plain, load_table
+from parity.judge.table import JudgedResult, judge_plain, load_table
 
 LOG_PATTERNS = ("result_*.txt", "*.log")
 
 
-class LogResult:
+class LogResult(JudgedResult):
     """One log: what the checker observed and how the rulebook judges it (JSON shape of a Judgement)."""
 
     __slots__ = ("check", "judgement")
@@ -31,17 +31,6 @@ class LogResult:
     def verdict(self) -> str:
         """conforms, violates or needs_review."""
         return self.judgement["verdict"]
-
-    @property
-    def problems(self) -> list[dict]:
-        """The findings that are not allowed."""
-        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
-
-    def judged(self):
-        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
-        from parity.judge.model import Judgement
-
-        return Judgement.model_validate(self.judgement)
 
 
 def log_files(paths) -> list[str]:

@@ -12,7 +12,8 @@ from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_ro
 from parity.engines.convergence.runs import Run, read_runs
 from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
-from parity.judge.table import judge_plain, load_table
+from parity.judge.table import JudgedResult, judge_plain, load_table
+from parity.observations import plain
 
 #: the rulebook RCP findings are judged by (the latest training round's)
 RULEBOOK = "mlperf-training-v6.0"
@@ -24,7 +25,7 @@ KINDS = {
 }
 
 
-class RcpResult:
+class RcpResult(JudgedResult):
     """The runs, the statistics, the observation (if any) and the judgement (plain JSON shapes)."""
 
     __slots__ = ("folder", "judgement", "observations", "runs", "verdict")
@@ -37,17 +38,6 @@ class RcpResult:
         self.verdict = verdict
         self.observations = observations
         self.judgement = judgement
-
-    @property
-    def problems(self) -> list[dict]:
-        """The findings that are not allowed."""
-        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
-
-    def judged(self):
-        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
-        from parity.judge.model import Judgement
-
-        return Judgement.model_validate(self.judgement)
 
 
 def check_rcp(folder, ruleset: str | None = None, method: str = "rules", on_file=None) -> RcpResult:
@@ -107,17 +97,12 @@ def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:
         )
         if value is not None
     }
-    location = {"where": "file", "name": str(folder), "side": "candidate", "file": None, "line": None}
     details = {
         "method": verdict.method,
         "round": verdict.round,
         "runs": [r if r != float("inf") else "did not converge" for r in verdict.runs],
     }
+    summary = f"{verdict.benchmark}: {verdict.message}"
     return [
-        {
-            "kind": kind,
-            "engine": "convergence",
-            "summary": f"{verdict.benchmark}: {verdict.message}",
-            "evidence": {"locations": [location], "metrics": metrics, "details": details},
-        }
+        plain.observation(kind, "convergence", summary, [plain.location("file", folder)], metrics, details)
     ]

@@ -38,7 +38,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(rules_cmd.app, name="rules")
 GROUP_HELP = {
     "logs": "Check MLPerf training result logs (MLLOG).",
-    "rcp": "Reference convergence points: are the runs no faster than the reference?",
+    "rcp": "A benchmark folder's runs: reference convergence points (RCP) and seed rules.",
 }
 
 

@@ -1,4 +1,4 @@
-"""`parity rcp check`: are a benchmark's runs no faster than the reference convergence points allow?
+"""`parity rcp check`: a benchmark's runs against the reference convergence points, and their seeds.
 
 A fast command (see :mod:`parity.cli.entry`): argparse, compiled judge table, plain text.
 """
@@ -19,7 +19,8 @@ def parser() -> ArgumentParser:
     """The command line of `parity rcp check`."""
     command = ArgumentParser(
         prog="parity rcp check",
-        description="Test a benchmark's runs against the reference convergence points of its round.",
+        description="Test a benchmark's runs against the reference convergence points of its round, and "
+        "(from round 4.1) their seeds against each other.",
     )
     command.add_argument("folder", help="a benchmark folder of result_*.txt logs")
     command.add_argument("--ruleset", help="round, e.g. 5.1.0 (default: from the path)")

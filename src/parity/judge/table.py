@@ -23,6 +23,24 @@ COMPILED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compile
 ANY_BENCHMARK = "*"
 
 
+class JudgedResult:
+    """What a result whose ``judgement`` is a plain dict (JSON shape of a Judgement) can say about it."""
+
+    __slots__ = ()
+    judgement: dict
+
+    @property
+    def problems(self) -> list[dict]:
+        """The findings that are not allowed."""
+        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
+
+    def judged(self):
+        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
+        from parity.judge.model import Judgement
+
+        return Judgement.model_validate(self.judgement)
+
+
 class JudgeTable:
     """One rulebook's compiled decisions, per division, kind and benchmark."""
 

@@ -1,15 +1,10 @@
-"""The observation vocabulary: change kinds, observations, evidence files."""
+"""The observation vocabulary: change kinds, observations, evidence files.
 
-from parity.observations.kinds import CATEGORIES, ChangeKind, all_kinds, expand_pattern, get_kind
-from parity.observations.model import (
-    EVIDENCE_FORMAT,
-    EVIDENCE_VERSION,
-    Evidence,
-    EvidenceFile,
-    Location,
-    Observation,
-    load_evidence,
-)
+Names load on first use, so the fast commands can build plain observations (:mod:`.plain`) without
+pydantic.
+"""
+
+from parity._lazy import lazy_exports
 
 __all__ = [
     "CATEGORIES",
@@ -25,3 +20,22 @@ __all__ = [
     "get_kind",
     "load_evidence",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(("CATEGORIES", "ChangeKind", "all_kinds", "expand_pattern", "get_kind"), "kinds"),
+        **dict.fromkeys(
+            (
+                "EVIDENCE_FORMAT",
+                "EVIDENCE_VERSION",
+                "Evidence",
+                "EvidenceFile",
+                "Location",
+                "Observation",
+                "load_evidence",
+            ),
+            "model",
+        ),
+    },
+)

@@ -8,6 +8,8 @@ checks the same three things and names the log line of each problem.
 
 from __future__ import annotations
 
+from parity.observations import plain
+
 #: the first round whose rules require logged seeds
 FIRST_ROUND = (4, 1, 0)
 
@@ -58,10 +60,8 @@ def seed_observations(runs: list) -> list[dict]:
 
 
 def _observation(path, line: int | None, problem: str, details: dict) -> dict:
-    location = {"where": "log_line", "name": "seed", "side": "candidate", "file": str(path), "line": line}
-    return {
-        "kind": "log.seed_invalid",
-        "engine": "convergence",
-        "summary": f"{problem} (line {line})" if line else problem,
-        "evidence": {"locations": [location], "metrics": {}, "details": {"key": "seed", **details}},
-    }
+    summary = f"{problem} (line {line})" if line else problem
+    where = plain.location("log_line", "seed", str(path), line)
+    return plain.observation(
+        "log.seed_invalid", "convergence", summary, [where], {}, {"key": "seed", **details}
+    )

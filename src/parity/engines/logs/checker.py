@@ -10,6 +10,7 @@ from __future__ import annotations
 from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
+from parity.observations import plain
 
 ENGINE = "logs"
 
@@ -287,20 +288,10 @@ def _malformed(parsed: ParsedLog) -> dict:
 
 
 def _observation(kind: str, path, line: int | None, summary: str, details: dict) -> dict:
-    """An observation in its JSON interchange shape (what ``Observation.model_dump(mode="json")`` gives)."""
-    location = {
-        "where": "log_line",
-        "name": str(details.get("key", "")),
-        "side": "candidate",
-        "file": str(path),
-        "line": line,
-    }
-    return {
-        "kind": kind,
-        "engine": ENGINE,
-        "summary": summary + (f" (line {line})" if line else ""),
-        "evidence": {"locations": [location], "metrics": {}, "details": details},
-    }
+    where = plain.location("log_line", str(details.get("key", "")), str(path), line)
+    return plain.observation(
+        kind, ENGINE, summary + (f" (line {line})" if line else ""), [where], {}, details
+    )
 
 
 def _jsonable(value):
