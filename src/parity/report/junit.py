@@ -36,11 +36,7 @@ def render_logs_junit(results: list, book_of: Callable[[str], Rulebook]) -> str:
 
 
 def _about_logs_rule(rule: Rule) -> bool:
-    return _about_logs(rule.governs)
-
-
-def _about_logs(governs: list[str]) -> bool:
-    return any(pattern.split(".")[0] in LOG_CATEGORIES for pattern in governs)
+    return any(pattern.split(".")[0] in LOG_CATEGORIES for pattern in rule.governs)
 
 
 def _document(suites: list[ElementTree.Element]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -242,73 +241,6 @@ def weights_table(console: Console, verdicts: list) -> None:
         console.print(table)
     else:
         console.print(f"[dim]Weights: all {len(verdicts)} matched tensors identical.[/]")
-
-
-def logs(console: Console, results: list) -> None:
-    """One line per log with its verdict, then the findings of the logs that do not conform."""
-    table = Table(title=f"{len(results)} training log(s)")
-    for column in ("log", "ruleset", "benchmark", "verdict", "findings"):
-        table.add_column(column, overflow="fold")
-    for result in results:
-        verdict = result.judgement.verdict
-        problems = [f for f in result.judgement.findings if f.outcome is not Outcome.ALLOWED]
-        table.add_row(
-            str(result.check.path),
-            result.check.round,
-            result.check.benchmark or "?",
-            Text(verdict.value, VERDICT_STYLE[verdict]),
-            str(len(problems)),
-        )
-    console.print(table)
-    for result in results:
-        problems = [f for f in result.judgement.findings if f.outcome is not Outcome.ALLOWED]
-        if not problems:
-            continue
-        console.print(f"[bold]{result.check.path}[/]")
-        for finding in problems:
-            console.print(
-                Text.assemble(
-                    "  ",
-                    _outcome(finding.outcome),
-                    f"  {finding.kind}  ",
-                    (finding.rule or "(default)", "dim"),
-                    f"\n    {finding.summary}",
-                )
-            )
-
-
-def rcp(console: Console, result: Any) -> None:
-    """The runs, the reference used and the test's numbers, then the verdict."""
-    verdict = result.verdict
-    table = Table(
-        title=f"{verdict.benchmark} runs (round {verdict.round}, batch size {verdict.batch_size:g})"
-    )
-    table.add_column("log", overflow="fold")
-    table.add_column("converged at")
-    table.add_column("status")
-    for run in result.runs:
-        table.add_row(
-            str(run.path.name),
-            "did not converge" if run.converged_at == float("inf") else f"{run.converged_at:g}",
-            run.status,
-        )
-    console.print(table)
-    reference = verdict.reference
-    if reference is not None:
-        console.print(
-            f"RCP {reference.name}: mean {reference.mean:g}, stdev {reference.stdev:.4g}, "
-            f"n {reference.count}{' (interpolated)' if reference.interpolated else ''}"
-        )
-    if verdict.submission_mean is not None and verdict.min_acceptable_mean is not None:
-        console.print(
-            f"submission olympic mean {verdict.submission_mean:g}; minimum acceptable "
-            f"{verdict.min_acceptable_mean:g} (max speedup {verdict.max_speedup:.4g}); "
-            f"normalisation {verdict.normalisation or 1:.4g}; statistics: {verdict.method}"
-        )
-    console.print(f"{verdict.status}: {verdict.message}")
-    console.print(
-        Text.assemble("Verdict: ", (result.judgement.verdict.value, VERDICT_STYLE[result.judgement.verdict]))
-    )
 
 
 def plain_text(draw: Callable[[Console], None]) -> str:
