@@ -1,6 +1,7 @@
 """`parity logs check` and `parity rcp check` start fast: argparse, compiled data, no heavy imports."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -81,3 +82,68 @@ def test_help_lists_the_fast_commands_and_their_options(capsys):
     assert code == 0 and "logs" in out and "rcp" in out
     code, out, _ = parity(capsys, "logs", "check", "--help")
     assert code == 0 and "--ruleset" in out and "--format" in out
+
+
+def test_non_finite_values_give_strict_json(capsys, flux_runs):
+    log = flux_runs / "result_0.txt"
+    log.write_text(log.read_text() + mllog_files.record("global_batch_size", math.nan, 8) + "\n")
+    code, out, _ = parity(capsys, "logs", "check", log, "--ruleset", "5.1.0", "-f", "json")
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    assert code == 1 and json.loads(out, parse_constant=refuse)["logs"][0]["verdict"] == "violates"
+
+
+def test_options_may_come_between_paths_and_are_not_abbreviated(capsys, flux_runs):
+    first, second = flux_runs / "result_0.txt", flux_runs / "result_1.txt"
+    code, out, _ = parity(capsys, "logs", "check", first, "--ruleset", "5.1.0", second, "-f", "json")
+    assert code == 1 and len(json.loads(out)["logs"]) == 2  # synthetic logs lack the hyperparameters
+    code, _, err = parity(capsys, "logs", "check", first, "--rule", "5.1.0")
+    assert code == 3 and "unrecognized arguments" in err
+
+
+def test_listed_folders_are_normalised_and_an_empty_one_is_bad_input(
+    capsys, flux_runs, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(flux_runs.parent)
+    code, out, _ = parity(capsys, "logs", "check", ".", "-f", "json")
+    logs = json.loads(out)["logs"]
+    assert code == 1 and logs[0]["file"] == os.path.join("flux1", "result_0.txt") and len(logs) == 10
+    assert {log["ruleset"] for log in logs} == {"5.1.0"}  # the round from the folder's real path
+    (tmp_path / "empty").mkdir()
+    code, _, err = parity(capsys, "logs", "check", tmp_path / "empty")
+    assert code == 3 and "no result logs" in err
+
+
+def test_a_reader_that_stops_early_does_not_change_the_exit_code(flux_runs):
+    log = flux_runs / "result_0.txt"
+    log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")  # violates: no run_stop
+    child = subprocess.Popen(
+        [sys.executable, "-m", "parity", "logs", "check", log, "--ruleset", "5.1.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # before the child writes its report
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1 and b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_exported_names_win_over_submodules_of_the_same_name():
+    import parity.audit.check
+    import parity.judge.contrast
+    import parity.judge.table
+    from parity import judge
+    from parity.audit import check
+    from parity.judge import contrast
+
+    assert callable(judge) and callable(contrast) and callable(check)
+    assert not isinstance(judge, type(parity)) and "__version__" in dir(parity)
+
+
+def test_the_round_comes_from_the_real_path_of_a_symlinked_log(capsys, tmp_path):
+    target = mllog_files.flux_runs(tmp_path / "v4.0" / "flux1", count=1) / "result_0.txt"
+    link = tmp_path / "result_0.txt"
+    link.symlink_to(target)
+    code, out, _ = parity(capsys, "logs", "check", link, "-f", "json")
+    assert json.loads(out)["logs"][0]["ruleset"] == "4.0.0" and code == 1

@@ -39,7 +39,10 @@ def log_files(paths) -> list[str]:
     for item in paths:
         path = os.fspath(item)
         if os.path.isdir(path):
-            found.extend(logs_under(path, LOG_PATTERNS))
+            inside = logs_under(path, LOG_PATTERNS)
+            if not inside:
+                raise BadInput(f"no result logs ({', '.join(LOG_PATTERNS)}) in the folder", path)
+            found.extend(inside)
         elif os.path.isfile(path):
             found.append(path)
         else:
@@ -47,13 +50,18 @@ def log_files(paths) -> list[str]:
     return found
 
 
+def require_ruleset(ruleset: str | None) -> None:
+    """Refuse a ``--ruleset`` that is not a packaged round (before any file is read)."""
+    if ruleset is not None and ruleset not in available():
+        raise BadInput(f"unknown ruleset {ruleset!r}; known: {', '.join(available())}")
+
+
 def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None) -> list[LogResult]:
     """Check every log; the round comes from ``ruleset``, else from each log's path, else the latest.
 
     ``on_file`` is told of each log as it starts (for progress).
     """
-    if ruleset is not None and ruleset not in available():
-        raise BadInput(f"unknown ruleset {ruleset!r}; known: {', '.join(available())}")
+    require_ruleset(ruleset)
     results = []
     for path in log_files(paths):
         if on_file is not None:

@@ -5,6 +5,7 @@ The runs against the reference convergence points, and (from round 4.1) their se
 
 from __future__ import annotations
 
+import math
 import os
 
 from parity.engines.convergence import seeds
@@ -95,7 +96,7 @@ def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:
             ("max_speedup", verdict.max_speedup),
             ("batch_size", verdict.batch_size),
         )
-        if value is not None
+        if value is not None and math.isfinite(value)  # strict JSON: no NaN or Infinity
     }
     details = {
         "method": verdict.method,

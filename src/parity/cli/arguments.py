@@ -23,7 +23,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """An argparse parser whose errors become :class:`UsageError` (one line, exit code 3)."""
 
     def __init__(self, **options) -> None:
-        super().__init__(formatter_class=HelpFormatter, **options)
+        super().__init__(formatter_class=HelpFormatter, allow_abbrev=False, **options)
 
     def error(self, message: str):
         """Raise instead of printing usage and exiting 2."""

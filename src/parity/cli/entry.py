@@ -41,7 +41,10 @@ def exit_codes():
         fail(f"error: {exc}", ExitCode.BAD_INPUT)
     except ParityError as exc:
         fail(f"error: {exc}", ExitCode.INTERNAL)
-    except BrokenPipeError:
+    except BrokenPipeError:  # a report printed by rich to a reader that stopped early
+        from parity.cli.output import discard_stdout
+
+        discard_stdout()
         sys.exit(ExitCode.CONFORMS)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.BAD_INPUT)

@@ -32,10 +32,11 @@ def parser() -> ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run `parity logs check ARGV...`; returns the exit code."""
-    args = parser().parse_args(argv)
-    from parity.audit.logs import check_logs, log_files
+    args = parser().parse_intermixed_args(argv)  # options may come between the paths
+    from parity.audit.logs import check_logs, log_files, require_ruleset
     from parity.report.logs_report import logs_payload, logs_text, painter
 
+    require_ruleset(args.ruleset)
     files = log_files(args.paths)
     with progress.steps(len(files)) as announce:
         results = check_logs(

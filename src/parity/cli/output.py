@@ -5,6 +5,7 @@ No rich and no typer here: the fast commands (`logs check`, `rcp check`) write t
 
 from __future__ import annotations
 
+import os
 import sys
 
 from parity.errors import BadInput
@@ -14,9 +15,25 @@ from parity.report.json_output import to_json
 QUIET = False
 
 
+def to_stdout(text: str) -> None:
+    """Write to stdout; a reader that stops early (``| head``) does not change the exit code."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_stdout()
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def emit_json(payload) -> None:
     """Write deterministic JSON to stdout."""
-    sys.stdout.write(to_json(payload))
+    to_stdout(to_json(payload))
 
 
 def write_file(path, content: str) -> None:
@@ -31,7 +48,7 @@ def write_file(path, content: str) -> None:
 def write_report(report: str, out, verdict: str, format_name: str) -> None:
     """Write a report to ``out`` (saying where on stderr unless quiet), or to stdout without ``out``."""
     if out is None:
-        sys.stdout.write(report)
+        to_stdout(report)
         return
     write_file(out, report)
     if not QUIET:

@@ -13,6 +13,8 @@ import sys
 
 from parity.report.json_output import envelope
 
+#: control characters (from a hostile log or file name) are shown escaped, never sent to the terminal
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
 _COLOURS = {"conforms": "32", "violates": "31", "needs_review": "33", "forbidden": "31", "allowed": "32"}
 
 
@@ -26,6 +28,10 @@ def painter(stream):
     return lambda word: f"\x1b[{_COLOURS.get(word, '33')}m{word}\x1b[0m"
 
 
+def _printable(text) -> str:
+    return str(text).translate(_CONTROL)
+
+
 def logs_text(results: list, paint=None) -> str:
     """One line per log with its verdict, each problem below it, and a total."""
     paint = paint or painter(sys.stdout)
@@ -34,7 +40,7 @@ def logs_text(results: list, paint=None) -> str:
     for result in results:
         check = result.check
         identity = ", ".join(str(item or "?") for item in (check.round, check.benchmark, check.division))
-        lines.append(f"{paint(result.verdict)}  {check.path}  ({identity})")
+        lines.append(f"{paint(result.verdict)}  {_printable(check.path)}  ({_printable(identity)})")
         lines.extend(_findings(result.problems, paint, explained))
     tally: dict[str, int] = {}
     for result in results:
@@ -53,8 +59,8 @@ def _findings(findings: list[dict], paint, explained: set[str]) -> list[str]:
         if location.get("line"):
             where += f":{location['line']}"
         rule = finding.get("rule") or "(default polarity)"
-        lines.append(f"  {where}: {paint(finding['outcome'])} by {rule} [{finding['kind']}]")
-        lines.append(f"    {finding['summary']}")
+        lines.append(f"  {_printable(where)}: {paint(finding['outcome'])} by {rule} [{finding['kind']}]")
+        lines.append(f"    {_printable(finding['summary'])}")
         if finding.get("rationale") and rule not in explained:
             explained.add(rule)
             lines.append(f"    why: {finding['rationale']}")
@@ -93,7 +99,8 @@ def rcp_text(result, paint=None) -> str:
     verdict = result.verdict
     lines = [f"{verdict.benchmark} runs (round {verdict.round}, batch size {verdict.batch_size:g})"]
     rows = [
-        (os.path.basename(str(run.path)), _converged(run.converged_at), run.status) for run in result.runs
+        (_printable(os.path.basename(str(run.path))), _converged(run.converged_at), _printable(run.status))
+        for run in result.runs
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(2)] if rows else [0, 0]
     lines += [f"  {name:<{widths[0]}}  {point:>{widths[1]}}  {status}" for name, point, status in rows]

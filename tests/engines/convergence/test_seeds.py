@@ -26,12 +26,15 @@ def test_a_seed_repeated_at_the_same_source_line_is_forbidden(capsys, tmp_path):
     assert code == 1 and len(found) == 1
     [finding] = found
     assert finding["rule"] == "training.seeds.rng" and finding["outcome"] == "forbidden"
-    assert "seed 7 at train.py:42" in finding["summary"] and "result_0.txt" in finding["summary"]
+    assert "seed 7 at 'train.py':42" in finding["summary"] and "result_0.txt" in finding["summary"]
     assert finding["evidence"]["locations"][0]["file"].endswith("result_1.txt")
     assert finding["evidence"]["locations"][0]["line"] == 4
 
 
-@pytest.mark.parametrize(("seed", "problem"), [(None, "logs no seed"), ("twelve", "is not an integer")])
+@pytest.mark.parametrize(
+    ("seed", "problem"),
+    [(None, "logs no seed"), ("twelve", "is not an integer"), ("+-5", "is not an integer"), ("²", "is not")],
+)
 def test_a_run_without_an_integer_seed_is_forbidden(capsys, tmp_path, seed, problem):
     folder = mllog_files.flux_runs(tmp_path / "flux1")
     mllog_files.flux_run(folder / "result_3.txt", 8388608, seed)
@@ -50,3 +53,13 @@ def test_integer_seeds_are_read_as_mlperf_logging_reads_them():
         None,
         None,
     ]
+
+
+def test_a_source_file_name_cannot_send_escapes_to_the_terminal(capsys, tmp_path):
+    folder = mllog_files.flux_runs(tmp_path / "flux1", seeds=[7] * 10)
+    log = folder / "result_1.txt"
+    log.write_text(log.read_text().replace('"train.py"', '"\\u001b[2Jtrain.py"'))
+    log = folder / "result_2.txt"
+    log.write_text(log.read_text().replace('"train.py"', '"\\u001b[2Jtrain.py"'))
+    code, out, _ = parity(capsys, "rcp", "check", folder, "--ruleset", "5.1.0")
+    assert code == 1 and "\x1b" not in out and "\\x1b[2Jtrain.py" in out

@@ -20,16 +20,18 @@ def applies(round_name: str) -> bool:
 
 
 def as_integer(value) -> int | None:
-    """The seed as an integer, as mlperf-logging's int() accepts it (no floats with fractions)."""
-    if isinstance(value, bool):
+    """The seed as an integer, or None: ints, integral floats and integer strings, as the rules ask.
+
+    mlperf-logging accepts whatever ``int()`` does, which also truncates 1.5 and takes True as 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    try:
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value)
-    return None
+    except (ValueError, OverflowError):
+        return None
 
 
 def seed_observations(runs: list) -> list[dict]:
@@ -46,14 +48,12 @@ def seed_observations(runs: list) -> list[dict]:
                     _observation(run.path, event.line, f"seed {event.value!r} is not an integer", {})
                 )
                 continue
-            origin = (str(event.metadata.get("file")), str(event.metadata.get("lineno")), seed)
+            source = f"{event.metadata.get('file')!r}:{event.metadata.get('lineno')!r}"
+            origin = (source, seed)
             if origin in first_seen:
-                problem = (
-                    f"seed {seed} at {origin[0]}:{origin[1]} is also logged there by {first_seen[origin]}"
-                )
-                found.append(
-                    _observation(run.path, event.line, problem, {"same_as": str(first_seen[origin])})
-                )
+                earlier = str(first_seen[origin])
+                problem = f"seed {seed} at {source} is also logged there by {earlier}"
+                found.append(_observation(run.path, event.line, problem, {"same_as": earlier}))
             else:
                 first_seen[origin] = run.path
     return found

@@ -7,6 +7,8 @@ the log wrote them in. Failures are consolidated to their root cause: a run that
 
 from __future__ import annotations
 
+import math
+
 from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
@@ -295,7 +297,14 @@ def _observation(kind: str, path, line: int | None, summary: str, details: dict)
 
 
 def _jsonable(value):
-    return value if isinstance(value, str | int | float | bool | type(None) | list | dict) else repr(value)
+    """A logged value as strict JSON: non-finite numbers become null (as pydantic writes them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    return value if isinstance(value, str | int | bool | type(None)) else repr(value)
 
 
 __all__ = ["LogCheck", "check_log"]

@@ -90,7 +90,7 @@ def build(program: list):
         return _BUILDERS[program[0]](*program[1:])
     except ExpressionError:
         raise
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         raise ExpressionError(f"not a rule-expression program: {str(program)[:80]}") from None
 
 

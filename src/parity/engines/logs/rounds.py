@@ -51,7 +51,7 @@ def load_round(name: str) -> RoundRules:
 
 def round_from_path(path) -> str | None:
     """The round a results path names (``.../v5.1/...`` or ``training_results_v5.1``), if packaged."""
-    match = PATH_ROUND.search(os.path.abspath(path).replace(os.sep, "/"))
+    match = PATH_ROUND.search(os.path.realpath(path).replace(os.sep, "/"))
     if match is None:
         return None
     name = f"{match.group(1)}.{match.group(2)}.0"
