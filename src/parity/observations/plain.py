@@ -2,9 +2,13 @@
 
 ``observation(...)`` gives what ``Observation(...).model_dump(mode="json")`` would, without pydantic;
 ``Observation.model_validate`` reads it back wherever the typed object is needed (re-judging, reports).
+Values are made strict JSON here, once for every engine: non-finite numbers (NaN from a log) become
+null in details, as pydantic writes them, and are left out of metrics.
 """
 
 from __future__ import annotations
+
+import math
 
 
 def location(where: str, name: str, file: str | None = None, line: int | None = None) -> dict:
@@ -20,10 +24,24 @@ def observation(
     metrics: dict | None = None,
     details: dict | None = None,
 ) -> dict:
-    """One observation (see :class:`parity.observations.Observation`)."""
+    """One observation (see :class:`parity.observations.Observation`); metrics that are None are left out."""
+    measured = {
+        name: value for name, value in (metrics or {}).items() if value is not None and math.isfinite(value)
+    }
     return {
         "kind": kind,
         "engine": engine,
         "summary": summary,
-        "evidence": {"locations": locations, "metrics": metrics or {}, "details": details or {}},
+        "evidence": {"locations": locations, "metrics": measured, "details": json_value(details or {})},
     }
+
+
+def json_value(value):
+    """``value`` as strict JSON: non-finite floats become None, other non-JSON values their repr."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    return value if isinstance(value, str | int | bool | type(None)) else repr(value)

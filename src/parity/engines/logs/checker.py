@@ -7,8 +7,6 @@ the log wrote them in. Failures are consolidated to their root cause: a run that
 
 from __future__ import annotations
 
-import math
-
 from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
@@ -222,7 +220,7 @@ def _check_rule(
                         f"{rule.key} = {event.value!r} fails `{rule.check}`{reason}",
                         {
                             "key": rule.key,
-                            "value": _jsonable(event.value),
+                            "value": event.value,
                             "check": rule.check,
                             **({"why": rule.why} if rule.why else {}),
                         },
@@ -243,7 +241,7 @@ def _check_rule(
                 {
                     "key": rule.key,
                     "target": rule.target,
-                    "last_value": _jsonable(last.value),
+                    "last_value": last.value,
                     "evaluations": len(occurrences),
                 },
             )
@@ -294,17 +292,6 @@ def _observation(kind: str, path, line: int | None, summary: str, details: dict)
     return plain.observation(
         kind, ENGINE, summary + (f" (line {line})" if line else ""), [where], {}, details
     )
-
-
-def _jsonable(value):
-    """A logged value as strict JSON: non-finite numbers become null (as pydantic writes them)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    return value if isinstance(value, str | int | bool | type(None)) else repr(value)
 
 
 __all__ = ["LogCheck", "check_log"]
