@@ -5,12 +5,11 @@ The runs against the reference convergence points, and (from round 4.1) their se
 
 from __future__ import annotations
 
-import math
 import os
 
 from parity.engines.convergence import seeds
 from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
-from parity.engines.convergence.runs import Run, read_runs
+from parity.engines.convergence.runs import Run, read_runs, run_files
 from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
 from parity.judge.table import JudgedResult, judge_plain, load_table
@@ -41,15 +40,18 @@ class RcpResult(JudgedResult):
         self.judgement = judgement
 
 
-def check_rcp(folder, ruleset: str | None = None, method: str = "rules", on_file=None) -> RcpResult:
+def check_rcp(
+    folder, ruleset: str | None = None, method: str = "rules", on_file=None, files: list[str] | None = None
+) -> RcpResult:
     """Read the runs, find their round, test them against its RCPs, and judge.
 
-    ``on_file`` is told of each log as it is read (for progress).
+    ``files`` are the folder's logs if the caller already listed them (:func:`run_files`); ``on_file`` is
+    told of each log as it is read (for progress).
     """
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise BadInput("not a folder of result logs", folder)
-    runs = read_runs(folder, on_file)
+    runs = read_runs(run_files(folder) if files is None else files, on_file)
     benchmarks = {run.benchmark for run in runs} - {None}
     batches = {run.batch_size for run in runs} - {None}
     if len(benchmarks) != 1 or len(batches) != 1:
@@ -87,16 +89,12 @@ def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:
     kind = KINDS.get(verdict.status)
     if kind is None:
         return []
-    metrics = {
-        name: value
-        for name, value in (
-            ("submission_mean", verdict.submission_mean),
-            ("min_acceptable_mean", verdict.min_acceptable_mean),
-            ("reference_mean", verdict.reference.mean if verdict.reference else None),
-            ("max_speedup", verdict.max_speedup),
-            ("batch_size", verdict.batch_size),
-        )
-        if value is not None and math.isfinite(value)  # strict JSON: no NaN or Infinity
+    metrics = {  # None (not computed) is left out by plain.observation
+        "submission_mean": verdict.submission_mean,
+        "min_acceptable_mean": verdict.min_acceptable_mean,
+        "reference_mean": verdict.reference.mean if verdict.reference else None,
+        "max_speedup": verdict.max_speedup,
+        "batch_size": verdict.batch_size,
     }
     details = {
         "method": verdict.method,

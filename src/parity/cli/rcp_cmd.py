@@ -42,9 +42,11 @@ def main(argv: list[str]) -> int:
     from parity.judge.outcomes import Verdict
     from parity.report.logs_report import painter, rcp_payload, rcp_text
 
-    files = run_files(args.folder) if os.path.isdir(args.folder) else []
-    with progress.steps(len(files)) as announce:
-        result = check_rcp(args.folder, args.ruleset, args.method, on_file=lambda p: announce(f"reading {p}"))
+    files = run_files(args.folder) if os.path.isdir(args.folder) else None  # else check_rcp says why
+    with progress.steps(len(files or ())) as announce:
+        result = check_rcp(
+            args.folder, args.ruleset, args.method, on_file=lambda p: announce(f"reading {p}"), files=files
+        )
     verdict = Verdict(result.judgement["verdict"])
     if args.format == "text":
         report = rcp_text(result, painter(None if args.out else sys.stdout))

@@ -68,10 +68,10 @@ def run_files(folder) -> list[str]:
     return files
 
 
-def read_runs(folder, on_file=None) -> list[Run]:
-    """Every run of a benchmark folder; ``on_file`` is told of each log as it is read (for progress)."""
+def read_runs(files: list[str], on_file=None) -> list[Run]:
+    """The runs of these logs (see :func:`run_files`); ``on_file`` is told of each as it is read."""
     runs = []
-    for path in run_files(folder):
+    for path in files:
         if on_file is not None:
             on_file(path)
         runs.append(read_run(path))
