@@ -42,7 +42,7 @@ SHAPE_PROXIES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("com.microsoft.nchwc", "GlobalAveragePool"): ("GlobalAveragePool", (0,)),
     ("com.microsoft.nchwc", "GlobalMaxPool"): ("GlobalMaxPool", (0,)),
     ("com.microsoft.nchwc", "ReorderInput"): ("Identity", (0,)),
-    ("com.microsoft.nchwc", "ReorderOutput"): ("Identity", (0,)),
+    ("com.microsoft.nchwc", "Upsample"): ("Identity", (0,)),
 }
 #: attributes a proxy keeps (the rest belong to the contrib op only)
 PROXY_ATTRIBUTES = frozenset(
@@ -199,6 +199,12 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
                 onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims))
             )
     for node in model.graph.node:
+        if (node.domain, node.op_type) == ("com.microsoft.nchwc", "ReorderOutput"):
+            _reorder_output_proxy(graph, node)
+            continue
+        if (node.domain, node.op_type) == ("com.microsoft.nchwc", "Upsample"):
+            _upsample_proxy(graph, node)
+            continue
         proxy = SHAPE_PROXIES.get((node.domain, node.op_type))
         if proxy is None:
             graph.node.append(node)
@@ -222,6 +228,43 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
     for value in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
         values[value.name] = _value_info(value)
     return values
+
+
+def _reorder_output_proxy(graph: onnx.GraphProto, node: onnx.NodeProto) -> None:
+    """ReorderOutput(channels=C[, channels_last]) for shape inference: the first C channels, maybe NHWC.
+
+    NCHWc tensors may hold more channels than the model (padding to the block size); ReorderOutput cuts
+    them off, so an Identity in its place would give every later tensor the padded count.
+    """
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    source, out = node.input[0], node.output[0]
+    if "channels" in attrs:
+        bounds = f"{out}#channels"
+        graph.initializer.extend(
+            numpy_helper.from_array(np.array(v, dtype=np.int64), f"{bounds}.{k}")
+            for k, v in (("starts", [0]), ("ends", [int(attrs["channels"])]), ("axes", [1]))
+        )
+        sliced = f"{out}#sliced"
+        graph.node.append(
+            onnx.helper.make_node(
+                "Slice", [source, f"{bounds}.starts", f"{bounds}.ends", f"{bounds}.axes"], [sliced]
+            )
+        )
+        source = sliced
+    if attrs.get("channels_last"):
+        graph.node.append(onnx.helper.make_node("Transpose", [source], [out], perm=[0, 2, 3, 1]))
+    else:
+        graph.node.append(onnx.helper.make_node("Identity", [source], [out]))
+
+
+def _upsample_proxy(graph: onnx.GraphProto, node: onnx.NodeProto) -> None:
+    """NCHWc Upsample(scales=ints) for shape inference: a nearest Resize by those scales."""
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    scales = f"{node.output[0]}#scales"
+    graph.initializer.append(
+        numpy_helper.from_array(np.array(attrs.get("scales", [1, 1, 1, 1]), dtype=np.float32), scales)
+    )
+    graph.node.append(onnx.helper.make_node("Resize", [node.input[0], "", scales], [node.output[0]]))
 
 
 def _value_info(value: onnx.ValueInfoProto) -> ValueInfo:

@@ -30,6 +30,31 @@ _LIFTED_TYPES = {
 FLOATS = frozenset({"FLOAT", "FLOAT16", "BFLOAT16", "DOUBLE"})
 
 
+def unlift(
+    op_type: str, attrs: dict[str, Any], inputs: list[str], data_type: Any, prefix: str
+) -> tuple[list[str], dict[str, np.ndarray], dict[str, Any]]:
+    """Lifted attributes back to constant inputs, as the newest opsets write them.
+
+    Returns the node's inputs (constants named ``prefix.<attribute>``), the constants, and the
+    attributes that remain attributes. ``data_type`` is the numpy type of the node's first input, which
+    the bounds of Clip and the fill value of Pad take.
+    """
+    inputs, attrs, constants = list(inputs), dict(attrs), {}
+    for index, name in sorted(LIFTED_INPUTS.get(op_type, {}).items()):
+        if name not in attrs:
+            continue
+        value = attrs.pop(name)
+        dtype = _LIFTED_TYPES.get(name, np.int64)
+        if dtype == "value":
+            dtype = data_type
+        constant = f"{prefix}.{name}"
+        constants[constant] = np.array(value, dtype=dtype)
+        while len(inputs) <= index:
+            inputs.append("")
+        inputs[index] = constant
+    return inputs, constants, attrs
+
+
 def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | None = None) -> onnx.ModelProto:
     """An ONNX model computing what ``graph`` computes (derived parameters materialised).
 
@@ -45,21 +70,12 @@ def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | Non
     nodes = []
     for node in graph.topological():
         domain, _, op_type = node.op.rpartition(".") if "." in node.op else ("", "", node.op)
-        inputs = list(node.inputs)
-        attrs = dict(node.attrs)
-        for index, name in sorted(LIFTED_INPUTS.get(op_type, {}).items()) if not domain else ():
-            if name not in attrs:
-                continue
-            value = attrs.pop(name)
-            dtype = _LIFTED_TYPES.get(name, np.int64)
-            if dtype == "value":
-                dtype = _dtype(graph, inputs[0]) if inputs and inputs[0] else np.float32
-            array = np.array(value, dtype=dtype)
-            constant = f"{node.name}.{name}"
-            initializers[constant] = numpy_helper.from_array(array, constant)
-            while len(inputs) <= index:
-                inputs.append("")
-            inputs[index] = constant
+        inputs, attrs = list(node.inputs), dict(node.attrs)
+        if not domain:
+            data_type = _dtype(graph, inputs[0]) if inputs and inputs[0] else np.float32
+            inputs, constants, attrs = unlift(op_type, attrs, inputs, data_type, node.name)
+            for constant, array in constants.items():
+                initializers[constant] = numpy_helper.from_array(array, constant)
         used = {value for value in inputs if value}
         for value in used & graph.params.keys():
             if value not in initializers:
@@ -75,7 +91,7 @@ def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | Non
                 node.outputs,
                 name=node.name,
                 domain=domain,
-                **{k: _attribute(v) for k, v in attrs.items() if _attribute(v) is not None},
+                **{k: onnx_attribute(v) for k, v in attrs.items() if onnx_attribute(v) is not None},
             )
         )
 
@@ -109,7 +125,8 @@ def _dtype(graph: Graph, value: str) -> Any:
     return helper.tensor_dtype_to_np_dtype(TensorProto.DataType.Value(found)) if found else np.float32
 
 
-def _attribute(value: Any) -> Any:
+def onnx_attribute(value: Any) -> Any:
+    """An IR attribute value as onnx.helper.make_node takes it (None: not exportable)."""
     if isinstance(value, tuple) and value and value[0] in ("tensor", "graph"):
         return None  # tensors and subgraphs are compared by summary only; not exported
     if isinstance(value, tuple):

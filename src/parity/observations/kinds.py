@@ -138,6 +138,12 @@ OPSET_CHANGED: Final = _kind("graph.opset_changed", "The model was converted to 
 WEIGHTS_IDENTICAL: Final = _kind(
     "weights.identical", "The candidate parameter equals the reference parameter.", difference=False
 )
+WEIGHTS_RECOMPUTED: Final = _kind(
+    "weights.recomputed",
+    "Values equal the reference's within the rounding of computing them again in the same format (a few "
+    "units in the last place), as when two exporters fold the same batch norm in a different order.",
+    difference=False,
+)
 WEIGHTS_MODIFIED: Final = _kind(
     "weights.modified", "Parameter values differ from the reference in a way no declared transform explains."
 )

@@ -1,7 +1,9 @@
-"""numpy semantics of the few ONNX ops that appear in constant subgraphs.
+"""Values of constant subgraphs: numpy for the common ops, onnx's reference implementation for the rest.
 
-Shape arithmetic, weight reshapes and transposes: enough for constant folding to compute values lazily
-without running a model.
+Shape arithmetic, weight reshapes and transposes are numpy one-liners computed in float64. Every other
+standard op (Range, Cos, Trilu, comparisons, Expand, ... as exporters write rotary tables and masks) is
+computed by ``onnx.reference`` on the node rebuilt in ONNX form. Folding is bounded: a constant is only
+evaluated when its inputs are small and its result stays under ``MAX_ELEMENTS``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import onnx
 
 
 def _axes(value: Any) -> tuple[int, ...]:
@@ -61,15 +64,48 @@ BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 OTHER = ("Concat", "Gather", "Where", "ConstantOfShape")
 EVALUABLE = frozenset(UNARY) | frozenset(BINARY) | frozenset(OTHER)
+#: standard ops never folded: random, stateful, with subgraphs, or whose value is not a function of inputs
+NOT_FOLDED = frozenset(
+    {
+        "RandomNormal",
+        "RandomNormalLike",
+        "RandomUniform",
+        "RandomUniformLike",
+        "Multinomial",
+        "Bernoulli",
+        "If",
+        "Loop",
+        "Scan",
+        "SequenceMap",
+        "Dropout",
+        "Constant",
+    }
+)
+#: Cast targets that keep values as they are in float64 (FLOAT, FLOAT16, DOUBLE, BFLOAT16)
+FLOAT_CASTS = frozenset({1, 10, 11, 16})
+#: the largest constant folding may create (elements)
+MAX_ELEMENTS = 1 << 22
 
 
 def can_evaluate(op: str) -> bool:
-    """True if :func:`evaluate` knows ``op``."""
-    return op in EVALUABLE
+    """True if :func:`evaluate` can compute ``op`` (numpy here, or onnx's reference implementation)."""
+    if op in EVALUABLE:
+        return True
+    return "." not in op and op not in NOT_FOLDED and _reference_op(op)
+
+
+def _reference_op(op: str) -> bool:
+    try:
+        onnx.defs.get_schema(op)
+    except onnx.defs.SchemaError:
+        return False
+    return True
 
 
 def evaluate(op: str, attrs: dict[str, Any], inputs: list[np.ndarray]) -> np.ndarray:
     """The output of ``op`` on ``inputs`` (float64 for floating inputs)."""
+    if op == "Cast" and int(attrs.get("to", 1)) not in FLOAT_CASTS:
+        return _by_reference(op, attrs, inputs)  # to an integer or bool: values change
     if op in UNARY:
         return np.asarray(UNARY[op](inputs[0], attrs))
     if op in BINARY:
@@ -84,4 +120,23 @@ def evaluate(op: str, attrs: dict[str, Any], inputs: list[np.ndarray]) -> np.nda
         fill = attrs.get("value")
         value = fill[3][0] if isinstance(fill, tuple) and fill[3] else 0.0
         return np.full([int(d) for d in _axes(attrs["shape"])], value)
-    raise KeyError(op)
+    return _by_reference(op, attrs, inputs)
+
+
+def _by_reference(op: str, attrs: dict[str, Any], inputs: list[np.ndarray]) -> np.ndarray:
+    """One standard op computed by onnx.reference on its ONNX form (lifted attributes as inputs again)."""
+    from onnx.reference import ReferenceEvaluator
+
+    from parity.ir.to_onnx import onnx_attribute, unlift
+
+    names = [f"in{index}" for index in range(len(inputs))]
+    data_type = inputs[0].dtype if inputs else np.float32
+    node_inputs, constants, rest = unlift(op, attrs, names, data_type, "lifted")
+    feeds = {**dict(zip(names, inputs, strict=True)), **constants}
+    node = onnx.helper.make_node(
+        op,
+        node_inputs,
+        ["out"],
+        **{k: onnx_attribute(v) for k, v in rest.items() if onnx_attribute(v) is not None},
+    )
+    return np.asarray(ReferenceEvaluator(node).run(None, feeds)[0])

@@ -84,7 +84,7 @@ def compare_numerics(
     with tempfile.TemporaryDirectory(prefix="parity-numeric-", dir=_scratch()) as folder:
         work = Path(folder)
         write_for(ref_graph, samples, ref_inputs, work / "reference.npz")
-        write_for(cand_graph, samples, ref_inputs, work / "candidate.npz")
+        casts = write_for(cand_graph, samples, ref_inputs, work / "candidate.npz")
         job = {
             "models": [str(reference), str(candidate)],
             "inputs": [str(work / "reference.npz"), str(work / "candidate.npz")],
@@ -103,7 +103,9 @@ def compare_numerics(
         ran = sandbox.run_job(job, options.time_limit, options.memory_limit)
         if isinstance(ran, sandbox.RunFailure):
             return NumericResult(_attribute({**job, "cuts": []}, ran, reference, candidate, options))
-        result = NumericResult(_output_observations(outputs, ran, tolerance, options, count), ran["outputs"])
+        result = NumericResult(
+            _output_observations(outputs, ran, tolerance, options, count, casts), ran["outputs"]
+        )
         if options.localise != "never" and any(
             o.kind == "numeric.outputs_differ" for o in result.observations
         ):
@@ -158,7 +160,12 @@ def _failed(model: str, side: str, reason: str) -> Observation:
 
 
 def _output_observations(
-    outputs: list[tuple[str, str]], ran: dict, tolerance: Tolerance, options: NumericOptions, count: int
+    outputs: list[tuple[str, str]],
+    ran: dict,
+    tolerance: Tolerance,
+    options: NumericOptions,
+    count: int,
+    casts: list[str],
 ) -> list[Observation]:
     found = []
     for (ref_name, cand_name), compared in zip(outputs, ran["outputs"], strict=False):
@@ -175,6 +182,8 @@ def _output_observations(
                 "reason": tolerance.reason,
             },
         }
+        if casts:
+            details["candidate_input_casts"] = casts
         if "problem" in compared:
             details["problem"] = compared["problem"]
         elif compared["metrics"].get("non_finite"):

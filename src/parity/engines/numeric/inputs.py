@@ -84,7 +84,24 @@ def load_inputs(path: Path, graph: Graph) -> dict[str, np.ndarray]:
     return {name: arrays[name] for name in graph.inputs}
 
 
-def write_for(graph: Graph, samples: dict[str, np.ndarray], reference_order: list[str], path: Path) -> None:
-    """Write ``samples`` (keyed by the reference's input names) under ``graph``'s input names."""
+def write_for(
+    graph: Graph, samples: dict[str, np.ndarray], reference_order: list[str], path: Path
+) -> list[str]:
+    """Write ``samples`` (keyed by the reference's input names) under ``graph``'s input names.
+
+    A floating input the model declares in another float format (fp16 inputs after a conversion without
+    ``keep_io_types``) gets the samples cast to that format, as the model's user must; the casts are
+    returned, one line each, for the report.
+    """
     by_position = [samples[name] for name in reference_order]
-    np.savez(path, **dict(zip(graph.inputs, by_position, strict=False)))
+    arrays, casts = {}, []
+    for name, array in zip(graph.inputs, by_position, strict=False):
+        declared = _numpy_type(graph.value_info(name).dtype)
+        if array.dtype != declared and np.issubdtype(array.dtype, np.floating) and np.issubdtype(
+            declared, np.floating
+        ):
+            casts.append(f"{name}: {array.dtype} cast to {declared}")
+            array = array.astype(declared)
+        arrays[name] = array
+    np.savez(path, **arrays)
+    return casts

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from parity.engines.weights.layouts import nchwc_candidates
+from parity.engines.weights.semantics import FP16_CLAMP, NCHWC_PADDING, ToolSemantics, fp16_clamped
 from parity.engines.weights.tolerance import FOLD_UNITS, MANTISSA, TINY
 from parity.ir import Param
+from parity.ir.layouts import nchwc_candidates, unblock
 
 FOLDS = frozenset({"fold_bn", "fuse_bias", "fuse_scale", "reciprocal", "gemm_c"})
 REARRANGEMENTS = frozenset(
@@ -37,6 +38,7 @@ REARRANGEMENTS = frozenset(
         "attention_k",
         "attention_v",
         "nchwc_blocked",
+        "nchwc_padding",
     }
 )
 QUANTIZED = frozenset({"dequantize", "dequantize_bias"})
@@ -73,6 +75,7 @@ class _Expectation:
     rounding_tiny: float = 0.0
     fold_units: float = 0.0  # this many fp32 ulps of |r| plus one of max|r|
     step: Any = None  # callable (start, stop) -> half-step bound for quantized tensors
+    clamp: ToolSemantics | None = None  # a converter's documented clamping, accepted as an alternative
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,7 +95,13 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
     expect = _expectation(reference, candidate, r.shape)
     verdict.details.update(expect.details)
     if "nchwc_blocked" in candidate.transform:
-        c = _unblocked(np.asarray(r, dtype=np.float64), np.asarray(c, dtype=np.float64), verdict)
+        c = _unblocked(np.asarray(r, dtype=np.float64), candidate, np.asarray(c, dtype=np.float64), verdict)
+        if verdict.metrics.get("padding_nonzero"):
+            verdict.kind = "weights.modified"
+            verdict.details["problem"] = (
+                f"{verdict.metrics['padding_nonzero']:.0f} non-zero entries in the NCHWc channel padding"
+            )
+            return verdict
     stats = _compare(r.reshape(-1), c.reshape(-1), expect)
     verdict.metrics.update(stats.metrics())
     if stats.non_finite:
@@ -103,6 +112,9 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
         return verdict
     if stats.bad == 0:
         verdict.kind = expect.kind
+        if stats.clamped and expect.clamp is not None:
+            verdict.details["semantics"] = expect.clamp.name
+            verdict.details["documented"] = expect.clamp.documented
         return verdict
     verdict.kind = stats.failure()
     if verdict.kind == "weights.pruned":
@@ -121,7 +133,7 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         return _Expectation(
             "weights.quantized",
             step=_half_steps(scale, shape, int(info.get("axis", 1))),
-            details={"format": info.get("stored_format"), "scheme": scheme},
+            details={"format": info.get("format") or info.get("stored_format"), "scheme": scheme},
         )
     stored = candidate.info.get("stored_format") or NARROW_FLOATS.get(candidate.dtype)
     if stored in ("fp16", "bf16", "float8e4m3fn", "float8e5m2"):
@@ -130,6 +142,7 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
             rounding_bits=MANTISSA[stored],
             rounding_tiny=TINY[stored],
             fold_units=FOLD_UNITS,
+            clamp=FP16_CLAMP if stored == "fp16" else None,
             details={"format": stored},
         )
     folded = FOLDS & {*reference.transform, *candidate.transform}
@@ -137,7 +150,7 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         return _Expectation("weights.folded", fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
     if REARRANGEMENTS & {*candidate.transform, *reference.transform}:
         return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)
-    return _Expectation("weights.identical")
+    return _Expectation("weights.recomputed", fold_units=FOLD_UNITS)
 
 
 def _half_steps(scale: np.ndarray, shape: tuple[int, ...], axis: int):
@@ -166,6 +179,7 @@ class _Stats:
     zeroed: int = 0
     nonzero: int = 0
     non_finite: int = 0
+    clamped: int = 0  # entries only a converter's documented clamping explains
     equal: bool = True
     sums: list[float] = field(default_factory=lambda: [0.0] * 5)
 
@@ -181,6 +195,8 @@ class _Stats:
             )
         if self.non_finite:
             found["non_finite"] = float(self.non_finite)
+        if self.clamped:
+            found["clamped"] = float(self.clamped)
         return found
 
     def correlation(self) -> float:
@@ -221,6 +237,11 @@ def _compare(r_flat: np.ndarray, c_flat: np.ndarray, expect: _Expectation) -> _S
         stats.equal = stats.equal and not difference.any()
         stats.max_error = max(stats.max_error, float(difference.max()) if difference.size else 0.0)
         bad = difference > _bound(r, expect, stats.scale, start, stop)
+        if expect.clamp is not None and bad.any():
+            clamped = fp16_clamped(r[bad], expect.clamp)
+            explained = np.abs(c[bad] - clamped) <= _bound(clamped, expect, stats.scale, 0, clamped.size)
+            stats.clamped += int(explained.sum())
+            bad[np.flatnonzero(bad)[explained]] = False
         stats.bad += int(bad.sum())
         stats.zeroed += int((bad & (c == 0) & (r != 0)).sum())
     if stats.bad:
@@ -249,11 +270,36 @@ def _bound(r: np.ndarray, expect: _Expectation, scale: float, start: int, stop: 
     return bound
 
 
-def _unblocked(r: np.ndarray, c: np.ndarray, verdict: TensorVerdict) -> np.ndarray:
-    """The candidate filter in OIHW order, for the block layout that reproduces the reference best."""
+def _unblocked(r: np.ndarray, candidate: Param, c: np.ndarray, verdict: TensorVerdict) -> np.ndarray:
+    """The candidate filter in OIHW order, for the block layout that reproduces the reference best.
+
+    The graph engine read the filter in the layout its block-size inference preferred; when several
+    block sizes fit the model, the others are tried here too. The padding rows onnxruntime added (see
+    semantics.NCHWC_PADDING) must be zero; their count is reported.
+    """
+    info = candidate.info
+    stored = next((p for p in candidate.parents if p.transform == ()), None)
+    layouts = info.get("layouts") or []
+    if stored is None or not layouts or candidate.transform[-1] != "nchwc_blocked":
+        best, best_error = c, np.inf  # a filter derived further after unblocking: try every layout
+        for name, option in nchwc_candidates(c):
+            error = float(np.max(np.abs(option - r))) if r.size else 0.0
+            if error < best_error:
+                best, best_error, verdict.details["layout"] = option, error, name
+        return best
+    raw = np.asarray(stored.values(), dtype=np.float64)
+    rows = r.shape[0]
     best, best_error = c, np.inf
-    for name, candidate in nchwc_candidates(c):
-        error = float(np.max(np.abs(candidate - r))) if r.size else 0.0
+    for layout in layouts:
+        plain = unblock(raw, layout)
+        option = plain[:rows]
+        error = float(np.max(np.abs(option - r))) if r.size else 0.0
         if error < best_error:
-            best, best_error, verdict.details["layout"] = candidate, error, name
+            best, best_error = option, error
+            verdict.details["layout"] = layout
+            padding = plain[rows:]
+            verdict.metrics["padding_entries"] = float(padding.size)
+            verdict.metrics["padding_nonzero"] = float(np.count_nonzero(padding))
+    if verdict.metrics.get("padding_entries"):
+        verdict.details["semantics"] = NCHWC_PADDING.name
     return best

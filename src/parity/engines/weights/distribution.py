@@ -1,23 +1,58 @@
 """Training's question about weights: do the initial values follow the reference's distribution?
 
-Same values are not required (seeds differ run to run). A two-sample Kolmogorov–Smirnov test (scipy) on
-the flattened values decides, with the moments as evidence.
+Same values are not required (seeds differ run to run). Provenance is asked first, because it is the
+stronger fact: a candidate that starts from the reference's own values (identical, rearranged, folded,
+in a narrower format) says so. Only values the reference does not explain are tested, with a two-sample
+Kolmogorov–Smirnov test (scipy) on the flattened values, the moments as evidence: a re-draw from the
+same initialiser passes it; pruning, a changed initialiser or edited values that shift the
+distribution do not.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from parity.engines.weights.classify import TensorVerdict
+from parity.engines.weights.classify import TensorVerdict, classify
 from parity.ir import Param
 
 #: KS p-value below which the distributions differ
 ALPHA = 0.001
 #: values sampled per tensor for the test (the test's power saturates long before a full ResNet layer)
 SAMPLE = 200_000
+#: provenance verdicts that answer training's question on their own (the values are the reference's)
+FROM_REFERENCE = frozenset(
+    {
+        "weights.identical",
+        "weights.recomputed",
+        "weights.rearranged",
+        "weights.folded",
+        "weights.precision_reduced",
+        "weights.quantized",
+    }
+)
 
 
 def compare_distributions(reference: Param, candidate: Param) -> TensorVerdict:
+    """The provenance verdict when the reference explains the values; otherwise the distribution test.
+
+    Values that differ from the reference's are a re-draw from the same distribution, a changed
+    distribution, or (when the distribution still matches) pruned or edited values, kept as such so a
+    reviewer sees them: a few changed entries are not a re-draw.
+    """
+    provenance = classify(reference, candidate)
+    if provenance.kind in FROM_REFERENCE or "problem" in provenance.details:
+        return provenance
+    verdict = _distribution(reference, candidate)
+    if verdict.kind == "weights.reinitialised_same_distribution" and provenance.kind in (
+        "weights.pruned",
+        "weights.modified",
+    ):
+        verdict.kind = provenance.kind
+    verdict.metrics.update({k: v for k, v in provenance.metrics.items() if k not in verdict.metrics})
+    return verdict
+
+
+def _distribution(reference: Param, candidate: Param) -> TensorVerdict:
     """weights.identical, weights.reinitialised_same_distribution or weights.distribution_changed."""
     from scipy import stats
 

@@ -1,7 +1,8 @@
 """The default rewrite registry: a flat concatenation of each family's ``rewrites``.
 
-Order matters only where one pattern contains another: quantized and cast weights are recognised before
-generic constant folding, and fused operators are decomposed before the standard rewrites see them.
+Order matters only where one pattern contains another: onnxruntime's NCHWc layout is resolved first (a
+graph pass), quantized and cast weights are recognised before generic constant folding, and fused
+operators are decomposed before the standard rewrites see them.
 """
 
 from parity.engines.graph.rewrite import RewriteSet
@@ -11,6 +12,7 @@ from parity.engines.graph.rewrites import (
     contrib,
     layout,
     linear,
+    nchwc,
     noop,
     passes,
     precision,
@@ -19,7 +21,8 @@ from parity.engines.graph.rewrites import (
 )
 
 DEFAULT_REWRITES: RewriteSet = (
-    contrib.rewrites
+    nchwc.rewrites
+    + contrib.rewrites
     + qoperator.rewrites
     + noop.rewrites
     + precision.rewrites

@@ -50,17 +50,6 @@ def _activation(graph: Graph, node: Node, x: str, out: str, rewrite: str) -> Non
     emit(graph, node, name, [x], out, rewrite, **attrs)
 
 
-def _blocked_filter(graph: Graph, name: str) -> str:
-    """The filter of an NCHWc Conv, marked as stored in onnxruntime's blocked layout.
-
-    Its shape is the OIHW shape, but its values are reordered by block (OIHWBiBo, or OIHWBo for a first
-    layer), with a block size that depends on the machine that optimised the model. Structure is compared
-    by shape; the weights engine recovers the values by trying the block sizes.
-    """
-    param = graph.params[name]
-    return derive(graph, name, param.shape, param.dtype, "nchwc_blocked", (name,), lambda w: w)
-
-
 class UnfuseConvActivation(Rewrite):
     """Replaces FusedConv / nchwc Conv with Conv, an optional Add of the Sum input, and the activation."""
 
@@ -77,8 +66,6 @@ class UnfuseConvActivation(Rewrite):
         out = node.outputs[0]
         graph.remove_node(node)
         attrs = {k: v for k, v in node.attrs.items() if not k.startswith("activation")}
-        if node.op.startswith("com.microsoft.nchwc") and is_param(graph, inputs[1]):
-            inputs[1] = _blocked_filter(graph, inputs[1])
         conv_out = fresh_value(graph, out)
         emit(graph, node, "Conv", [v for v in inputs[:3] if v], conv_out, self.name, **attrs)
         if summand:
@@ -329,6 +316,10 @@ class NchwcToStandard(Rewrite):
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         op = node.op.rsplit(".", 1)[-1]
+        if op == "ReorderOutput" and node.attrs.get("channels_last"):  # NCHWc to NHWC: a Transpose
+            graph.remove_node(node)
+            emit(graph, node, "Transpose", [node.inputs[0]], node.outputs[0], self.name, perm=(0, 2, 3, 1))
+            return self.applied([node], layout="nchwc")
         if op.startswith("Reorder"):
             graph.bypass(node, node.inputs[0])
             return self.applied([node], layout="nchwc")

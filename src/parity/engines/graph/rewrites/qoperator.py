@@ -156,7 +156,7 @@ class DecomposeQuantizedOp(Rewrite):
             "dequantize_bias",
             (bias, step),
             lambda b, s: b * s.reshape(-1),
-            {"stored_format": "int32", "scale": graph.params[step], "axis": 0},
+            {"stored_format": "int32", "format": "int8", "scale": graph.params[step], "axis": 0},
         )
 
 

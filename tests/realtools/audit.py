@@ -1,0 +1,87 @@
+"""Audit corpus cases with parity's API, as `parity check` does, and score them against their expectations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+SUITES = {"inference": "mlperf-inference", "training": "mlperf-training"}
+
+
+@dataclass
+class Outcome:
+    """What parity said about one case under one suite."""
+
+    case: str
+    suite: str
+    expected: str
+    verdict: str  # conforms / violates / needs_review / bad_input / internal_error
+    located: bool | None
+    findings: list[tuple[str, str, str]]  # (outcome, kind, summary) of the findings that are not allowed
+    error: str | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.verdict == self.expected and self.located is not False
+
+
+def audit(case, suite: str) -> Outcome:
+    """Run parity check (structure, weights, numerics on the case's inputs) under one suite."""
+    from parity.audit import check
+    from parity.engines.numeric import NumericOptions
+    from parity.errors import BadInput
+
+    expected = case.expected[suite]
+    try:
+        result = check(
+            case.reference,
+            case.candidate,
+            SUITES[suite],
+            numeric=NumericOptions(inputs=Path(case.inputs)),
+        )
+    except BadInput as exc:
+        return Outcome(case.id, suite, expected, "bad_input", None, [], str(exc))
+    except Exception as exc:  # an internal error is what the corpus exists to catch
+        return Outcome(case.id, suite, expected, "internal_error", None, [], f"{type(exc).__name__}: {exc}")
+    judgement = result.judgement
+    bad = [f for f in judgement.findings if f.outcome.value != "allowed"]
+    located = None
+    if case.where is not None and judgement.verdict.value == "violates":
+        names = [
+            location.name
+            for finding in bad
+            if finding.outcome.value == "forbidden"
+            for location in finding.evidence.locations
+        ]
+        located = any(case.where in name for name in names)
+    return Outcome(
+        case.id,
+        suite,
+        expected,
+        judgement.verdict.value,
+        located,
+        [(f.outcome.value, f.kind, f.summary[:160]) for f in bad],
+    )
+
+
+def table(outcomes: list[Outcome], cases) -> str:
+    """Accepted / caught counts per tool (rows) and architecture, both suites, as Markdown."""
+    by_case = {case.id: case for case in cases}
+    cells: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        case = by_case[outcome.case]
+        cells[(case.name, case.arch)].append(outcome)
+    archs = sorted({case.arch for case in cases}, key=[c.arch for c in cases].index)
+    rows = sorted({case.name for case in cases}, key=[c.name for c in cases].index)
+    lines = ["| candidate | " + " | ".join(archs) + " | met |", "|---" * (len(archs) + 2) + "|"]
+    for row in rows:
+        met = total = 0
+        line = [row]
+        for arch in archs:
+            found = cells.get((row, arch), [])
+            good = sum(o.met for o in found)
+            met, total = met + good, total + len(found)
+            line.append(f"{good}/{len(found)}" if found else "—")
+        lines.append("| " + " | ".join(line) + f" | {met}/{total} |")
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""Build the real-tool corpus: every architecture through every tool, plus injected violations.
+
+Each case is a (reference, candidate, inputs) triple with the verdict each suite's rules call for:
+
+- a tool's output conforms under inference, except quantization, whose calibration the rules want as
+  evidence (needs review without it);
+- under training a tool's output conforms unless it folded batch norms into weights or removed dropout
+  (counted in the files: fewer BatchNormalization or Dropout nodes than the reference), which the
+  training rules do not allow;
+- re-drawn weights (same initialiser, another seed) conform under training and violate inference;
+- every injected violation violates both, and must be located (``where``), except a single edited
+  weight under training, whose rules check initial weights by distribution: a reviewer decides.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from realtools.architectures import ARCHITECTURES, Architecture, Variant
+from realtools.tools import TOOLS, Tool, ToolFailed, export
+from realtools.violations import VIOLATIONS, redrawn
+
+SAMPLES = 8
+#: violations the training rules judge differently: training checks initial weights by distribution, so a
+#: few edited values are for a reviewer (a fresh draw may look like that; a checkpoint may not be edited)
+VIOLATION_EXPECTED = {"modified_weight": {"inference": "violates", "training": "needs_review"}}
+
+
+@dataclass
+class Case:
+    """One audit the corpus asks for, and what it must say."""
+
+    arch: str
+    name: str
+    kind: str  # "tool", "violation" or "redrawn"
+    reference: str
+    candidate: str
+    inputs: str
+    expected: dict[str, str]
+    where: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.arch}-{self.name}"
+
+
+def _count(path: Path, op: str) -> int:
+    model = onnx.load(str(path), load_external_data=False)
+    return sum(1 for node in model.graph.node if node.op_type == op)
+
+
+def tool_expectation(tool: Tool, reference: Path, candidate: Path) -> tuple[dict[str, str], list[str]]:
+    """The verdicts the rules call for, from what the tool did to the files."""
+    notes = []
+    training = "conforms"
+    for op, why in (("BatchNormalization", "batch norm folded"), ("Dropout", "dropout removed")):
+        before, after = _count(reference, op), _count(candidate, op)
+        if after < before:
+            training = "violates"
+            notes.append(f"{why}: {before} → {after} {op} nodes")
+    inference = "needs_review" if tool.quantizes else "conforms"
+    return {"inference": inference, "training": training}, notes
+
+
+def _inputs(arch: Architecture, path: Path) -> None:
+    np.savez(path, **arch.inputs(np.random.default_rng(42), SAMPLES))
+
+
+def build(
+    folder: Path, archs: list[str] | None = None, tools: list[str] | None = None, violations: bool = True
+) -> tuple[list[Case], list[dict]]:
+    """Write the corpus under ``folder``; return the cases and the tool runs that failed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cases: list[Case] = []
+    failed: list[dict] = []
+    for arch_name in archs or list(ARCHITECTURES):
+        arch = ARCHITECTURES[arch_name]
+        work = folder / arch_name
+        work.mkdir(exist_ok=True)
+        reference = work / "reference.onnx"
+        export(arch.build(Variant()), arch, reference)
+        inputs = work / "inputs.npz"
+        _inputs(arch, inputs)
+        for tool in [TOOLS[name] for name in (tools or list(TOOLS))]:
+            if arch.family not in tool.families:
+                continue
+            candidate = work / f"{tool.name}.onnx"
+            started = time.perf_counter()
+            try:
+                tool.run(reference, arch, candidate, work)
+            except ToolFailed as exc:
+                failed.append({"arch": arch_name, "tool": tool.name, "error": str(exc)})
+                continue
+            except Exception as exc:  # a tool's crash: recorded, not a candidate
+                failed.append(
+                    {
+                        "arch": arch_name,
+                        "tool": tool.name,
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "trace": traceback.format_exc(limit=3),
+                    }
+                )
+                continue
+            own = work / f"{candidate.stem}.reference.onnx"
+            ref = own if tool.own_reference else reference
+            expected, notes = tool_expectation(tool, ref, candidate)
+            notes.append(f"built in {time.perf_counter() - started:.1f} s")
+            cases.append(
+                Case(
+                    arch_name, tool.name, "tool", str(ref), str(candidate), str(inputs), expected, None, notes
+                )
+            )
+        if not violations:
+            continue
+        for name in arch.violations:
+            candidate = work / f"violation_{name}.onnx"
+            try:
+                where = VIOLATIONS[name].make(arch, reference, candidate)
+            except ToolFailed as exc:
+                failed.append({"arch": arch_name, "tool": f"violation:{name}", "error": str(exc)})
+                continue
+            cases.append(
+                Case(
+                    arch_name,
+                    f"violation_{name}",
+                    "violation",
+                    str(reference),
+                    str(candidate),
+                    str(inputs),
+                    VIOLATION_EXPECTED.get(name, {"inference": "violates", "training": "violates"}),
+                    where,
+                )
+            )
+        candidate = work / "redrawn.onnx"
+        redrawn(arch, candidate)
+        cases.append(
+            Case(
+                arch_name,
+                "redrawn",
+                "redrawn",
+                str(reference),
+                str(candidate),
+                str(inputs),
+                {"inference": "violates", "training": "conforms"},
+            )
+        )
+    (folder / "manifest.json").write_text(
+        json.dumps({"cases": [asdict(c) for c in cases], "failed": failed}, indent=1, sort_keys=True)
+    )
+    return cases, failed
+
+
+def load(folder: Path) -> tuple[list[Case], list[dict]]:
+    """The cases of a corpus built earlier (its manifest)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return [Case(**item) for item in manifest["cases"]], manifest["failed"]
+
+
+def versions() -> dict[str, str]:
+    """The versions of every tool the corpus ran."""
+    import importlib.metadata as metadata
+
+    found = {}
+    for package in (
+        "onnx",
+        "onnxruntime",
+        "onnxsim",
+        "onnxslim",
+        "onnxconverter-common",
+        "onnxscript",
+        "torch",
+        "transformers",
+        "numpy",
+    ):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found

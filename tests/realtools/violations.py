@@ -1,0 +1,138 @@
+"""Violations injected into a reference: in the module (then exported like the reference) or in its weights.
+
+Each knows where it is, so a test can check that parity's violating findings point there: a substring of
+the node or tensor names the exporter gives the changed part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from realtools.architectures import Architecture, Variant
+
+#: the activation each architecture's violation swaps in (GELU→ReLU for transformers, as the issue asks)
+SWAPPED = {
+    "resnet": "sigmoid",
+    "densenet": "sigmoid",
+    "inception": "sigmoid",
+    "mobilenet": "relu",
+    "unet": "sigmoid",
+    "vit": "relu",
+    "bert": "relu",
+    "llama": "relu",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An injected violation: how to make it and where it is."""
+
+    name: str
+    make: Callable[[Architecture, Path, Path], str]  # (arch, reference path, out) -> location hint
+
+
+def _module(variant: Callable[[Architecture], Variant], hint: Callable[[Architecture], str]):
+    def make(arch: Architecture, reference: Path, out: Path) -> str:
+        from realtools.tools import export
+
+        export(arch.build(variant(arch)), arch, out)
+        return hint(arch)
+
+    return make
+
+
+def _target(model: onnx.ModelProto) -> onnx.TensorProto:
+    """The largest float weight read by a Conv, Gemm or MatMul (not an embedding table)."""
+    readers = {
+        value
+        for node in model.graph.node
+        if node.op_type in ("Conv", "Gemm", "MatMul")
+        for value in node.input[1:2]
+    }
+    floats = [
+        t
+        for t in model.graph.initializer
+        if t.name in readers and t.data_type == onnx.TensorProto.FLOAT and len(t.dims) >= 2
+    ]
+    return max(floats, key=lambda t: (int(np.prod(t.dims)), t.name))
+
+
+def _edit_weight(edit: Callable[[np.ndarray], np.ndarray]):
+    def make(arch: Architecture, reference: Path, out: Path) -> str:
+        model = onnx.load(str(reference))
+        target = _target(model)
+        values = edit(numpy_helper.to_array(target).copy())
+        target.CopyFrom(numpy_helper.from_array(values.astype(np.float32), target.name))
+        onnx.save(model, str(out))
+        return target.name
+
+    return make
+
+
+def _prune(values: np.ndarray) -> np.ndarray:
+    """Magnitude pruning: the 30% smallest entries set to zero."""
+    flat = values.reshape(-1)
+    flat[np.argsort(np.abs(flat))[: int(0.3 * flat.size)]] = 0.0
+    return values
+
+
+def _nudge(values: np.ndarray) -> np.ndarray:
+    """One weight, the largest, changed by 0.1%."""
+    flat = values.reshape(-1)
+    flat[int(np.argmax(np.abs(flat)))] *= 1.001
+    return values
+
+
+_BLOCK_HINT = {
+    "resnet": "blocks.1",
+    "densenet": "features.2",
+    "inception": "m1",
+    "mobilenet": "blocks.1",
+    "unet": "enc2",
+    "vit": "blocks.0",
+    "bert": "layer.0",
+    "llama": "layers.0",
+}
+_RESIDUAL_HINT = {
+    "resnet": "blocks.0",
+    "densenet": "features.2",
+    "inception": "m2",
+    "mobilenet": "blocks.0",
+    "unet": "dec2",
+    "vit": "blocks.0",
+    "bert": "layer.0",
+    "llama": "layers.0",
+}
+_NORM_HINT = {**_BLOCK_HINT, "unet": "mid", "bert": "layer.1", "llama": "layers.1"}
+
+VIOLATIONS: dict[str, Violation] = {
+    v.name: v
+    for v in (
+        Violation(
+            "swapped_activation",
+            _module(lambda a: Variant(activation=SWAPPED[a.name]), lambda a: _BLOCK_HINT[a.name]),
+        ),
+        Violation(
+            "dropped_residual",
+            _module(lambda a: Variant(drop_residual=True), lambda a: _RESIDUAL_HINT[a.name]),
+        ),
+        Violation("dropped_norm", _module(lambda a: Variant(drop_norm=True), lambda a: _NORM_HINT[a.name])),
+        Violation("fewer_heads", _module(lambda a: Variant(heads=2), lambda a: "attn")),
+        Violation("rotary_base", _module(lambda a: Variant(rope_theta=500000.0), lambda a: "rotary")),
+        Violation("pruned", _edit_weight(_prune)),
+        Violation("modified_weight", _edit_weight(_nudge)),
+    )
+}
+
+
+def redrawn(arch: Architecture, out: Path) -> None:
+    """The same module with every weight re-drawn from its initialiser (another seed): legal in training."""
+    from realtools.tools import export
+
+    export(arch.build(Variant(seed=1)), arch, out)
