@@ -39,6 +39,8 @@ LIFTED_INPUTS: dict[str, dict[int, str]] = {
     "ConstantOfShape": {0: "shape"},
 }
 
+#: the newest opset this onnx knows (its schemas supply defaults for attributes added over time)
+LATEST_OPSET = onnx.defs.onnx_opset_version()
 #: attributes whose value does not change what is computed
 IGNORED = frozenset({"training_mode_unused"})
 
@@ -72,7 +74,15 @@ def python_value(value: Any) -> Any:
 
 
 def _schema_defaults(op_type: str, domain: str, opset: int) -> dict[str, Any]:
-    return dict(_cached_defaults(op_type, domain, opset))
+    """Defaults of the op at the model's opset, plus those of attributes later versions added.
+
+    ONNX adds an attribute with a default that keeps the old behaviour (Reshape's ``allowzero`` in
+    opset 14, Resize's ``antialias`` in 18), so the same op written at opset 13 and at 21 must compare
+    equal: the newest schema's defaults fill in what the model's own version does not have.
+    """
+    merged = dict(_cached_defaults(op_type, domain, LATEST_OPSET))
+    merged.update(_cached_defaults(op_type, domain, opset))
+    return merged
 
 
 @lru_cache(maxsize=1024)

@@ -226,7 +226,7 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
         inferred = light
     values: dict[str, ValueInfo] = {}
     for value in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
-        values[value.name] = _value_info(value)
+        values[value.name] = value_info_of(value)
     return values
 
 
@@ -267,7 +267,8 @@ def _upsample_proxy(graph: onnx.GraphProto, node: onnx.NodeProto) -> None:
     graph.node.append(onnx.helper.make_node("Resize", [node.input[0], "", scales], [node.output[0]]))
 
 
-def _value_info(value: onnx.ValueInfoProto) -> ValueInfo:
+def value_info_of(value: onnx.ValueInfoProto) -> ValueInfo:
+    """Element type and shape of an ONNX value (symbolic dimensions as their names)."""
     kind = value.type.WhichOneof("value")
     if kind != "tensor_type":
         return ValueInfo()

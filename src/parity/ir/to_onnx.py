@@ -55,18 +55,26 @@ def unlift(
     return inputs, constants, attrs
 
 
-def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | None = None) -> onnx.ModelProto:
+def graph_to_model(
+    graph: Graph,
+    opset: int | None = None,
+    float_type: str | None = None,
+    max_initializer: int | None = None,
+) -> onnx.ModelProto:
     """An ONNX model computing what ``graph`` computes (derived parameters materialised).
 
     With ``float_type`` (e.g. 'FLOAT') every floating parameter and value uses that type: a canonical
-    graph has no precision casts left, so this is how a reduced-precision candidate is run.
+    graph has no precision casts left, so this is how a reduced-precision candidate is run. With
+    ``max_initializer``, larger parameters become typed graph inputs instead of values (a light model
+    for shape inference, whose weights are never read).
     """
     opset = opset or graph.opsets.get("", 17)
 
     def float_of(dtype: str | None) -> str | None:
         return float_type if float_type and dtype in FLOATS else dtype
 
-    initializers = {}
+    initializers: dict[str, onnx.TensorProto] = {}
+    declared: dict[str, onnx.ValueInfoProto] = {}
     nodes = []
     for node in graph.topological():
         domain, _, op_type = node.op.rpartition(".") if "." in node.op else ("", "", node.op)
@@ -78,8 +86,16 @@ def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | Non
                 initializers[constant] = numpy_helper.from_array(array, constant)
         used = {value for value in inputs if value}
         for value in used & graph.params.keys():
-            if value not in initializers:
+            if value not in initializers and value not in declared:
                 param = graph.params[value]
+                if (
+                    max_initializer is not None
+                    and int(np.prod(param.shape, dtype=np.int64)) > max_initializer
+                ):
+                    declared[value] = helper.make_tensor_value_info(
+                        value, TensorProto.DataType.Value(float_of(param.dtype)), list(param.shape)
+                    )
+                    continue
                 np_type = helper.tensor_dtype_to_np_dtype(TensorProto.DataType.Value(float_of(param.dtype)))
                 initializers[value] = numpy_helper.from_array(
                     np.asarray(param.values()).astype(np_type), value
@@ -110,7 +126,7 @@ def graph_to_model(graph: Graph, opset: int | None = None, float_type: str | Non
         helper.make_graph(
             nodes,
             graph.name,
-            [info(v) for v in graph.inputs],
+            [info(v) for v in graph.inputs] + list(declared.values()),
             [info(v) for v in graph.outputs],
             list(initializers.values()),
         ),

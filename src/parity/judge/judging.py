@@ -134,6 +134,10 @@ def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
         if value is not None and _normal(value) not in {_normal(item) for item in accepted}:
             shown = ", ".join(str(item) for item in accepted)
             return Outcome.FORBIDDEN, f"{key} {value!r} is not one of the accepted values ({shown})"
+    for key, reviewed in rule.review_values.items():
+        value = details.get(key)
+        if value is not None and _normal(value) in {_normal(item) for item in reviewed}:
+            return Outcome.NEEDS_REVIEW, f"{key} {value!r}: a reviewer must confirm it under this rule"
     wanted = [*rule.needs_evidence, *rule.allowed_values]
     missing = [key for key in dict.fromkeys(wanted) if details.get(key) in (None, "", [], {})]
     if missing:
@@ -151,7 +155,7 @@ def reads_evidence(rule: Rule) -> bool:
         return True
     if rule.kind in (RuleKind.PROHIBITED, RuleKind.REQUIRED) or rule.enforcement is Enforcement.HUMAN_REVIEW:
         return False
-    return bool(rule.allowed_values or rule.needs_evidence)
+    return bool(rule.allowed_values or rule.needs_evidence or rule.review_values)
 
 
 def _normal(value: object) -> object:

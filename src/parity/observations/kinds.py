@@ -85,6 +85,12 @@ DROPOUT_REMOVED: Final = _kind(
     "A Dropout node was removed (it is the identity at inference, not during training).",
     parent="graph.op_removed",
 )
+PARAMETER_REMOVED: Final = _kind(
+    "graph.parameter_removed",
+    "An operation reading a stored parameter was removed because the parameter's values are neutral (an "
+    "all-zero bias, an all-one scale): the same function at these values, one parameter fewer to train.",
+    parent="graph.op_removed",
+)
 DEAD_CODE_REMOVED: Final = _kind(
     "graph.dead_code_removed",
     "Nodes whose results reach no graph output were removed.",
@@ -131,6 +137,12 @@ GRAPH_QUANTIZED: Final = _kind(
     "graph.quantized",
     "Quantize/dequantize pairs or quantized operators (QLinear*) were introduced.",
     parent="graph.precision_changed",
+)
+REGION_EQUIVALENT: Final = _kind(
+    "graph.region_equivalent",
+    "Operations matching left unpaired compute the same function on both sides of their matched "
+    "boundary; the evidence names the method (proved_symbolic, proved_exact, evaluated_constant, "
+    "verified_numerically) and, for proofs, the normal forms.",
 )
 OPSET_CHANGED: Final = _kind("graph.opset_changed", "The model was converted to another ONNX opset version.")
 

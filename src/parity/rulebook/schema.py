@@ -150,6 +150,12 @@ class Rule(_Strict):
         description="For allowed rules: evidence details whose value must be one of these (e.g. approved "
         "numeric formats); a missing detail needs review, any other value is forbidden.",
     )
+    review_values: dict[str, list[str | int | float | bool]] = Field(
+        default_factory=dict,
+        description="For allowed rules: evidence details whose value makes an observation a matter for a "
+        "reviewer rather than allowed (e.g. a region only verified numerically, where the rule asks for "
+        "mathematical equivalence).",
+    )
     threshold: Threshold | None = Field(None, description="The bound, for threshold rules.")
     since: str | None = Field(None, description="Round the rule first appeared in, e.g. 'v0.7'.")
     message: str | None = Field(None, description="Short per-finding message; default: the rule's title.")
@@ -174,6 +180,8 @@ class Rule(_Strict):
             )
         if self.allowed_values and self.kind is not RuleKind.ALLOWED:
             raise ValueError("`allowed_values` only applies to allowed rules")
+        if self.review_values and self.kind is not RuleKind.ALLOWED:
+            raise ValueError("`review_values` only applies to allowed rules")
         if not self.governs and self.enforcement is Enforcement.AUTOMATIC:
             raise ValueError("an automatic rule must govern at least one change kind")
         if self.governs and not any(example.observations for example in self.examples):

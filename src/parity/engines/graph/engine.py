@@ -11,6 +11,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
 from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
@@ -20,6 +21,8 @@ from parity.observations import Evidence, Location, Observation
 
 ENGINE = "graph"
 MAX_LOCATIONS = 50
+#: rounds of matching again from regions shown equivalent
+MAX_ROUNDS = 6
 
 
 @dataclass
@@ -32,6 +35,18 @@ class GraphComparison:
     candidate: Graph
     applications: dict[str, list[Application]]
     timings: dict[str, float] = field(default_factory=dict)
+    #: every residual region, with what is known of its equivalence, and the observation standing for it
+    regions: list[tuple[RegionCheck, Observation]] = field(default_factory=list)
+
+    def settle(self, check: RegionCheck) -> None:
+        """Replace a region's observation once a later method (numeric verification) has decided it."""
+        for index, (known, observation) in enumerate(self.regions):
+            if known is check:
+                replacement = region_check_observation(self.reference, self.candidate, check)
+                self.regions[index] = (check, replacement)
+                self.observations[self.observations.index(observation)] = replacement
+                return
+        raise ValueError("not a region of this comparison")
 
     def node_pairs(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         """Matched nodes as (reference original names, candidate original names)."""
@@ -50,16 +65,52 @@ def compare_graphs(
     applied = {"reference": canonicalise(reference, rewrites), "candidate": canonicalise(candidate, rewrites)}
     timings["canonicalise_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    correspondence = match(reference, candidate)
+    correspondence, checked = _match_and_check(reference, candidate)
     timings["match_s"] = time.perf_counter() - start
     observations = _opset(reference, candidate)
     observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
     observations += _pair_observations(reference, candidate, correspondence)
-    observations += [
-        region_observation(reference, candidate, region)
-        for region in regions(reference, candidate, correspondence)
+    observations += [observation for _, observation in checked]
+    return GraphComparison(observations, correspondence, reference, candidate, applied, timings, checked)
+
+
+def _match_and_check(
+    reference: Graph, candidate: Graph
+) -> tuple[Correspondence, list[tuple[RegionCheck, Observation]]]:
+    """Match, check every residual region, and match again from the regions shown equivalent.
+
+    A difference breaks the matcher's hashes downstream of it, so nodes between two differences may stay
+    unpaired although they are the same. Once a region is shown to compute the same function, its
+    output tensors are paired (anchors) and matching runs again, until no new region is settled.
+    """
+    anchors: dict[str, str] = {}
+    known: dict[tuple, RegionCheck] = {}
+    for _ in range(MAX_ROUNDS):
+        correspondence = match(reference, candidate, anchors)
+        checked = []
+        for region in regions(reference, candidate, correspondence):
+            key = (region.reference, region.candidate)
+            if key not in known:
+                found = boundary_of(reference, candidate, correspondence, region)
+                known[key] = (
+                    check_region(reference, candidate, region, found)
+                    if isinstance(found, Boundary)
+                    else RegionCheck(region, None, reason=found)
+                )
+            checked.append(known[key])
+        new = {
+            left: right
+            for check in checked
+            if check.equivalent and check.boundary is not None
+            for left, right in check.boundary.outputs
+            if left not in anchors
+        }
+        if not new:
+            break
+        anchors.update(new)
+    return correspondence, [
+        (check, region_check_observation(reference, candidate, check)) for check in checked
     ]
-    return GraphComparison(observations, correspondence, reference, candidate, applied, timings)
 
 
 def _opset(reference: Graph, candidate: Graph) -> list[Observation]:
@@ -180,6 +231,30 @@ def _pair_observations(
             )
         )
     return found
+
+
+def region_check_observation(reference: Graph, candidate: Graph, check: RegionCheck) -> Observation:
+    """A region as an observation: equivalent (with the method and its evidence), or changed (and why)."""
+    observation = region_observation(reference, candidate, check.region)
+    if not check.equivalent:
+        if check.reason:
+            observation.evidence.details["equivalence_not_established"] = check.reason
+        return observation
+    details = dict(observation.evidence.details)
+    details.update({"method": check.method, "region_kind": check.region.kind, **check.details})
+    ops = ", ".join(sorted(details["reference_ops"])) or "nothing"
+    cand = ", ".join(sorted(details["candidate_ops"])) or "nothing"
+    return Observation(
+        kind="graph.region_equivalent",
+        engine=ENGINE,
+        summary=f"{ops} → {cand}: same function ({check.method.replace('_', ' ')}) near "
+        f"{', '.join(details['neighbours'][:2]) or 'the graph boundary'}",
+        evidence=Evidence(
+            locations=observation.evidence.locations,
+            metrics=observation.evidence.metrics,
+            details=details,
+        ),
+    )
 
 
 def region_observation(reference: Graph, candidate: Graph, region: Region) -> Observation:

@@ -11,9 +11,12 @@ which anchors the regions between two differences.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from parity.ir import Graph, Node
 
@@ -53,15 +56,22 @@ class Hashes:
     labels: dict[str, int] = field(default_factory=dict)
 
 
-def hash_graph(graph: Graph) -> Hashes:
-    """Compute both hashes for every node."""
+def hash_graph(graph: Graph, seeds: dict[str, int] | None = None) -> Hashes:
+    """Compute both hashes for every node.
+
+    ``seeds`` gives some tensors a fixed hash, the same in both graphs: the outputs of regions already
+    shown to compute the same function, so that what follows them pairs up again.
+    """
     order = [node.name for node in graph.topological()]
     hashes = Hashes(order)
     inputs = {name: index for index, name in enumerate(graph.inputs)}
+    seeds = seeds or {}
 
     def source(value: str) -> int:
         if not value:
             return 0
+        if value in seeds:
+            return seeds[value]
         producer = graph.producer.get(value)
         if producer is not None:
             return hash((hashes.forward[producer], graph.nodes[producer].outputs.index(value)))
@@ -112,9 +122,16 @@ class Correspondence:
         return not self.unmatched_reference and not self.unmatched_candidate
 
 
-def match(reference: Graph, candidate: Graph) -> Correspondence:
-    """Pair the nodes of two canonical graphs (see the module docstring)."""
-    ref, cand = hash_graph(reference), hash_graph(candidate)
+def match(reference: Graph, candidate: Graph, anchors: dict[str, str] | None = None) -> Correspondence:
+    """Pair the nodes of two canonical graphs (see the module docstring).
+
+    ``anchors`` pairs tensors known to be equal (reference → candidate) although what computes them
+    differs; they hash alike and count as matched tensors.
+    """
+    anchors = anchors or {}
+    seeds = {left: hash(("anchor", index)) for index, left in enumerate(sorted(anchors))}
+    ref = hash_graph(reference, seeds)
+    cand = hash_graph(candidate, {anchors[left]: seed for left, seed in seeds.items()})
     pairs: dict[str, str] = {}
     how: dict[str, str] = {}
     taken: set[str] = set()
@@ -137,10 +154,16 @@ def match(reference: Graph, candidate: Graph) -> Correspondence:
             by_tie = defaultdict(list)
             for other in others:
                 by_tie[tie_cand[other]].append(other)
+            unpaired = []
             for name in names:
                 bucket = by_tie.get(tie_ref[name])
                 if bucket:
                     _pair(name, bucket.pop(0), reason)
+                else:
+                    unpaired.append(name)
+            left_over = [other for bucket in by_tie.values() for other in bucket]
+            if unpaired and left_over:
+                _pair_by_weights(reference, candidate, unpaired, left_over, _pair, reason)
 
     def _pair(left: str, right: str, reason: str) -> None:
         pairs[left] = right
@@ -151,6 +174,8 @@ def match(reference: Graph, candidate: Graph) -> Correspondence:
     pair_by(ref.backward, cand.backward, ref.forward, cand.forward, "downstream")
     _grow(reference, candidate, ref, cand, pairs, taken, how)
     values = _values(reference, candidate, pairs)
+    for left, right in anchors.items():
+        values.setdefault(left, right)
     return Correspondence(
         nodes=pairs,
         values=values,
@@ -158,6 +183,37 @@ def match(reference: Graph, candidate: Graph) -> Correspondence:
         unmatched_candidate=[name for name in cand.order if name not in taken],
         how=how,
     )
+
+
+def weight_digest(graph: Graph, node: Node) -> tuple:
+    """The node's stored constants by content (slot, digest); derived parameters count by shape only."""
+    found = []
+    for slot, value in enumerate(node.inputs):
+        param = graph.params.get(value)
+        if param is None:
+            continue
+        if param.transform:
+            found.append((slot, "derived", param.shape))
+            continue
+        array = np.ascontiguousarray(param.values())
+        found.append((slot, hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()))
+    return tuple(found)
+
+
+def _pair_by_weights(
+    reference: Graph, candidate: Graph, names: list[str], others: list[str], pair, reason: str
+) -> None:
+    """Split a tie between same-looking nodes by the content of their weights (q, k, v projections)."""
+    by_digest = defaultdict(list)
+    for other in others:
+        digest = weight_digest(candidate, candidate.nodes[other])
+        if digest:
+            by_digest[digest].append(other)
+    for name in names:
+        digest = weight_digest(reference, reference.nodes[name])
+        bucket = by_digest.get(digest) if digest else None
+        if bucket and len(bucket) == 1:
+            pair(name, bucket.pop(), f"{reason}, same weights")
 
 
 def _grow(
@@ -195,6 +251,13 @@ def _grow(
                         or [i for i, v in enumerate(candidate.nodes[rb].inputs) if v == value_b] == slots
                     )
                 ]
+                if len(fits) > 1:  # same-looking readers: the weights tell them apart, if anything does
+                    digest = weight_digest(reference, reference.nodes[ra])
+                    fits = [
+                        rb
+                        for rb in fits
+                        if digest and weight_digest(candidate, candidate.nodes[rb]) == digest
+                    ]
                 if len(fits) == 1:
                     pairs[ra], how[ra] = fits[0], "neighbour"
                     taken.add(fits[0])

@@ -14,6 +14,15 @@ import numpy as np
 from parity.ir import Graph, Param
 
 FLOAT_TYPES = {"FLOAT": "fp32", "FLOAT16": "fp16", "BFLOAT16": "bf16", "DOUBLE": "fp64"}
+#: integer and boolean parameters keep their type when derived (computed in float64 otherwise)
+_EXACT_TYPES = {
+    "INT64": np.int64,
+    "INT32": np.int32,
+    "INT16": np.int16,
+    "INT8": np.int8,
+    "UINT8": np.uint8,
+    "BOOL": np.bool_,
+}
 
 
 def derive(
@@ -35,8 +44,11 @@ def derive(
     chain = (*tuple(step for parent in parents[:1] for step in parent.transform), transform)
     origin = tuple(dict.fromkeys(s for parent in parents for s in (parent.sources or (parent.name,))))
 
+    exact = _EXACT_TYPES.get(dtype)
+
     def load() -> np.ndarray:
-        return np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
+        found = np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
+        return found.astype(exact) if exact is not None else found  # shapes and indices stay integers
 
     merged = {**(parents[0].info if parents else {}), **(info or {})}
     graph.params[name] = Param(

@@ -139,9 +139,12 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
     passes run once first, so dead code and duplicates present in the file are reported; later runs only
     clean up after other rewrites, and their applications are consequences, not differences.
     """
+    from parity.engines.graph.reinfer import refresh_shapes
+
     log: list[Application] = []
     for graph_pass in rewrites.passes:
         log.extend(graph_pass.run(graph))
+    refreshed = False
     wildcard = rewrites.by_op.get("*", [])
     candidates = {op: [*found, *wildcard] for op, found in rewrites.by_op.items() if op != "*"}
     pending = list(graph.nodes)
@@ -176,6 +179,9 @@ def canonicalise(graph: Graph, rewrites: RewriteSet) -> list[Application]:
         changed = len(log) > applied_before
         for graph_pass in rewrites.passes:
             changed = bool(graph_pass.run(graph)) or changed
+        if not changed and not refreshed:
+            refreshed = True  # constants are folded now: static shapes let shape-dependent rewrites apply
+            changed = refresh_shapes(graph) > 0
         if not changed:
             break
         pending = list(graph.nodes)  # some patterns are not local (value ranges): sweep until nothing applies

@@ -87,7 +87,7 @@ class StaticReshapeTarget(Rewrite):
         shape = graph.value_info(node.outputs[0]).shape
         if not _static(shape) or node.attrs.get("shape") == tuple(shape) or len(node.inputs) != 1:
             return None
-        node.attrs = {"shape": tuple(shape)}
+        node.attrs = {"allowzero": int(0 in shape), "shape": tuple(shape)}  # as Reshape-14 and later write it
         return self.applied([node])
 
 

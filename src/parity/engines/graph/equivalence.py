@@ -1,0 +1,368 @@
+"""Regional equivalence: the second line behind the rewrite registry.
+
+A registry of patterns always lags behind the tools, so matching leaves regions: unmatched nodes whose
+boundary tensors are matched. Before such a region is called changed, this module decides whether both
+sides compute the same function of the same boundary tensors, and records how that was established:
+
+- ``proved_symbolic``: elementwise operations and reductions, proved equal in real arithmetic by their
+  sympy normal forms (symbolic.py);
+- ``proved_exact``: data movement (Gather, GatherND, Slice, Split, Reshape, Transpose, Concat, ...), proved
+  equal by evaluating both index maps on tensors of distinct ids (every output element must come from
+  the same input element);
+- ``evaluated_constant``: regions with no input but constants, evaluated on both sides (a constant folded
+  by a tool against the computation it folded);
+- ``verified_numerically``: both regions run on the boundary activations of the real inputs and on
+  adversarial ones, within the precision's tolerance (numeric engine, in the sandbox).
+
+The rulebooks decide what each method is worth; this module only says which one held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parity.engines.graph import symbolic, symbolic_elements
+from parity.engines.graph.matching import COMMUTATIVE, Correspondence
+from parity.engines.graph.residual import Region
+from parity.ir import Graph
+
+PROVED = ("proved_symbolic", "proved_exact", "evaluated_constant")
+METHODS = (*PROVED, "verified_numerically")
+#: ops that only move or copy elements (an index map from the inputs to the output)
+MOVES = frozenset(
+    {
+        "Reshape",
+        "Transpose",
+        "Gather",
+        "GatherND",
+        "GatherElements",
+        "Slice",
+        "Split",
+        "Concat",
+        "Squeeze",
+        "Unsqueeze",
+        "Flatten",
+        "Expand",
+        "Tile",
+        "Identity",
+        "DepthToSpace",
+        "SpaceToDepth",
+    }
+)
+#: elements any tensor of an exactly evaluated region may have (ids stay exact in float32 below 2**24)
+MAX_EVALUATED = 1 << 22
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The tensors a region reads and writes, paired across the two graphs."""
+
+    inputs: tuple[tuple[str, str], ...]
+    outputs: tuple[tuple[str, str], ...]
+
+    def side(self, index: int) -> tuple[list[str], list[str]]:
+        """(inputs, outputs) of one side: 0 the reference, 1 the candidate."""
+        return [pair[index] for pair in self.inputs], [pair[index] for pair in self.outputs]
+
+
+@dataclass
+class RegionCheck:
+    """What is known about one region: its boundary and, if established, the method of equivalence."""
+
+    region: Region
+    boundary: Boundary | None
+    method: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def equivalent(self) -> bool:
+        """True once a method has established that both sides compute the same function."""
+        return self.method is not None
+
+
+def boundary_of(
+    reference: Graph, candidate: Graph, correspondence: Correspondence, region: Region
+) -> Boundary | str:
+    """The region's paired inputs and outputs, or why they cannot be paired."""
+    inverse = {right: left for left, right in correspondence.values.items()}
+    ref_in = _reads(reference, region.reference)
+    cand_in = _reads(candidate, region.candidate)
+    pairs: dict[str, str] = {}
+    for value in ref_in:
+        partner = correspondence.values.get(value)
+        if partner is None:
+            return f"reference tensor {value} read by the region has no counterpart"
+        pairs[value] = partner
+    for value in cand_in:
+        partner = inverse.get(value)
+        if partner is None:
+            return f"candidate tensor {value} read by the region has no counterpart"
+        if pairs.setdefault(partner, value) != value:
+            return f"tensor {partner} stands for two candidate tensors"
+    outputs = _paired_outputs(reference, candidate, correspondence, region)
+    if isinstance(outputs, str):
+        return outputs
+    return Boundary(tuple(sorted(pairs.items())), tuple(outputs))
+
+
+def _reads(graph: Graph, nodes: tuple[str, ...]) -> list[str]:
+    written = {value for name in nodes for value in graph.nodes[name].outputs}
+    found = []
+    for name in nodes:
+        for value in graph.nodes[name].inputs:
+            if value and value not in written and value not in graph.params and value not in found:
+                found.append(value)
+    return found
+
+
+def _writes(graph: Graph, nodes: tuple[str, ...]) -> list[str]:
+    inside = set(nodes)
+    found = []
+    for name in nodes:
+        for value in graph.nodes[name].outputs:
+            readers = [r for r in graph.consumers.get(value, ()) if r not in inside]
+            if value and (readers or graph.is_output(value)):
+                found.append(value)
+    return found
+
+
+def _paired_outputs(
+    reference: Graph, candidate: Graph, correspondence: Correspondence, region: Region
+) -> list[tuple[str, str]] | str:
+    """Pair what each side writes by where it is read: the same slot of matched readers, or an output."""
+    ref_out, cand_out = _writes(reference, region.reference), _writes(candidate, region.candidate)
+    written_ref, written_cand = set(ref_out), set(cand_out)
+    pairs: dict[str, str] = {}
+
+    def pair(left: str, right: str) -> str | None:
+        if right not in written_cand:
+            return (
+                f"reference tensor {left} is read where the candidate reads {right}, from outside the region"
+            )
+        if pairs.setdefault(left, right) != right:
+            return f"reference tensor {left} stands for two candidate tensors"
+        return None
+
+    for index, value in enumerate(reference.outputs):
+        if value in written_ref and index < len(candidate.outputs):
+            problem = pair(value, candidate.outputs[index])
+            if problem:
+                return problem
+    inside = set(region.reference)
+    for value in ref_out:
+        for reader in reference.consumers.get(value, ()):
+            if reader in inside or reader not in correspondence.nodes:
+                continue
+            a, b = reference.nodes[reader], candidate.nodes[correspondence.nodes[reader]]
+            if a.op in COMMUTATIVE and len(a.inputs) == len(b.inputs) == 2:
+                others = {correspondence.values.get(v) for v in a.inputs if v != value}
+                right = next((v for v in b.inputs if v not in others), None)
+                if right is None:
+                    return f"cannot tell which input of {b.name} stands for {value}"
+                problem = pair(value, right)
+            else:
+                problem = None
+                for slot in (i for i, v in enumerate(a.inputs) if v == value and i < len(b.inputs)):
+                    problem = problem or pair(value, b.inputs[slot])
+            if problem:
+                return problem
+    if set(pairs) != written_ref or set(pairs.values()) != written_cand:
+        missing = sorted(written_ref - set(pairs)) + sorted(written_cand - set(pairs.values()))
+        return f"region outputs without a counterpart: {', '.join(missing[:4])}"
+    return sorted(pairs.items())
+
+
+def check_region(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> RegionCheck:
+    """Try the in-process methods (symbolic, exact index maps, constant evaluation) on one region."""
+    check = RegionCheck(region, boundary)
+    reasons = []
+    for method in (_symbolic, _constant, _index_maps, _elements):
+        try:
+            details = method(reference, candidate, region, boundary)
+        except symbolic.NotProvable as exc:
+            reasons.append(str(exc))
+            continue
+        if details is not None:
+            check.method, check.details = details.pop("method"), details
+            return check
+    check.reason = "; ".join(dict.fromkeys(r for r in reasons if r)) or "no method applies"
+    return check
+
+
+def _symbolic(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> dict | None:
+    if not (
+        symbolic.provable(reference, list(region.reference))
+        and symbolic.provable(candidate, list(region.candidate))
+    ):
+        raise symbolic.NotProvable("")
+    for left, right in boundary.inputs:
+        a, b = reference.value_info(left).shape, candidate.value_info(right).shape
+        if a is not None and b is not None and tuple(a) != tuple(b):
+            raise symbolic.NotProvable(
+                f"input {left} has shape {list(a)} in the reference, {list(b)} in the candidate"
+            )
+    symbols = [f"in{i}" for i in range(len(boundary.inputs))]
+    ref_forms = symbolic.normal_forms(
+        reference,
+        list(region.reference),
+        boundary.side(0)[0],
+        symbols,
+        boundary.side(0)[1],
+    )
+    cand_forms = symbolic.normal_forms(
+        candidate,
+        list(region.candidate),
+        boundary.side(1)[0],
+        symbols,
+        boundary.side(1)[1],
+    )
+    for (left, right), first, second in zip(boundary.outputs, ref_forms, cand_forms, strict=True):
+        a, b = reference.value_info(left).shape, candidate.value_info(right).shape
+        if a is not None and b is not None and tuple(a) != tuple(b):
+            return None
+        if not symbolic.equal(first, second):
+            return None
+    return {
+        "method": "proved_symbolic",
+        "normal_forms": [
+            {"reference": _shown(first), "candidate": _shown(second)}
+            for first, second in zip(ref_forms, cand_forms, strict=True)
+        ],
+    }
+
+
+def _elements(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> dict | None:
+    if not (
+        symbolic_elements.provable(reference, region.reference)
+        and symbolic_elements.provable(candidate, region.candidate)
+    ):
+        raise symbolic.NotProvable("")
+    prefixes = [f"x{i}" for i in range(len(boundary.inputs))]
+    first = symbolic_elements.element_forms(
+        reference,
+        region.reference,
+        boundary.side(0)[0],
+        prefixes,
+        boundary.side(0)[1],
+    )
+    second = symbolic_elements.element_forms(
+        candidate,
+        region.candidate,
+        boundary.side(1)[0],
+        prefixes,
+        boundary.side(1)[1],
+    )
+    if not all(symbolic_elements.arrays_equal(a, b) for a, b in zip(first, second, strict=True)):
+        return None
+    shown = [
+        {"reference": _shown(a.reshape(-1)[0]), "candidate": _shown(b.reshape(-1)[0])}
+        for a, b in zip(first, second, strict=True)
+        if a.size
+    ]
+    return {"method": "proved_symbolic", "per_element": True, "normal_forms": shown}
+
+
+def _shown(expr: Any) -> str:
+    text = str(expr)
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _constant(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> dict | None:
+    if boundary.inputs:
+        raise symbolic.NotProvable("")
+    ref_values = _evaluate(reference, region.reference, [], boundary.side(0)[1], {})
+    cand_values = _evaluate(candidate, region.candidate, [], boundary.side(1)[1], {})
+    worst = 0.0
+    for a, b in zip(ref_values, cand_values, strict=True):
+        if a.shape != b.shape:
+            return None
+        if np.issubdtype(a.dtype, np.floating) or np.issubdtype(b.dtype, np.floating):
+            a64, b64 = a.astype(np.float64), b.astype(np.float64)
+            scale = float(np.abs(a64).max()) if a64.size else 0.0
+            error = float(np.abs(a64 - b64).max()) if a64.size else 0.0
+            if not np.allclose(b64, a64, rtol=2.0**-18, atol=scale * 2.0**-20, equal_nan=True):
+                return None
+            worst = max(worst, error / scale if scale else error)
+        elif not np.array_equal(a, b):
+            return None
+    return {"method": "evaluated_constant", "worst_scaled_error": worst}
+
+
+def _index_maps(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> dict | None:
+    for graph, nodes in ((reference, region.reference), (candidate, region.candidate)):
+        for name in nodes:
+            node = graph.nodes[name]
+            if node.op not in MOVES and not (node.op == "Cast" and int(node.attrs.get("to", 1)) in (1, 11)):
+                raise symbolic.NotProvable(f"{node.op} is not data movement")
+    feeds_ref, feeds_cand, offset = {}, {}, 1 << 20
+    for left, right in boundary.inputs:
+        shape = reference.value_info(left).shape
+        if shape is None or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise symbolic.NotProvable(f"input {left} has no static shape")
+        count = int(np.prod(shape, dtype=np.int64))
+        if offset + count >= 1 << 24:
+            raise symbolic.NotProvable("too many elements to evaluate exactly")
+        ids = (offset + np.arange(count, dtype=np.float64)).reshape(shape).astype(np.float32)
+        feeds_ref[left], feeds_cand[right] = ids, ids
+        offset += count
+    ref_values = _evaluate(
+        reference,
+        region.reference,
+        boundary.side(0)[0],
+        boundary.side(0)[1],
+        feeds_ref,
+    )
+    cand_values = _evaluate(
+        candidate,
+        region.candidate,
+        boundary.side(1)[0],
+        boundary.side(1)[1],
+        feeds_cand,
+    )
+    for a, b in zip(ref_values, cand_values, strict=True):
+        if a.shape != b.shape or not np.array_equal(a, b):
+            return None
+    return {"method": "proved_exact", "elements": int(offset - (1 << 20))}
+
+
+def subgraph(graph: Graph, nodes: tuple[str, ...], inputs: list[str], outputs: list[str]) -> Graph:
+    """The region as a graph of its own (boundary inputs as graph inputs), sharing nodes and parameters."""
+    return Graph(
+        name=f"{graph.name}-region",
+        nodes={name: graph.nodes[name] for name in nodes},
+        inputs=list(inputs),
+        outputs=list(outputs),
+        values=graph.values,
+        params=graph.params,
+        opsets=graph.opsets,
+    )
+
+
+def _evaluate(
+    graph: Graph, nodes: tuple[str, ...], inputs: list[str], outputs: list[str], feeds: dict[str, np.ndarray]
+) -> list[np.ndarray]:
+    """The region's outputs, computed by onnx's reference implementation (bounded, standard ops only)."""
+    from onnx.reference import ReferenceEvaluator
+
+    from parity.ir.to_onnx import graph_to_model
+
+    for name in nodes:
+        node = graph.nodes[name]
+        if "." in node.op:
+            raise symbolic.NotProvable(f"{node.op} has no reference implementation")
+        for value in [*node.outputs, *(v for v in node.inputs if v in graph.params)]:
+            shape = graph.value_info(value).shape
+            if shape is None or not all(isinstance(d, int) and d >= 0 for d in shape):
+                raise symbolic.NotProvable(f"{value} has no static shape")
+            if int(np.prod(shape, dtype=np.int64)) > MAX_EVALUATED:
+                raise symbolic.NotProvable(f"{value} is too large to evaluate exactly")
+    model = graph_to_model(subgraph(graph, nodes, inputs, outputs))
+    try:
+        found = ReferenceEvaluator(model).run(None, feeds)
+    except Exception as exc:  # the reference implementation's refusal: the method does not apply
+        raise symbolic.NotProvable(f"reference evaluation failed ({type(exc).__name__})") from None
+    return [np.asarray(value) for value in found]
