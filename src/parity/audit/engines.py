@@ -57,9 +57,31 @@ class GraphEngine:
         if context.candidate_weights is not None:
             attach_weights(candidate, context.candidate_weights)
         comparison = compare_graphs(reference, candidate)
+        if context.numeric is not None:
+            _verify_regions(comparison, context)
         context.stash["graph"] = comparison
         context.stash["graph_observations"] = comparison.observations
         return comparison.observations
+
+
+def _verify_regions(comparison, context: AuditContext) -> None:
+    """Regions no proof settled, run on both sides (sandboxed) before anything is judged."""
+    from parity.engines.numeric.compare import Tolerance
+    from parity.engines.numeric.engine import candidate_format, samples_for
+    from parity.engines.numeric.regions import verify_regions
+
+    if not any(not check.equivalent and check.boundary for check, _ in comparison.regions):
+        return
+    tolerance = Tolerance.for_format(candidate_format(comparison.observations))
+    samples = samples_for(comparison.reference, context.numeric)
+    verify_regions(
+        comparison,
+        samples,
+        tolerance,
+        context.reference,
+        context.numeric.time_limit,
+        context.numeric.memory_limit,
+    )
 
 
 class WeightsEngine:

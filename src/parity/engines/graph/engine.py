@@ -216,7 +216,13 @@ def _pair_observations(
         }
         if fmt:
             details["format"] = fmt
-        what = f"computed in {fmt}" if fmt else "with another shape"
+        what = (
+            f"computed in {fmt}"
+            if fmt
+            else "reading other inputs"
+            if kind == "graph.op_changed"
+            else "with another shape"
+        )
         found.append(
             Observation(
                 kind=kind,

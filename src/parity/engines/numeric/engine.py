@@ -63,6 +63,13 @@ def candidate_format(observations: list[Observation]) -> str | None:
     return next((fmt for fmt in FORMAT_ORDER if fmt in seen), None)
 
 
+def samples_for(graph, options: NumericOptions) -> dict[str, np.ndarray]:
+    """The samples both models run on: the user's, or seeded random ones."""
+    if options.inputs is not None:
+        return load_inputs(options.inputs, graph)
+    return random_inputs(graph, options.samples, options.seed)
+
+
 def compare_numerics(
     comparison: GraphComparison,
     reference: Path,
@@ -73,11 +80,7 @@ def compare_numerics(
     """Run, compare, localise; every failure to run becomes an observation."""
     ref_graph, cand_graph = comparison.reference, comparison.candidate
     ref_inputs = list(ref_graph.source.inputs if ref_graph.source else ref_graph.inputs)
-    samples = (
-        load_inputs(options.inputs, ref_graph)
-        if options.inputs is not None
-        else random_inputs(ref_graph, options.samples, options.seed)
-    )
+    samples = samples_for(ref_graph, options)
     count = next(iter(samples.values())).shape[0] if samples else 1
     tolerance = Tolerance.for_format(candidate_format(graph_observations))
     outputs = list(zip(_outputs(ref_graph), _outputs(cand_graph), strict=False))

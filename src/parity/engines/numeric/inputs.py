@@ -97,8 +97,10 @@ def write_for(
     arrays, casts = {}, []
     for name, array in zip(graph.inputs, by_position, strict=False):
         declared = _numpy_type(graph.value_info(name).dtype)
-        if array.dtype != declared and np.issubdtype(array.dtype, np.floating) and np.issubdtype(
-            declared, np.floating
+        if (
+            array.dtype != declared
+            and np.issubdtype(array.dtype, np.floating)
+            and np.issubdtype(declared, np.floating)
         ):
             casts.append(f"{name}: {array.dtype} cast to {declared}")
             array = array.astype(declared)

@@ -1,6 +1,6 @@
 """Child-process entry point: run the reference and the candidate with onnxruntime and compare them.
 
-``python runner.py JOB_JSON`` runs every sample through both models (exposing the
+``python runner.py -`` (the job as JSON on stdin) runs every sample through both models (exposing the
 requested intermediate tensors), compares output pairs and cut-point pairs with the job's tolerance, and
 prints the metrics as JSON. It runs in its own process, under the time and memory limits the parent set,
 so a model that crashes, hangs or exhausts memory takes only this process down. Tensors never leave the
@@ -22,11 +22,25 @@ import compare  # this folder's compare.py
 
 
 def _session(model_path: str, extra_outputs: list[str], threads: int):
+    """An onnxruntime session, with the requested intermediate tensors as extra outputs.
+
+    If onnxruntime's own graph optimisation fails on the model (it does on some models it optimised
+    itself: "Attempt to replace the existing tensor"), the model runs unoptimised, exactly as written.
+    """
+    try:
+        return _new_session(model_path, extra_outputs, threads, optimise=True)
+    except Exception:
+        return _new_session(model_path, extra_outputs, threads, optimise=False)
+
+
+def _new_session(model_path: str, extra_outputs: list[str], threads: int, optimise: bool):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
-    options.log_severity_level = 3
+    options.log_severity_level = 4
+    if not optimise:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     if not extra_outputs:
         return ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
     import onnx
@@ -108,11 +122,131 @@ def run(job: dict) -> dict:
     return result
 
 
+def run_regions(job: dict) -> dict:
+    """Regions of both graphs run on the reference's boundary activations and on adversarial inputs.
+
+    The reference model runs once over the samples with the boundary tensors exposed (``capture``);
+    then each region pair runs on those activations and on seeded adversarial draws of the float
+    inputs (standard normal, magnitudes spread over six decades, a quarter zeros). Positions where both
+    sides are the same non-finite value agree; every other position must be within tolerance.
+    """
+    tolerance = compare.Tolerance(**job["tolerance"])
+    captured = {}
+    if job.get("capture"):
+        session = _session(job["models"][0], list(job["capture"]), int(job.get("threads", 1)))
+        inputs = np.load(job["inputs"][0], allow_pickle=False)
+        names = [output.name for output in session.get_outputs()]
+        wanted = set(job["capture"])
+        collected: dict[str, list[np.ndarray]] = {name: [] for name in names if name in wanted}
+        for index in range(int(job["samples"])):
+            feed = {spec.name: inputs[spec.name][index : index + 1] for spec in session.get_inputs()}
+            for name, value in zip(names, session.run(names, feed), strict=True):
+                if name in collected:
+                    collected[name].append(np.asarray(value))
+        captured = collected
+    rng = np.random.default_rng(int(job.get("seed", 0)))
+    results = []
+    for region in job["regions"]:
+        results.append(
+            _region(
+                region, captured, int(job["samples"]), int(job.get("adversarial", 0)), rng, tolerance, job
+            )
+        )
+    return {"regions": results}
+
+
+_NUMPY_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(bool)": np.bool_,
+}
+
+
+def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict:
+    threads = int(job.get("threads", 1))
+    try:
+        sessions = [_session(path, [], threads) for path in region["models"]]
+    except Exception as exc:  # a region onnxruntime cannot load cannot be verified
+        return {"within": False, "problem": f"the region does not load ({type(exc).__name__})"}
+    specs = [{spec.name: spec for spec in session.get_inputs()} for session in sessions]
+    feeds_list, real = [], 0
+    for index in range(samples):
+        feeds = [{}, {}]
+        for capture, left, right in region["inputs"]:
+            if capture is None or capture not in captured:
+                break
+            value = captured[capture][index]
+            for side, name in ((0, left), (1, right)):
+                if name in specs[side]:
+                    wanted = _NUMPY_TYPES.get(specs[side][name].type, value.dtype)
+                    feeds[side][name] = value.astype(wanted)
+        else:
+            feeds_list.append(feeds)
+            real += 1
+    made = 0
+    for draw in range(adversarial):
+        feeds = [{}, {}]
+        for capture, left, right in region["inputs"]:
+            spec = specs[0].get(left) or specs[1].get(right)
+            shape = [d if isinstance(d, int) and d > 0 else 1 for d in (spec.shape or [])]
+            dtype = _NUMPY_TYPES.get(spec.type)
+            if dtype is None:
+                break
+            if np.issubdtype(dtype, np.floating):
+                value = rng.standard_normal(shape)
+                if draw == 1:
+                    value = value * 10.0 ** rng.uniform(-3, 3, shape)
+                elif draw == 2:
+                    value = np.where(rng.random(shape) < 0.25, 0.0, value)
+            elif capture is not None and capture in captured:
+                value = captured[capture][draw % max(len(captured[capture]), 1)]
+            else:
+                break
+            for side, name in ((0, left), (1, right)):
+                if name in specs[side]:
+                    feeds[side][name] = np.asarray(value).astype(
+                        _NUMPY_TYPES.get(specs[side][name].type, dtype)
+                    )
+        else:
+            feeds_list.append(feeds)
+            made += 1
+    if not feeds_list:
+        return {"within": False, "problem": "no inputs to run the region on"}
+    worst = 0.0
+    for feeds in feeds_list:
+        try:
+            outputs = [session.run(None, feed) for session, feed in zip(sessions, feeds, strict=True)]
+        except Exception as exc:  # the region's own failure: not verified
+            message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            return {"within": False, "problem": f"the region failed to run: {message}"}
+        for a, b in zip(outputs[0], outputs[1], strict=True):
+            a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+            if a.shape != b.shape:
+                return {"within": False, "problem": f"shape {list(b.shape)} vs {list(a.shape)}"}
+            same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+            finite = np.isfinite(a) & np.isfinite(b)
+            if not np.all(finite | same_special):
+                return {"within": False, "problem": "non-finite values on one side only"}
+            if finite.any():
+                found = compare.metrics(a[finite], b[finite], tolerance)
+                worst = max(worst, found.get("scaled_error", 0.0))
+                if not compare.within(found):
+                    return {
+                        "within": False,
+                        "problem": f"outputs differ (scaled error {found.get('scaled_error', 0):.2g})",
+                        "scaled_error": worst,
+                    }
+    return {"within": True, "real": real, "adversarial": made, "scaled_error": worst}
+
+
 def main() -> int:
     """Read the job from argv, run it, print the result as JSON (errors too)."""
-    job = json.loads(sys.argv[1])
+    job = json.loads(sys.stdin.read() if sys.argv[1:] == ["-"] else sys.argv[1])
     try:
-        result = run(job)
+        result = run_regions(job) if job.get("mode") == "regions" else run(job)
     except MemoryError:
         print(json.dumps({"error": "ran out of memory"}))
         return 3

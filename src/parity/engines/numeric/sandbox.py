@@ -37,15 +37,15 @@ def run_job(
 
     env = {**os.environ, "OMP_NUM_THREADS": str(job.get("threads", 1))}
     process = subprocess.Popen(
-        [sys.executable, str(RUNNER), json.dumps(job)],
-        stdin=subprocess.DEVNULL,
+        [sys.executable, str(RUNNER), "-"],  # the job arrives on stdin: no argument-length limit
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=limits,
         env=env,
     )
     try:
-        stdout, stderr = process.communicate(timeout=time_limit)
+        stdout, stderr = process.communicate(json.dumps(job).encode(), timeout=time_limit)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate()

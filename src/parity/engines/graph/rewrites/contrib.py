@@ -156,15 +156,18 @@ class UnfuseSkipLayerNorm(Rewrite):
         beta = node.inputs[3] if len(node.inputs) > 3 and node.inputs[3] else ""
         bias = node.inputs[4] if len(node.inputs) > 4 and node.inputs[4] else ""
         out = node.outputs[0]
-        summed_name = (
-            node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else fresh_value(graph, out)
-        )
+        kept_sum = node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else None
         graph.remove_node(node)
         summed = emit(
-            graph, node, "Add", [x, skip], summed_name if not bias else fresh_value(graph, out), self.name
+            graph,
+            node,
+            "Add",
+            [x, skip],
+            (kept_sum if not bias else None) or fresh_value(graph, out),
+            self.name,
         )
-        if bias:
-            summed = emit(graph, node, "Add", [summed, bias], summed_name, self.name)
+        if bias:  # each intermediate named after the previous emit, so no two nodes write one tensor
+            summed = emit(graph, node, "Add", [summed, bias], kept_sum or fresh_value(graph, out), self.name)
         eps = float(np.float32(node.attrs.get("epsilon", 1e-12)))
         emit(
             graph,

@@ -77,11 +77,7 @@ class DequantizeBeforeShapeOp(Rewrite):
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         moved = graph.producer_of(node.inputs[0])
-        if (
-            moved is None
-            or moved.op not in MOVES_VALUES
-            or len(graph.consumers.get(moved.outputs[0], ())) != 1
-        ):
+        if moved is None or not _moves_values(moved) or len(graph.consumers.get(moved.outputs[0], ())) != 1:
             return None
         scale = node.inputs[1]
         if not is_param(graph, scale) or int(np.prod(graph.params[scale].shape, dtype=np.int64)) != 1:
@@ -100,8 +96,29 @@ class DequantizeBeforeShapeOp(Rewrite):
 
 
 MOVES_VALUES = frozenset(
-    {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "GlobalMaxPool"}
+    {
+        "Reshape",
+        "Flatten",
+        "Transpose",
+        "Squeeze",
+        "Unsqueeze",
+        "MaxPool",
+        "GlobalMaxPool",
+        "Gather",
+        "Slice",
+        "Expand",
+        "Tile",
+        "DepthToSpace",
+        "SpaceToDepth",
+    }
 )
+
+
+def _moves_values(node: Node) -> bool:
+    """Whether the op only selects, copies or moves values (so it commutes with a per-tensor dequantize)."""
+    if node.op == "Resize":
+        return node.attrs.get("mode", "nearest") == "nearest"
+    return node.op in MOVES_VALUES
 
 
 def _clamps_at_zero(graph: Graph, zero_point: str, fmt: str | None) -> bool:
@@ -193,6 +210,17 @@ def _range(graph: Graph, value: str, depth: int) -> Range:
         ranges = [_range(graph, v, depth - 1) for v in producer.inputs if v]
         lows, highs = [low for low, _ in ranges], [high for _, high in ranges]
         return (None if None in lows else min(lows), None if None in highs else max(highs))
+    if producer.op == "Pow" and len(producer.inputs) == 2 and is_param(graph, producer.inputs[1]):
+        exponent = np.asarray(graph.params[producer.inputs[1]].values()).reshape(-1)
+        if exponent.size == 1 and float(exponent[0]) % 2 == 0:
+            return (0.0, None)  # an even power
+    if producer.op == "Mul" and len(producer.inputs) == 2 and producer.inputs[0] == producer.inputs[1]:
+        return (0.0, None)  # a square
+    if producer.op in ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceSumSquare"):
+        if producer.op in ("ReduceL2", "ReduceSumSquare"):
+            return (0.0, None)
+        low, _ = _range(graph, producer.inputs[0], depth - 1)
+        return (low if low is not None and low >= 0 else None, None)
     if producer.op in ("Add", "Mul") and len(producer.inputs) == 2:
         (a_low, a_high), (b_low, b_high) = (_range(graph, v, depth - 1) for v in producer.inputs)
         if producer.op == "Add":

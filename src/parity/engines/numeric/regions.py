@@ -1,0 +1,121 @@
+"""Numeric verification of the regions no proof settled: both sides run on the same boundary tensors.
+
+Each region the graph engine could not prove is written out twice as a small ONNX model (its boundary
+inputs as model inputs, computing in fp32), and one sandboxed child runs them: first on the boundary
+activations of the real inputs (captured by running the reference model with those tensors exposed),
+then on adversarial inputs (wide magnitudes, both signs, zeros). A region whose outputs agree within
+the precision's tolerance on all of them is ``verified_numerically``; the rulebooks decide what that is
+worth. Regions that cannot be run on both sides stay changed, with the reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import onnx
+
+from parity.engines.graph import GraphComparison
+from parity.engines.graph.equivalence import RegionCheck, subgraph
+from parity.engines.numeric import sandbox
+from parity.engines.numeric.compare import Tolerance
+from parity.engines.numeric.inputs import write_for
+from parity.ir.to_onnx import graph_to_model
+
+#: real samples and adversarial draws each region is run on
+REAL_SAMPLES = 4
+ADVERSARIAL = 3
+THREADS = 2
+
+
+def verify_regions(
+    comparison: GraphComparison,
+    samples: dict,
+    tolerance: Tolerance,
+    reference_model: Path,
+    time_limit: float = sandbox.DEFAULT_TIME_LIMIT_S,
+    memory_limit: int = sandbox.DEFAULT_MEMORY_LIMIT_BYTES,
+) -> list[RegionCheck]:
+    """Run every unproved region with a boundary on both sides; settle those that agree. Returns them."""
+    pending = [check for check, _ in comparison.regions if not check.equivalent and check.boundary]
+    if not pending:
+        return []
+    reference, candidate = comparison.reference, comparison.candidate
+    source = reference.source
+    in_file = set(source.writers) | set(source.inputs) if source else set()
+    with tempfile.TemporaryDirectory(prefix="parity-regions-") as folder:
+        work = Path(folder)
+        jobs, checks = [], []
+        for index, check in enumerate(pending):
+            boundary = check.boundary
+            ref_inputs, ref_outputs = boundary.side(0)
+            cand_inputs, cand_outputs = boundary.side(1)
+            paths = (work / f"region{index}.reference.onnx", work / f"region{index}.candidate.onnx")
+            try:
+                for graph, nodes, inputs, outputs, path in (
+                    (reference, check.region.reference, ref_inputs, ref_outputs, paths[0]),
+                    (candidate, check.region.candidate, cand_inputs, cand_outputs, paths[1]),
+                ):
+                    model = graph_to_model(subgraph(graph, nodes, inputs, outputs), float_type="FLOAT")
+                    onnx.save(model, str(path))
+            except Exception as exc:  # a region the exporter cannot write stays changed, with the reason
+                check.reason = (
+                    f"{check.reason}; the region could not be written to run ({type(exc).__name__})"
+                )
+                continue
+            jobs.append(
+                {
+                    "models": [str(paths[0]), str(paths[1])],
+                    "inputs": [
+                        [left if left in in_file else None, left, right]
+                        for left, right in zip(ref_inputs, cand_inputs, strict=True)
+                    ],
+                    "outputs": [[a, b] for a, b in zip(ref_outputs, cand_outputs, strict=True)],
+                }
+            )
+            checks.append(check)
+        if not jobs:
+            return []
+        ref_inputs = list(source.inputs if source else reference.inputs)
+        write_for(reference, samples, ref_inputs, work / "reference.npz")
+        count = min(next(iter(samples.values())).shape[0] if samples else 1, REAL_SAMPLES)
+        job = {
+            "mode": "regions",
+            "models": [str(reference_model)],
+            "inputs": [str(work / "reference.npz")],
+            "samples": count,
+            "capture": sorted({name for item in jobs for name, _, _ in item["inputs"] if name}),
+            "regions": jobs,
+            "adversarial": ADVERSARIAL,
+            "threads": THREADS,
+            "tolerance": {
+                "rtol": tolerance.rtol,
+                "atol_fraction": tolerance.atol_fraction,
+                "reason": tolerance.reason,
+            },
+        }
+        ran = sandbox.run_job(job, time_limit, memory_limit)
+    if isinstance(ran, sandbox.RunFailure):
+        for check in checks:
+            check.reason = f"{check.reason}; numeric verification did not run ({ran.reason})"
+        return []
+    settled = []
+    for check, found in zip(checks, ran.get("regions", []), strict=False):
+        if found.get("within"):
+            check.method = "verified_numerically"
+            check.details = {
+                "real_samples": found.get("real", 0),
+                "adversarial_samples": found.get("adversarial", 0),
+                "worst_scaled_error": found.get("scaled_error"),
+                "tolerance": tolerance.reason,
+            }
+            comparison.settle(check)
+            settled.append(check)
+        else:
+            check.reason = "; ".join(
+                part
+                for part in (check.reason, f"numerically: {found.get('problem', 'outputs differ')}")
+                if part
+            )
+            comparison.settle(check)
+    return settled
