@@ -6,7 +6,7 @@ reuse (the graph correspondence) in the context's stash. Adding a check is addin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -115,12 +115,16 @@ class NumericEngine:
         comparison = context.stash.get("graph")
         if comparison is None or context.numeric is None:
             return []
+        options = context.numeric
+        if context.weights_check == "distribution":  # training: judge the computation, not the draw
+            options = replace(options, transplant=True)
         result = compare_numerics(
             comparison,
             context.reference,
             context.candidate,
             context.stash.get("graph_observations", []),
-            context.numeric,
+            options,
+            context.stash.get("weights"),
         )
         context.stash["numeric"] = result
         return result.observations

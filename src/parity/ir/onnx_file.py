@@ -48,11 +48,33 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
     if not _sort_nodes(model.graph):
         raise BadInput("the graph has a cycle", path)
     try:
-        onnx.checker.check_model(model if not external_total else _without_external_data(model))
+        checked = model if not external_total else _without_external_data(model)
+        onnx.checker.check_model(_runtime_ops_in_their_domain(checked))
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInput(f"invalid ONNX model: {first}", path) from None
     return model
+
+
+#: operators onnxruntime registers in the default ONNX domain although ONNX does not define them; its
+#: optimisers write them (SimplifiedLayerNormalization: RMSNorm at ORT_ENABLE_EXTENDED and above)
+RUNTIME_OPS_IN_DEFAULT_DOMAIN = frozenset({"SimplifiedLayerNormalization"})
+
+
+def _runtime_ops_in_their_domain(model: onnx.ModelProto) -> onnx.ModelProto:
+    """For onnx.checker only: onnxruntime's own ops in the default domain are checked as contrib ops."""
+    if not any(
+        n.op_type in RUNTIME_OPS_IN_DEFAULT_DOMAIN and n.domain in ("", "ai.onnx") for n in model.graph.node
+    ):
+        return model
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for node in copy.graph.node:
+        if node.op_type in RUNTIME_OPS_IN_DEFAULT_DOMAIN and node.domain in ("", "ai.onnx"):
+            node.domain = "com.microsoft"
+    if not any(entry.domain == "com.microsoft" for entry in copy.opset_import):
+        copy.opset_import.add(domain="com.microsoft", version=1)
+    return copy
 
 
 def _sort_nodes(graph: onnx.GraphProto) -> bool:

@@ -240,8 +240,35 @@ def _pair_observations(
 
 
 def region_check_observation(reference: Graph, candidate: Graph, check: RegionCheck) -> Observation:
-    """A region as an observation: equivalent (with the method and its evidence), or changed (and why)."""
+    """A region as an observation: equivalent (with the method and its evidence), or changed (and why).
+
+    A candidate-only region of nothing but the clamps at zero that a quantize/dequantize round trip
+    stands for is the quantization's calibrated range, observed as quantization, not as added ReLUs.
+    """
     observation = region_observation(reference, candidate, check.region)
+    clamps = [candidate.nodes[n] for n in check.region.candidate]
+    if (
+        not check.equivalent
+        and not check.region.reference
+        and clamps
+        and all(n.op == "Relu" and n.rewrite == "remove-qdq" for n in clamps)
+    ):
+        names = [name for n in clamps for name in n.origin]
+        return Observation(
+            kind="graph.quantized",
+            engine=ENGINE,
+            summary=f"activations clamped at zero by the quantizer's calibrated range, {len(clamps)}×: "
+            + ", ".join(names[:4]),
+            evidence=Evidence(
+                locations=_locations(names, "candidate"),
+                metrics={"count": float(len(clamps))},
+                details={
+                    "format": "uint8",
+                    "clamp": "zero point at the range's lower end",
+                    "rewrite": "remove-qdq",
+                },
+            ),
+        )
     if not check.equivalent:
         if check.reason:
             observation.evidence.details["equivalence_not_established"] = check.reason

@@ -19,6 +19,7 @@ from parity.engines.numeric import sandbox
 from parity.engines.numeric.compare import Tolerance
 from parity.engines.numeric.inputs import DEFAULT_SAMPLES, DEFAULT_SEED, load_inputs, random_inputs, write_for
 from parity.engines.numeric.localise import cut_points, nodes_between
+from parity.engines.numeric.transplant import transplant_plan, write_transplanted
 from parity.errors import BadInput
 from parity.observations import Evidence, Location, Observation
 
@@ -42,6 +43,8 @@ class NumericOptions:
     #: (layer-wise, fastest when a difference is expected); "never": outputs only
     localise: str = "auto"
     divergence_inputs: Path | None = None
+    #: under training: rerun with the reference's weights transplanted when the weights are a re-draw
+    transplant: bool = False
 
 
 @dataclass
@@ -76,8 +79,13 @@ def compare_numerics(
     candidate: Path,
     graph_observations: list[Observation],
     options: NumericOptions,
+    weight_verdicts: list | None = None,
 ) -> NumericResult:
-    """Run, compare, localise; every failure to run becomes an observation."""
+    """Run, compare, localise; every failure to run becomes an observation.
+
+    With ``options.transplant`` and weights that differ from the reference's only by a re-draw, the
+    outputs judged are those of the candidate's graph run with the reference's weights (transplant.py).
+    """
     ref_graph, cand_graph = comparison.reference, comparison.candidate
     ref_inputs = list(ref_graph.source.inputs if ref_graph.source else ref_graph.inputs)
     samples = samples_for(ref_graph, options)
@@ -106,8 +114,28 @@ def compare_numerics(
         ran = sandbox.run_job(job, options.time_limit, options.memory_limit)
         if isinstance(ran, sandbox.RunFailure):
             return NumericResult(_attribute({**job, "cuts": []}, ran, reference, candidate, options))
+        transplanted, first_run = [], None
+        plan = transplant_plan(comparison, weight_verdicts or []) if options.transplant else None
+        if plan and not all(entry.get("within") for entry in ran["outputs"]):
+            target = work / "candidate.transplanted.onnx"
+            transplanted = write_transplanted(comparison, candidate, plan, target)
+            rerun = sandbox.run_job(
+                {**job, "models": [str(reference), str(target)], "cuts": []},
+                options.time_limit,
+                options.memory_limit,
+            )
+            if transplanted and not isinstance(rerun, sandbox.RunFailure):
+                first_run, ran, cuts = ran, rerun, []
+                job = {**job, "models": [str(reference), str(target)]}
+            else:
+                transplanted = []
+        transplant = (
+            {"weights": transplanted, "before": [entry.get("metrics", {}) for entry in first_run["outputs"]]}
+            if transplanted
+            else None
+        )
         result = NumericResult(
-            _output_observations(outputs, ran, tolerance, options, count, casts), ran["outputs"]
+            _output_observations(outputs, ran, tolerance, options, count, casts, transplant), ran["outputs"]
         )
         if options.localise != "never" and any(
             o.kind == "numeric.outputs_differ" for o in result.observations
@@ -169,9 +197,10 @@ def _output_observations(
     options: NumericOptions,
     count: int,
     casts: list[str],
+    transplant: dict | None = None,
 ) -> list[Observation]:
     found = []
-    for (ref_name, cand_name), compared in zip(outputs, ran["outputs"], strict=False):
+    for index, ((ref_name, cand_name), compared) in enumerate(zip(outputs, ran["outputs"], strict=False)):
         numbers = {k: float(v) for k, v in compared["metrics"].items() if v is not None and np.isfinite(v)}
         details = {
             "reference_output": ref_name,
@@ -187,6 +216,12 @@ def _output_observations(
         }
         if casts:
             details["candidate_input_casts"] = casts
+        if transplant:
+            before = transplant["before"][index] if index < len(transplant["before"]) else {}
+            details["transplanted_weights"] = transplant["weights"]
+            details["with_candidate_weights"] = {
+                k: float(v) for k, v in before.items() if v is not None and np.isfinite(v)
+            }
         if "problem" in compared:
             details["problem"] = compared["problem"]
         elif compared["metrics"].get("non_finite"):
@@ -197,6 +232,8 @@ def _output_observations(
             summary += f", cosine {numbers['cosine']:.6f}"
         if "top1_agreement" in numbers:
             summary += f", top-1 agreement {numbers['top1_agreement']:.0%}"
+        if transplant:
+            summary += f" (the reference's weights in {len(transplant['weights'])} re-drawn tensors)"
         found.append(
             Observation(
                 kind="numeric.outputs_match" if matched else "numeric.outputs_differ",

@@ -288,17 +288,18 @@ def _unblocked(r: np.ndarray, candidate: Param, c: np.ndarray, verdict: TensorVe
                 best, best_error, verdict.details["layout"] = option, error, name
         return best
     raw = np.asarray(stored.values(), dtype=np.float64)
-    rows = r.shape[0]
+    rows, columns = r.shape[:2]
     best, best_error = c, np.inf
     for layout in layouts:
         plain = unblock(raw, layout)
-        option = plain[:rows]
+        option = plain[:rows, :columns]
         error = float(np.max(np.abs(option - r))) if r.size else 0.0
         if error < best_error:
             best, best_error = option, error
             verdict.details["layout"] = layout
-            padding = plain[rows:]
-            verdict.metrics["padding_entries"] = float(padding.size)
+            padding = plain.copy()
+            padding[:rows, :columns] = 0.0
+            verdict.metrics["padding_entries"] = float(plain.size - option.size)
             verdict.metrics["padding_nonzero"] = float(np.count_nonzero(padding))
     if verdict.metrics.get("padding_entries"):
         verdict.details["semantics"] = NCHWC_PADDING.name

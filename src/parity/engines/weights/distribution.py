@@ -19,6 +19,8 @@ from parity.ir import Param
 ALPHA = 0.001
 #: values sampled per tensor for the test (the test's power saturates long before a full ResNet layer)
 SAMPLE = 200_000
+#: at most this fraction of entries changed, a tensor is the reference's edited, not a new draw
+EDITED = 0.5
 #: provenance verdicts that answer training's question on their own (the values are the reference's)
 FROM_REFERENCE = frozenset(
     {
@@ -43,10 +45,10 @@ def compare_distributions(reference: Param, candidate: Param) -> TensorVerdict:
     if provenance.kind in FROM_REFERENCE or "problem" in provenance.details:
         return provenance
     verdict = _distribution(reference, candidate)
-    if verdict.kind == "weights.reinitialised_same_distribution" and provenance.kind in (
-        "weights.pruned",
-        "weights.modified",
-    ):
+    edited = provenance.kind == "weights.pruned" or (
+        provenance.kind == "weights.modified" and provenance.metrics.get("differing_fraction", 1.0) <= EDITED
+    )
+    if verdict.kind == "weights.reinitialised_same_distribution" and edited:
         verdict.kind = provenance.kind
     verdict.metrics.update({k: v for k, v in provenance.metrics.items() if k not in verdict.metrics})
     return verdict

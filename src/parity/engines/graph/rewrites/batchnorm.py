@@ -259,6 +259,81 @@ class FoldBatchNormIntoMatMul(Rewrite):
         return self.applied([matmul, *([add] if add else []), node], epsilon=eps)
 
 
+#: producers a batch norm may yet be folded into, directly or once quantization or casts are gone
+MAY_BECOME_FOLDABLE = frozenset(
+    {"Conv", "ConvTranspose", "Gemm", "MatMul", "DequantizeLinear", "QuantizeLinear", "Cast", "Identity"}
+)
+
+
+class BatchNormAsDepthwiseConv(Rewrite):
+    """Replaces a standalone BatchNormalization of an NCHW tensor with a depthwise 1x1 Conv.
+
+    The conv's weight is s = scale / sqrt(var + eps) per channel and its bias offset − mean · s: how
+    onnxruntime computes a batch norm that follows no convolution (semantics.BATCHNORM_AS_DEPTHWISE_CONV),
+    and the same fold of the statistics into weights as any other batch-norm fold.
+    """
+
+    says = ("batch norm computed as a depthwise 1x1 Conv", "batch norm kept where the reference folded it")
+
+    name = "batchnorm-as-depthwise-conv"
+    ops = ("BatchNormalization",)
+    kind = "graph.batchnorm_folded"
+    candidate_kind = "graph.ops_unfused"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if _statistics_read(graph, node) or not all(is_param(graph, v) for v in node.inputs[1:5]):
+            return None
+        shape = graph.value_info(node.inputs[0]).shape
+        if shape is None or len(shape) != 4 or not isinstance(shape[1], int):
+            return None
+        producer = graph.producer_of(node.inputs[0])
+        if producer is not None and (producer.op in MAY_BECOME_FOLDABLE or "." in producer.op):
+            return None  # a fold into the producer may still apply once other rewrites have run
+        channels = shape[1]
+        scale, offset, mean, var = node.inputs[1:5]
+        if graph.params[scale].shape != (channels,):
+            return None
+        eps = float(node.attrs.get("epsilon", 1e-5))
+        dtype = graph.params[scale].dtype
+        weight = derive(
+            graph,
+            scale,
+            (channels, 1, 1, 1),
+            dtype,
+            "fold_bn",
+            (scale, offset, mean, var),
+            lambda s, _b, _m, v: (s / np.sqrt(v + eps)).reshape(-1, 1, 1, 1),
+        )
+        bias = derive(
+            graph,
+            offset,
+            (channels,),
+            dtype,
+            "fold_bn",
+            (scale, offset, mean, var),
+            lambda s, b, m, v: b - m * s / np.sqrt(v + eps),
+        )
+        out = node.outputs[0]
+        graph.remove_node(node)
+        emit(
+            graph,
+            node,
+            "Conv",
+            [node.inputs[0], weight, bias],
+            out,
+            self.name,
+            group=channels,
+            kernel_shape=(1, 1),
+        )
+        return self.applied([node], epsilon=eps)
+
+
 rewrites = RewriteSet(
-    [FoldBatchNormIntoConv(), FoldBatchNormIntoMatMul(), FuseConvBiasAdd(), FuseConvScaleMul()]
+    [
+        FoldBatchNormIntoConv(),
+        FoldBatchNormIntoMatMul(),
+        BatchNormAsDepthwiseConv(),
+        FuseConvBiasAdd(),
+        FuseConvScaleMul(),
+    ]
 )

@@ -183,6 +183,83 @@ class UnfuseSkipLayerNorm(Rewrite):
         return self.applied([node], fused=node.op)
 
 
+def _rms_norm(graph: Graph, node: Node, x: str, scale: str, out: str, rewrite: str) -> None:
+    """X / sqrt(mean(x², last axis) + eps) · scale, as exporters write RMSNorm (region proofs absorb spellings)."""
+    eps = float(np.float32(node.attrs.get("epsilon", 1e-5)))
+    two = constant(graph, f"{node.name}.two", np.array(2.0, dtype=np.float32))
+    epsilon = constant(graph, f"{node.name}.epsilon", np.array(eps, dtype=np.float32))
+    axis = int(node.attrs.get("axis", -1))
+    squared = emit(graph, node, "Pow", [x, two], fresh_value(graph, out), rewrite)
+    mean = emit(
+        graph, node, "ReduceMean", [squared], fresh_value(graph, out), rewrite, axes=(axis,), keepdims=1
+    )
+    shifted = emit(graph, node, "Add", [mean, epsilon], fresh_value(graph, out), rewrite)
+    root = emit(graph, node, "Sqrt", [shifted], fresh_value(graph, out), rewrite)
+    inverse = emit(graph, node, "Reciprocal", [root], fresh_value(graph, out), rewrite)
+    normed = emit(graph, node, "Mul", [x, inverse], fresh_value(graph, out), rewrite)
+    emit(graph, node, "Mul", [normed, scale], out, rewrite)
+
+
+class UnfuseSimplifiedLayerNorm(Rewrite):
+    """Replaces (Skip)SimplifiedLayerNormalization (RMSNorm) with its arithmetic, after the residual Add."""
+
+    says = ("SimplifiedLayerNormalization split", "RMSNorm arithmetic fused (SimplifiedLayerNormalization)")
+
+    name = "unfuse-simplified-layernorm"
+    ops = ("SimplifiedLayerNormalization", "com.microsoft.SkipSimplifiedLayerNormalization")
+    kind = "graph.ops_unfused"
+    candidate_kind = "graph.ops_fused"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        skip = node.op.endswith("SkipSimplifiedLayerNormalization")
+        statistics = node.outputs[1:3] if skip else node.outputs[1:]
+        if any(graph.consumers.get(v) or graph.is_output(v) for v in statistics if v):
+            return None
+        out = node.outputs[0]
+        graph.remove_node(node)
+        if skip:
+            x, residual, scale = node.inputs[:3]
+            bias = node.inputs[3] if len(node.inputs) > 3 and node.inputs[3] else ""
+            kept = node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else None
+            x = emit(
+                graph,
+                node,
+                "Add",
+                [x, residual],
+                (kept if not bias else None) or fresh_value(graph, out),
+                self.name,
+            )
+            if bias:
+                x = emit(graph, node, "Add", [x, bias], kept or fresh_value(graph, out), self.name)
+        else:
+            x, scale = node.inputs[:2]
+        _rms_norm(graph, node, x, scale, out, self.name)
+        return self.applied([node], fused=node.op)
+
+
+class UnfuseQuickGelu(Rewrite):
+    """Replaces QuickGelu(x, alpha) with x · Sigmoid(alpha · x) (onnxruntime fuses SiLU into it, alpha 1)."""
+
+    says = ("QuickGelu split", "x · sigmoid(α·x) fused into QuickGelu")
+
+    name = "unfuse-quick-gelu"
+    ops = ("com.microsoft.QuickGelu",)
+    kind = "graph.ops_unfused"
+    candidate_kind = "graph.ops_fused"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        x, out = node.inputs[0], node.outputs[0]
+        alpha = float(np.float32(node.attrs.get("alpha", 1.702)))
+        graph.remove_node(node)
+        scaled = x
+        if alpha != 1.0:
+            factor = constant(graph, f"{node.name}.alpha", np.array(alpha, dtype=np.float32))
+            scaled = emit(graph, node, "Mul", [x, factor], fresh_value(graph, out), self.name)
+        gate = emit(graph, node, "Sigmoid", [scaled], fresh_value(graph, out), self.name)
+        emit(graph, node, "Mul", [x, gate], out, self.name)
+        return self.applied([node], fused=node.op)
+
+
 class UnfuseGelu(Rewrite):
     """Replaces Gelu(x) with Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5)."""
 
@@ -314,6 +391,7 @@ class NchwcToStandard(Rewrite):
         "com.microsoft.nchwc.GlobalMaxPool",
         "com.microsoft.nchwc.ReorderInput",
         "com.microsoft.nchwc.ReorderOutput",
+        "com.microsoft.nchwc.Upsample",
     )
     kind = "graph.layout_changed"
 
@@ -325,6 +403,21 @@ class NchwcToStandard(Rewrite):
             return self.applied([node], layout="nchwc")
         if op.startswith("Reorder"):
             graph.bypass(node, node.inputs[0])
+            return self.applied([node], layout="nchwc")
+        if op == "Upsample":  # integer nearest upsampling: the Resize onnxruntime converted
+            graph.remove_node(node)
+            emit(
+                graph,
+                node,
+                "Resize",
+                [node.inputs[0]],
+                node.outputs[0],
+                self.name,
+                scales=tuple(float(s) for s in node.attrs.get("scales", ())),
+                mode="nearest",
+                coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor",
+            )
             return self.applied([node], layout="nchwc")
         graph.remove_node(node)
         attrs = {k: v for k, v in node.attrs.items() if k not in ("storage_order",) or v}
@@ -338,6 +431,8 @@ rewrites = RewriteSet(
         UnfuseGemmActivation(),
         UnfuseScaledMatMul(),
         UnfuseSkipLayerNorm(),
+        UnfuseSimplifiedLayerNorm(),
+        UnfuseQuickGelu(),
         UnfuseGelu(),
         UnfuseAttention(),
         NchwcToStandard(),

@@ -27,8 +27,27 @@ from parity.ir import Graph, Node, ValueInfo
 from parity.ir.layouts import BLOCK_SIZES, filter_layout, unblock
 
 DOMAIN = "com.microsoft.nchwc."
-#: standard ops onnxruntime lets read NCHWc tensors directly; they keep the channel count
-KEEPS_CHANNELS = frozenset({"Relu", "Sigmoid", "Tanh", "Add", "Sum", "Mul"})
+#: elementwise ops that may read NCHWc tensors directly (onnxruntime's own, and what later fusions make
+#: of them, such as x · sigmoid(x) into QuickGelu); they keep the channel count
+KEEPS_CHANNELS = frozenset(
+    {
+        "Relu",
+        "Sigmoid",
+        "Tanh",
+        "HardSigmoid",
+        "HardSwish",
+        "LeakyRelu",
+        "Clip",
+        "Add",
+        "Sum",
+        "Sub",
+        "Mul",
+        "Div",
+        "com.microsoft.QuickGelu",
+        "com.microsoft.Gelu",
+        "com.microsoft.FastGelu",
+    }
+)
 _KEEPING_NCHWC = frozenset({"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Upsample"})
 
 
@@ -71,7 +90,15 @@ class ResolveNchwc(GraphPass):
         if not convs and not any(n.op.startswith(DOMAIN) for n in graph.nodes.values()):
             return []
         blocked = self._blocked_values(graph)
-        channels = self._channels(graph, blocked)
+        channels, classes, guessed = self._channels(graph, blocked)
+        blocks = self._blocks(graph, convs, channels, blocked)
+        for root in guessed:  # counts only a filter's size gave: padding shows as trailing zero channels
+            stored = channels.get(root)
+            if not stored or stored % blocks[0]:
+                continue
+            zeros = min(self._trailing_zeros(graph, classes, root, blocks[0], blocked), blocks[0] - 1)
+            if zeros:
+                channels.update({v: stored - zeros for v in blocked if classes.find(v) == root})
         blocks = self._blocks(graph, convs, channels, blocked)
         for node in convs:
             self._resolve_conv(graph, node, channels, blocks, blocked)
@@ -93,16 +120,34 @@ class ResolveNchwc(GraphPass):
         return found
 
     @staticmethod
-    def _channels(graph: Graph, blocked: set[str]) -> dict[str, int]:
-        """Logical channel count of every NCHWc tensor that the graph determines."""
-        classes, known = _Classes(), {}
+    def _classes(graph: Graph, blocked: set[str]) -> _Classes:
+        """Tensors that must have one channel count: what channel-keeping ops read and write."""
+        classes = _Classes()
+        for node in graph.nodes.values():
+            op = node.op.removeprefix(DOMAIN)
+            if node.op == f"{DOMAIN}Conv" and is_param(graph, node.inputs[1]):
+                stored = graph.params[node.inputs[1]].shape
+                if int(node.attrs.get("group", 1)) > 1 and stored[1] == 1:  # depthwise (batch norms too)
+                    classes.join(node.outputs[0], node.inputs[0])
+                if len(node.inputs) > 3 and node.inputs[3]:  # a fused residual Add
+                    classes.join(node.outputs[0], node.inputs[3])
+            elif (node.op.startswith(DOMAIN) and op in _KEEPING_NCHWC) or (
+                node.op in KEEPS_CHANNELS and any(v in blocked for v in node.inputs)
+            ):
+                for value in node.inputs[: 2 if node.op in ("Add", "Mul", "Sub", "Div") else 1]:
+                    if value in blocked:
+                        classes.join(node.outputs[0], value)
+        return classes
+
+    def _channels(self, graph: Graph, blocked: set[str]) -> tuple[dict[str, int], _Classes, set[str]]:
+        """Logical channel counts the graph determines, the classes, and the classes only filters sized."""
+        classes, known = self._classes(graph, blocked), {}
 
         def fix(value: str, count: int) -> None:
             known[classes.find(value)] = int(count)
 
-        concats = []
+        concats, from_filters = [], []
         for node in graph.nodes.values():
-            op = node.op.removeprefix(DOMAIN)
             if node.op == f"{DOMAIN}ReorderInput":
                 shape = graph.value_info(node.inputs[0]).shape
                 if shape and len(shape) > 1 and isinstance(shape[1], int):
@@ -112,16 +157,10 @@ class ResolveNchwc(GraphPass):
             elif node.op == f"{DOMAIN}Conv" and is_param(graph, node.inputs[1]):
                 stored = graph.params[node.inputs[1]].shape
                 group = int(node.attrs.get("group", 1))
-                if group > 1 and stored[1] == 1:  # depthwise (batch norms too): keeps channels
-                    classes.join(node.outputs[0], node.inputs[0])
-                elif node.inputs[0] in blocked:
-                    fix(node.inputs[0], stored[1] * group)
-            elif (node.op.startswith(DOMAIN) and op in _KEEPING_NCHWC) or (
-                node.op in KEEPS_CHANNELS and any(v in blocked for v in node.inputs)
-            ):
-                for value in node.inputs[: 2 if node.op in ("Add", "Mul") else None]:
-                    if value in blocked:
-                        classes.join(node.outputs[0], value)
+                if not (group > 1 and stored[1] == 1) and node.inputs[0] in blocked:
+                    from_filters.append((node.inputs[0], stored[1] * group))  # may be padded: last resort
+                if not (group > 1 and stored[1] == 1):
+                    from_filters.append((node.outputs[0], stored[0]))
             elif node.op == "Concat" and node.outputs[0] in blocked:
                 concats.append(node)
         for _ in range(len(concats) + 1):  # concatenations of concatenations settle in this many rounds
@@ -129,7 +168,45 @@ class ResolveNchwc(GraphPass):
                 parts = [known.get(classes.find(v)) for v in node.inputs if v]
                 if all(parts):
                     fix(node.outputs[0], sum(parts))
-        return {value: known[classes.find(value)] for value in blocked if classes.find(value) in known}
+        guessed = set()
+        for value, count in from_filters:
+            root = classes.find(value)
+            if root not in known:
+                known[root] = count
+                guessed.add(root)
+        counts = {value: known[classes.find(value)] for value in blocked if classes.find(value) in known}
+        return counts, classes, guessed
+
+    @staticmethod
+    def _trailing_zeros(graph: Graph, classes: _Classes, root: str, block: int, blocked: set[str]) -> int:
+        """Channels at the end of a class that every filter writing or reading it keeps at zero.
+
+        The padding onnxruntime adds is zero in the rows of the filters that write the class, their
+        biases, and the columns of the filters that read it; a real channel is not (its weights would
+        have to be exactly zero in every one of those filters).
+        """
+        zeros: list[int] = []
+        for node in graph.nodes.values():
+            if node.op != f"{DOMAIN}Conv" or not is_param(graph, node.inputs[1]):
+                continue
+            param = graph.params[node.inputs[1]]
+            if int(node.attrs.get("group", 1)) > 1 and param.shape[1] == 1:
+                continue
+            writes = classes.find(node.outputs[0]) == root
+            reads = node.inputs[0] in blocked and classes.find(node.inputs[0]) == root
+            if not writes and not reads:
+                continue
+            plain = unblock(np.asarray(param.values()), filter_layout(param.shape, block, reads))
+            if writes:
+                rows = np.abs(plain).reshape(plain.shape[0], -1).max(axis=1)
+                bias = node.inputs[2] if len(node.inputs) > 2 and node.inputs[2] else ""
+                if bias and is_param(graph, bias):
+                    rows = np.maximum(rows, np.abs(np.asarray(graph.params[bias].values())).reshape(-1))
+                zeros.append(_trailing(rows))
+            if reads:
+                columns = np.abs(plain).transpose(1, 0, 2, 3).reshape(plain.shape[1], -1).max(axis=1)
+                zeros.append(_trailing(columns))
+        return min(zeros) if zeros else 0
 
     @staticmethod
     def _blocks(graph: Graph, convs: list[Node], channels: dict[str, int], blocked: set[str]) -> list[int]:
@@ -164,14 +241,15 @@ class ResolveNchwc(GraphPass):
         group = int(node.attrs.get("group", 1))
         depthwise = group > 1 and in_stored == 1
         logical = channels.get(node.outputs[0], out_stored)
-        layouts = [
-            filter_layout(stored.shape, b, node.inputs[0] in blocked and not depthwise) for b in blocks
-        ]
-        shape = (logical, *stored.shape[1:])
+        reads_blocked = node.inputs[0] in blocked and not depthwise
+        columns = channels.get(node.inputs[0], in_stored * group) // group if reads_blocked else in_stored
+        layouts = [filter_layout(stored.shape, b, reads_blocked) for b in blocks]
+        shape = (logical, columns, *stored.shape[2:])
         info = {
             "layouts": layouts,
             "stored_shape": list(stored.shape),
             "padded_rows": out_stored - logical,
+            "padded_columns": in_stored - columns,
         }
         inputs = list(node.inputs)
         inputs[1] = derive(
@@ -181,7 +259,7 @@ class ResolveNchwc(GraphPass):
             stored.dtype,
             "nchwc_blocked",
             (stored.name,),
-            lambda w, layout=layouts[0], rows=logical: unblock(w, layout)[:rows],
+            lambda w, layout=layouts[0], rows=logical, cols=columns: unblock(w, layout)[:rows, :cols],
             info,
         )
         if len(inputs) > 2 and inputs[2] and is_param(graph, inputs[2]) and logical < out_stored:
@@ -206,16 +284,16 @@ class ResolveNchwc(GraphPass):
         graph.added.remove(node.name)
 
 
+def _trailing(magnitudes: np.ndarray) -> int:
+    """How many entries at the end are exactly zero."""
+    nonzero = np.flatnonzero(magnitudes)
+    return int(magnitudes.size - (nonzero[-1] + 1)) if nonzero.size else int(magnitudes.size)
+
+
 def _resolved(graph: Graph, node: Node) -> bool:
     """Whether this pass already replaced the node's filter (the pass reruns after every sweep)."""
     weight = graph.params.get(node.inputs[1]) if len(node.inputs) > 1 else None
     return weight is not None and weight.transform[-1:] == ("nchwc_blocked",)
-
-
-def padding_counts(stored: np.ndarray, layout: str, rows: int) -> tuple[int, int]:
-    """(padded entries, non-zero padded entries) of a blocked filter whose first ``rows`` rows are real."""
-    padding = unblock(stored, layout)[rows:]
-    return int(padding.size), int(np.count_nonzero(padding))
 
 
 rewrites = RewriteSet([], [ResolveNchwc()])

@@ -160,4 +160,100 @@ class DecomposeQuantizedOp(Rewrite):
         )
 
 
-rewrites = RewriteSet([DecomposeQuantizedOp()])
+class DequantizeDynamicIntegerOp(Rewrite):
+    """Replaces dynamic quantization (quantize_dynamic) by the float op on the dequantized weight.
+
+    onnxruntime writes ``Mul(Cast(MatMulInteger(q(x), Wq, zp(x), Wzp)), Mul(scale(x), Ws))`` with
+    ``q, scale, zp = DynamicQuantizeLinear(x)`` (ConvInteger for convolutions): x quantized at run time,
+    W stored as int8 with its scale. That is ``MatMul(x, (Wq − Wzp)·Ws)`` with the activation's rounding,
+    so the canonical form is the float op on the dequantized weight, which the weights engine checks to
+    within half a quantization step (semantics.DYNAMIC_QUANTIZATION).
+    """
+
+    says = (
+        "dynamically quantized operators replaced by float ones",
+        "weights and activations quantized dynamically",
+    )
+    name = "dequantize-dynamic"
+    ops = ("Mul",)
+    kind = "graph.precision_changed"
+    candidate_kind = "graph.quantized"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        found = self._pattern(graph, node)
+        if found is None:
+            return None
+        cast, integer, scales, dynamic, weight_scale = found
+        x = dynamic.inputs[0]
+        stored = graph.params[integer.inputs[1]]
+        zero = integer.inputs[3] if len(integer.inputs) > 3 and integer.inputs[3] else ""
+        axis = 1 if integer.op == "MatMulInteger" else 0
+        sources = tuple(v for v in (stored.name, weight_scale, zero) if v)
+
+        def dequantize(q, scale, zp=None):
+            shape = [1] * q.ndim
+            if np.asarray(scale).size > 1:
+                shape[axis] = -1
+            zp = np.zeros_like(scale) if zp is None else zp
+            return (q - np.asarray(zp).reshape(shape)) * np.asarray(scale).reshape(shape)
+
+        weight = derive(
+            graph,
+            stored.name,
+            stored.shape,
+            "FLOAT",
+            "dequantize",
+            sources,
+            dequantize,
+            {
+                "stored_format": "int8" if stored.dtype == "INT8" else "uint8",
+                "format": "int8",
+                "scale": graph.params[weight_scale],
+                "axis": axis,
+            },
+        )
+        out = node.outputs[0]
+        for gone in (node, cast, integer, scales):
+            graph.remove_node(gone)
+        float_op = "MatMul" if integer.op == "MatMulInteger" else "Conv"
+        attrs = {k: v for k, v in integer.attrs.items()} if float_op == "Conv" else {}
+        emit(graph, integer, float_op, [x, weight], out, self.name, **attrs)
+        return self.applied([node, cast, integer, scales], format="int8", scheme="dynamic")
+
+    @staticmethod
+    def _pattern(graph: Graph, node: Node):
+        if len(node.inputs) != 2:
+            return None
+        for first, second in ((0, 1), (1, 0)):
+            cast, scales = graph.producer_of(node.inputs[first]), graph.producer_of(node.inputs[second])
+            if cast is None or scales is None or cast.op != "Cast" or scales.op != "Mul":
+                continue
+            integer = graph.producer_of(cast.inputs[0])
+            if (
+                integer is None
+                or integer.op not in ("MatMulInteger", "ConvInteger")
+                or len(integer.inputs) < 3
+            ):
+                continue
+            dynamic = graph.producer_of(integer.inputs[0])
+            if (
+                dynamic is None
+                or dynamic.op != "DynamicQuantizeLinear"
+                or not is_param(graph, integer.inputs[1])
+            ):
+                continue
+            if integer.inputs[2] != dynamic.outputs[2]:
+                continue
+            others = [v for v in scales.inputs if v != dynamic.outputs[1]]
+            if len(others) != 1 or not is_param(graph, others[0]):
+                continue
+            if any(
+                len(graph.consumers.get(v, ())) != 1
+                for v in (cast.outputs[0], integer.outputs[0], scales.outputs[0])
+            ):
+                continue
+            return cast, integer, scales, dynamic, others[0]
+        return None
+
+
+rewrites = RewriteSet([DecomposeQuantizedOp(), DequantizeDynamicIntegerOp()])
