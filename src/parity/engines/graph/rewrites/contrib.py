@@ -184,7 +184,7 @@ class UnfuseSkipLayerNorm(Rewrite):
 
 
 def _rms_norm(graph: Graph, node: Node, x: str, scale: str, out: str, rewrite: str) -> None:
-    """RMSNorm as exporters write it, x / sqrt(mean(x², last axis) + eps) · scale (proofs absorb spellings)."""
+    """RMSNorm as exporters write it: x / sqrt(mean(x², last axis) + eps) · scale (proofs absorb others)."""
     eps = float(np.float32(node.attrs.get("epsilon", 1e-5)))
     two = constant(graph, f"{node.name}.two", np.array(2.0, dtype=np.float32))
     epsilon = constant(graph, f"{node.name}.epsilon", np.array(eps, dtype=np.float32))
