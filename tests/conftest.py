@@ -84,6 +84,13 @@ def write_evidence(tmp_path: Path):
     return write
 
 
+def pytest_report_header(config):
+    """The versions of every tool the real-tool corpus runs, in the test output."""
+    from realtools.corpus import versions
+
+    return "tools: " + ", ".join(f"{name} {version}" for name, version in versions().items())
+
+
 @pytest.fixture(scope="session")
 def variants(tmp_path_factory):
     """Reference models and their optimised/converted/renamed versions, on disk."""

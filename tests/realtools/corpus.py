@@ -52,6 +52,16 @@ class Case:
         return f"{self.arch}-{self.name}"
 
 
+def planned() -> list[tuple[str, str]]:
+    """Every (architecture, candidate) the corpus tries to build, in a fixed order (test ids)."""
+    found = []
+    for arch in ARCHITECTURES.values():
+        found += [(arch.name, tool.name) for tool in TOOLS.values() if arch.family in tool.families]
+        found += [(arch.name, f"violation_{name}") for name in arch.violations]
+        found.append((arch.name, "redrawn"))
+    return found
+
+
 def _count(path: Path, op: str) -> int:
     model = onnx.load(str(path), load_external_data=False)
     return sum(1 for node in model.graph.node if node.op_type == op)
@@ -68,6 +78,20 @@ def tool_expectation(tool: Tool, reference: Path, candidate: Path) -> tuple[dict
             notes.append(f"{why}: {before} → {after} {op} nodes")
     inference = "needs_review" if tool.quantizes else "conforms"
     return {"inference": inference, "training": training}, notes
+
+
+def _unloadable(path: Path) -> str | None:
+    """Why onnxruntime itself refuses the tool's output (then it is no candidate), or None."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 4
+    try:
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # the tool wrote a model its own runtime cannot load
+        return f"onnxruntime cannot load the output: {str(exc).splitlines()[0][:200]}"
+    return None
 
 
 def _inputs(arch: Architecture, path: Path) -> None:
@@ -108,6 +132,10 @@ def build(
                         "trace": traceback.format_exc(limit=3),
                     }
                 )
+                continue
+            problem = _unloadable(candidate)
+            if problem:
+                failed.append({"arch": arch_name, "tool": tool.name, "error": problem})
                 continue
             own = work / f"{candidate.stem}.reference.onnx"
             ref = own if tool.own_reference else reference

@@ -104,12 +104,13 @@ _RESIDUAL_HINT = {
     "densenet": "features.2",
     "inception": "m2",
     "mobilenet": "blocks.0",
-    "unet": "dec2",
+    "unet": "/Concat",
     "vit": "blocks.0",
     "bert": "layer.0",
     "llama": "layers.0",
 }
 _NORM_HINT = {**_BLOCK_HINT, "unet": "mid", "bert": "layer.1", "llama": "layers.1"}
+_ATTENTION_HINT = {"vit": "attn", "bert": "attention", "llama": "self_attn"}
 
 VIOLATIONS: dict[str, Violation] = {
     v.name: v
@@ -123,7 +124,7 @@ VIOLATIONS: dict[str, Violation] = {
             _module(lambda a: Variant(drop_residual=True), lambda a: _RESIDUAL_HINT[a.name]),
         ),
         Violation("dropped_norm", _module(lambda a: Variant(drop_norm=True), lambda a: _NORM_HINT[a.name])),
-        Violation("fewer_heads", _module(lambda a: Variant(heads=2), lambda a: "attn")),
+        Violation("fewer_heads", _module(lambda a: Variant(heads=2), lambda a: _ATTENTION_HINT[a.name])),
         Violation("rotary_base", _module(lambda a: Variant(rope_theta=500000.0), lambda a: "rotary")),
         Violation("pruned", _edit_weight(_prune)),
         Violation("modified_weight", _edit_weight(_nudge)),

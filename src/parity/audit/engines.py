@@ -73,7 +73,7 @@ def _verify_regions(comparison, context: AuditContext) -> None:
     if not any(not check.equivalent and check.boundary for check, _ in comparison.regions):
         return
     tolerance = Tolerance.for_format(candidate_format(comparison.observations))
-    samples = samples_for(comparison.reference, context.numeric)
+    samples, _ = samples_for(comparison.reference, context.numeric)
     verify_regions(
         comparison,
         samples,

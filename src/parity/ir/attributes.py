@@ -142,6 +142,8 @@ def normalise_spatial(op_type: str, attrs: dict[str, Any]) -> None:
     rank = len(kernel)
     attrs.setdefault("strides", (1,) * rank)
     attrs.setdefault("dilations", (1,) * rank)
+    if op_type == "ConvTranspose":
+        attrs.setdefault("output_padding", (0,) * rank)
     if attrs.get("auto_pad", "NOTSET") in ("NOTSET", "VALID"):
         attrs.setdefault("pads", (0,) * (2 * rank))
         if attrs.get("auto_pad") == "VALID":

@@ -45,3 +45,16 @@ def nchwc_candidates(stored: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
         yield f"OIHW{block}o", unblock(stored, f"OIHW{block}o")
         if inp % block == 0:
             yield f"OIHW{block}i{block}o", unblock(stored, f"OIHW{block}i{block}o")
+
+
+def block(plain: np.ndarray, layout: str) -> np.ndarray:
+    """The inverse of :func:`unblock`: an OIHW filter written in ``layout`` (its buffer, OIHW dims)."""
+    out, inp, height, width = plain.shape
+    size = int(layout[4:].split("i")[0].rstrip("o"))
+    if layout.endswith(f"{size}i{size}o"):
+        grouped = plain.reshape(out // size, size, inp // size, size, height, width).transpose(
+            0, 2, 4, 5, 3, 1
+        )
+    else:
+        grouped = plain.reshape(out // size, size, inp, height, width).transpose(0, 2, 3, 4, 1)
+    return np.ascontiguousarray(grouped).reshape(out, inp, height, width)

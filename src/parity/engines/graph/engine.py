@@ -133,7 +133,8 @@ def _located(
     """Where a rewrite's count difference actually is.
 
     Maps (side, rewrite) to the original names of matched nodes whose history has the rewrite while their
-    partner's does not.
+    partner's does not; where no matched pair shows it, to the unmatched nodes (in residual regions)
+    the rewrite made.
     """
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
     for left, right in correspondence.nodes.items():
@@ -142,6 +143,16 @@ def _located(
             found[("reference", rewrite)].extend(a.origin)
         for rewrite in set(b.history) - set(a.history):
             found[("candidate", rewrite)].extend(b.origin)
+    unmatched: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for side, graph, names in (
+        ("reference", reference, correspondence.unmatched_reference),
+        ("candidate", candidate, correspondence.unmatched_candidate),
+    ):
+        for name in names:
+            for rewrite in dict.fromkeys(graph.nodes[name].history):
+                unmatched[(side, rewrite)].extend(graph.nodes[name].origin)
+    for key, origins in unmatched.items():
+        found.setdefault(key, origins)
     return found
 
 

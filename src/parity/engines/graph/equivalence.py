@@ -159,8 +159,11 @@ def _paired_outputs(
                 continue
             a, b = reference.nodes[reader], candidate.nodes[correspondence.nodes[reader]]
             if a.op in COMMUTATIVE and len(a.inputs) == len(b.inputs) == 2:
-                others = {correspondence.values.get(v) for v in a.inputs if v != value}
-                right = next((v for v in b.inputs if v not in others), None)
+                other = next((v for v in a.inputs if v != value), value)
+                expected = "<constant>" if other in reference.params else correspondence.values.get(other)
+                keys = ["<constant>" if v in candidate.params else v for v in b.inputs]
+                remaining = [v for v, key in zip(b.inputs, keys, strict=True) if key != expected]
+                right = remaining[0] if len(remaining) == 1 else None
                 if right is None:
                     return f"cannot tell which input of {b.name} stands for {value}"
                 problem = pair(value, right)

@@ -173,9 +173,23 @@ def match(reference: Graph, candidate: Graph, anchors: dict[str, str] | None = N
     pair_by(ref.forward, cand.forward, ref.backward, cand.backward, "upstream")
     pair_by(ref.backward, cand.backward, ref.forward, cand.forward, "downstream")
     _grow(reference, candidate, ref, cand, pairs, taken, how)
-    values = _values(reference, candidate, pairs)
-    for left, right in anchors.items():
-        values.setdefault(left, right)
+    while True:  # a pair reading other inputs than its partner is no pair: its nodes go to a region
+        values = _values(reference, candidate, pairs)
+        for left, right in anchors.items():
+            values.setdefault(left, right)
+        matched = set(values.values())
+        inconsistent = [
+            left
+            for left, right in pairs.items()
+            if not _consistent(
+                reference, candidate, values, matched, reference.nodes[left], candidate.nodes[right]
+            )
+        ]
+        if not inconsistent:
+            break
+        for left in inconsistent:
+            taken.discard(pairs.pop(left))
+            how.pop(left, None)
     return Correspondence(
         nodes=pairs,
         values=values,
@@ -183,6 +197,45 @@ def match(reference: Graph, candidate: Graph, anchors: dict[str, str] | None = N
         unmatched_candidate=[name for name in cand.order if name not in taken],
         how=how,
     )
+
+
+def _consistent(
+    reference: Graph, candidate: Graph, values: dict[str, str], matched: set[str], a: Node, b: Node
+) -> bool:
+    """Whether a matched pair reads corresponding inputs: partners of each other, or constants in one slot.
+
+    Growth pairs same-looking neighbours, which can pair x·(a·½) with (x·a)·½ node by node, and a
+    Concat of a residual with a Concat of zeros. Inputs computed inside a region (no partner yet) do
+    not count against the pair.
+    """
+
+    def expected(value: str) -> str | None:
+        if not value:
+            return ""
+        if value in reference.params:
+            return values.get(value, "<constant>")
+        return values.get(value)
+
+    def actual(value: str) -> str | None:
+        if not value:
+            return ""
+        if value in candidate.params:
+            return value if value in matched else "<constant>"
+        return value if value in matched else None
+
+    wanted = [expected(v) for v in a.inputs]
+    got = [actual(v) for v in b.inputs]
+    while wanted and wanted[-1] == "":
+        wanted.pop()
+    while got and got[-1] == "":
+        got.pop()
+    if len(wanted) != len(got):
+        return False  # another number of inputs (a bias missing)
+    if a.op in COMMUTATIVE:
+        known = [w for w in wanted if w is not None]
+        present = [g for g in got if g is not None]
+        return all(known.count(v) <= present.count(v) + got.count(None) for v in set(known))
+    return all(w is None or g is None or w == g for w, g in zip(wanted, got, strict=True))
 
 
 def weight_digest(graph: Graph, node: Node) -> tuple:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from parity.engines.graph.matching import COMMUTATIVE, Correspondence, _param_shape
+from parity.engines.graph.matching import Correspondence, _param_shape
 from parity.engines.graph.params import FLOAT_TYPES, precision_name
 from parity.ir import Graph
 
@@ -89,14 +89,10 @@ class PairDifference:
 def pair_differences(
     reference: Graph, candidate: Graph, correspondence: Correspondence
 ) -> list[PairDifference]:
-    """Shape, precision and input differences between matched nodes."""
+    """Shape and precision differences between matched nodes (their inputs are consistent: matching.py)."""
     found = []
-    matched_values = set(correspondence.values.values())
     for left, right in correspondence.nodes.items():
         a, b = reference.nodes[left], candidate.nodes[right]
-        rewired = _rewired(reference, candidate, correspondence.values, matched_values, a, b)
-        if rewired:
-            found.append(PairDifference("graph.op_changed", left, right, {"inputs": rewired}))
         for slot, (value_a, value_b) in enumerate(zip(a.inputs, b.inputs, strict=False)):
             if value_a in reference.params and value_b in candidate.params:
                 shape_a = _param_shape(reference.params[value_a].shape)
@@ -145,48 +141,6 @@ def pair_differences(
                 )
                 break
     return found
-
-
-def _rewired(
-    reference: Graph, candidate: Graph, values: dict[str, str], matched: set[str], a, b
-) -> list[dict]:
-    """Inputs a matched pair reads from different places: a constant for a computed tensor, or another tensor.
-
-    A residual connection replaced by zeros leaves every node matched (the Concat still concatenates),
-    so only the inputs show it. Inputs produced inside a residual region are that region's business.
-    """
-
-    def where(graph: Graph, value: str) -> str:
-        return "a constant" if value in graph.params else value
-
-    def expected(value: str) -> str | None:
-        if not value:
-            return ""
-        if value in reference.params:
-            return values.get(value, "<constant>")
-        return values.get(value)
-
-    def actual(value: str) -> str | None:
-        if not value:
-            return ""
-        if value in candidate.params:
-            return value if value in matched else "<constant>"
-        return value if value in matched else None  # computed inside a region: the region reports it
-
-    wanted = [expected(v) for v in a.inputs]
-    got = [actual(v) for v in b.inputs]
-    if None in wanted or None in got or len(wanted) != len(got):
-        return []
-    if a.op in COMMUTATIVE:
-        if sorted(wanted) == sorted(got):
-            return []
-    elif wanted == got:
-        return []
-    return [
-        {"input": slot, "reference": where(reference, va), "candidate": where(candidate, vb)}
-        for slot, (va, vb, w, g) in enumerate(zip(a.inputs, b.inputs, wanted, got, strict=True))
-        if w != g
-    ]
 
 
 def _static(shape) -> bool:

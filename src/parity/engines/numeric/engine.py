@@ -17,7 +17,14 @@ import numpy as np
 from parity.engines.graph import GraphComparison
 from parity.engines.numeric import sandbox
 from parity.engines.numeric.compare import Tolerance
-from parity.engines.numeric.inputs import DEFAULT_SAMPLES, DEFAULT_SEED, load_inputs, random_inputs, write_for
+from parity.engines.numeric.inputs import (
+    CONVENTIONS,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    load_inputs,
+    random_inputs,
+    write_for,
+)
 from parity.engines.numeric.localise import cut_points, nodes_between
 from parity.engines.numeric.transplant import transplant_plan, write_transplanted
 from parity.errors import BadInput
@@ -66,11 +73,11 @@ def candidate_format(observations: list[Observation]) -> str | None:
     return next((fmt for fmt in FORMAT_ORDER if fmt in seen), None)
 
 
-def samples_for(graph, options: NumericOptions) -> dict[str, np.ndarray]:
-    """The samples both models run on: the user's, or seeded random ones."""
+def samples_for(graph, options: NumericOptions) -> tuple[dict[str, np.ndarray], str]:
+    """The feeds both models run on ([N, *input shape]) and how they were laid out: the user's, or random."""
     if options.inputs is not None:
         return load_inputs(options.inputs, graph)
-    return random_inputs(graph, options.samples, options.seed)
+    return random_inputs(graph, options.samples, options.seed), "random"
 
 
 def compare_numerics(
@@ -88,7 +95,7 @@ def compare_numerics(
     """
     ref_graph, cand_graph = comparison.reference, comparison.candidate
     ref_inputs = list(ref_graph.source.inputs if ref_graph.source else ref_graph.inputs)
-    samples = samples_for(ref_graph, options)
+    samples, convention = samples_for(ref_graph, options)
     count = next(iter(samples.values())).shape[0] if samples else 1
     tolerance = Tolerance.for_format(candidate_format(graph_observations))
     outputs = list(zip(_outputs(ref_graph), _outputs(cand_graph), strict=False))
@@ -135,7 +142,8 @@ def compare_numerics(
             else None
         )
         result = NumericResult(
-            _output_observations(outputs, ran, tolerance, options, count, casts, transplant), ran["outputs"]
+            _output_observations(outputs, ran, tolerance, options, count, casts, transplant, convention),
+            ran["outputs"],
         )
         if options.localise != "never" and any(
             o.kind == "numeric.outputs_differ" for o in result.observations
@@ -198,6 +206,7 @@ def _output_observations(
     count: int,
     casts: list[str],
     transplant: dict | None = None,
+    convention: str = "random",
 ) -> list[Observation]:
     found = []
     for index, ((ref_name, cand_name), compared) in enumerate(zip(outputs, ran["outputs"], strict=False)):
@@ -208,6 +217,7 @@ def _output_observations(
             "samples": count,
             "seed": None if options.inputs else options.seed,
             "inputs": str(options.inputs or "random"),
+            "inputs_layout": CONVENTIONS.get(convention, "seeded random feeds, one per sample"),
             "tolerance": {
                 "rtol": tolerance.rtol,
                 "atol_fraction": tolerance.atol_fraction,

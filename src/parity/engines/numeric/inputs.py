@@ -6,6 +6,7 @@ runs, and written once per model under that model's input names (inputs are pair
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,25 +29,47 @@ def _static(shape) -> tuple[int, ...]:
     return tuple(d if isinstance(d, int) and d > 0 else 1 for d in (shape or ()))
 
 
+#: how the user's arrays lay out samples, as the report states it
+CONVENTIONS = {
+    "batch_axis": "one sample per row of the model's batch axis ([N, *input_shape[1:]])",
+    "feeds": "one full model feed per sample ([N, *input_shape], as Polygraphy's data loaders write)",
+}
+
+
 def random_inputs(graph: Graph, samples: int, seed: int) -> dict[str, np.ndarray]:
-    """Seeded inputs matching each graph input's type and shape (unknown dimensions become 1)."""
+    """Seeded feeds for every graph input: [samples, *input shape] (unknown dimensions become 1).
+
+    Floats are standard normal. Integer inputs get values a model of that input's name expects: masks
+    all ones, token-type ids zeros, position ids counting up the last axis, other ids small and
+    non-negative (in any vocabulary); booleans are random.
+    """
     rng = np.random.default_rng(seed)
     found = {}
     for name in graph.inputs:
         info = graph.value_info(name)
         dtype = _numpy_type(info.dtype)
-        shape = (samples, *_static(info.shape)[1:]) if info.shape else (samples,)
+        shape = (samples, *_static(info.shape)) if info.shape else (samples,)
+        lowered = name.lower()
         if np.issubdtype(dtype, np.floating):
             found[name] = rng.standard_normal(shape).astype(dtype)
         elif dtype == np.bool_:
             found[name] = rng.integers(0, 2, shape).astype(np.bool_)
+        elif "mask" in lowered:
+            found[name] = np.ones(shape, dtype=dtype)
+        elif "type" in lowered and "id" in lowered:
+            found[name] = np.zeros(shape, dtype=dtype)
+        elif "position" in lowered:
+            found[name] = np.broadcast_to(np.arange(shape[-1], dtype=dtype), shape).copy()
         else:
             found[name] = rng.integers(0, 10, shape).astype(dtype)
     return found
 
 
-def load_inputs(path: Path, graph: Graph) -> dict[str, np.ndarray]:
-    """Read and validate the user's samples for ``graph``.
+def load_inputs(path: Path, graph: Graph) -> tuple[dict[str, np.ndarray], str]:
+    """Read and validate the user's samples for ``graph``: feeds [N, *input shape] and the layout read.
+
+    Two layouts are read (``CONVENTIONS``): samples on the model's batch axis ([N, *input_shape[1:]],
+    the model's batch dimension 1 or dynamic), or one full feed per sample ([N, *input_shape]).
 
     Raises:
         BadInput: not an .npz of arrays, a missing input, or a wrong element type or shape.
@@ -54,8 +77,9 @@ def load_inputs(path: Path, graph: Graph) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise BadInput(f"not a readable .npz of arrays ({type(exc).__name__})", path) from None
+    feeds, conventions = {}, set()
     for name in graph.inputs:
         if name not in arrays:
             raise BadInput(
@@ -66,22 +90,44 @@ def load_inputs(path: Path, graph: Graph) -> dict[str, np.ndarray]:
         if array.dtype != expected:
             raise BadInput(f"input {name!r} is {array.dtype}, the model expects {expected}", path)
         declared = tuple(info.shape or ())
-        if declared and (
-            array.ndim != len(declared)
-            or any(
-                isinstance(d, int) and d > 0 and d != a
-                for d, a in zip(declared[1:], array.shape[1:], strict=False)
-            )
-        ):
-            raise BadInput(
-                f"input {name!r} has shape {list(array.shape)}, the model expects "
-                f"{[d if isinstance(d, int) else '?' for d in declared]} (first axis = samples)",
-                path,
-            )
-    counts = {arrays[name].shape[0] for name in graph.inputs}
+        feeds[name], convention = _as_feeds(name, array, declared, path)
+        conventions.add(convention)
+    if len(conventions) > 1:
+        raise BadInput("inputs mix the two layouts (samples on the batch axis, and full feeds)", path)
+    counts = {feeds[name].shape[0] for name in graph.inputs}
     if len(counts) != 1:
         raise BadInput("inputs have different numbers of samples on their first axis", path)
-    return {name: arrays[name] for name in graph.inputs}
+    if counts == {0}:
+        raise BadInput("the inputs hold no sample", path)
+    return feeds, next(iter(conventions), "feeds")
+
+
+def _fits(dims: tuple, declared: tuple) -> bool:
+    return len(dims) == len(declared) and all(
+        not (isinstance(d, int) and d > 0) or d == a for d, a in zip(declared, dims, strict=True)
+    )
+
+
+def _as_feeds(name: str, array: np.ndarray, declared: tuple, path: Path) -> tuple[np.ndarray, str]:
+    shown = [d if isinstance(d, int) else "?" for d in declared]
+    if not declared:
+        return array, "feeds"
+    if array.ndim == len(declared) + 1 and _fits(array.shape[1:], declared):
+        return array, "feeds"
+    batch = declared[0]
+    if array.ndim == len(declared) and _fits(array.shape[1:], declared[1:]):
+        if isinstance(batch, int) and batch > 1:
+            raise BadInput(
+                f"input {name!r}: the model's batch axis is {batch}; give one full feed per sample, "
+                f"shape [N, {', '.join(map(str, shown))}]",
+                path,
+            )
+        return array.reshape(array.shape[0], 1, *array.shape[1:]), "batch_axis"
+    raise BadInput(
+        f"input {name!r} has shape {list(array.shape)}, the model expects {shown}: give samples on the "
+        f"batch axis [N, {', '.join(map(str, shown[1:]))}] or full feeds [N, {', '.join(map(str, shown))}]",
+        path,
+    )
 
 
 def write_for(

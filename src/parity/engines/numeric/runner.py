@@ -54,15 +54,32 @@ def _new_session(model_path: str, extra_outputs: list[str], threads: int, optimi
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
+#: samples run as one batch at most, when the model's batch axis is dynamic
+MAX_BATCH = 32
+
+
 def _outputs(job: dict, side: int) -> dict[str, np.ndarray]:
-    """Run one model over every sample; tensors stacked over samples."""
+    """Run one model over every sample (one session; batches where its batch axis allows); stacked."""
     extra = [pair[side] for pair in job.get("cuts", []) if pair[side]]  # outputs are graph outputs already
     session = _session(job["models"][side], extra, int(job.get("threads", 1)))
     names = [output.name for output in session.get_outputs()]
     inputs = np.load(job["inputs"][side], allow_pickle=False)
+    specs = session.get_inputs()
+    arrays = {spec.name: inputs[spec.name] for spec in specs}
+    count = int(job["samples"])
+    # batch only where every input and output is batch-major with a dynamic batch axis, so a batch's
+    # outputs are exactly the per-sample outputs joined (what the other model's run is compared with)
+    dynamic = bool(specs) and all(
+        spec.shape and not isinstance(spec.shape[0], int) for spec in [*specs, *session.get_outputs()]
+    )
+    step = MAX_BATCH if dynamic and all(arrays[s.name].ndim >= 2 for s in specs) else 1
     collected: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for index in range(int(job["samples"])):
-        feed = {spec.name: inputs[spec.name][index : index + 1] for spec in session.get_inputs()}
+    for start in range(0, count, step):
+        stop = min(start + step, count)
+        if step == 1:
+            feed = {name: array[start] for name, array in arrays.items()}
+        else:  # feeds [n, 1, ...] joined on the model's own batch axis
+            feed = {name: np.concatenate(list(array[start:stop]), axis=0) for name, array in arrays.items()}
         for name, value in zip(names, session.run(names, feed), strict=True):
             collected[name].append(np.asarray(value))
     return {
@@ -139,7 +156,7 @@ def run_regions(job: dict) -> dict:
         wanted = set(job["capture"])
         collected: dict[str, list[np.ndarray]] = {name: [] for name in names if name in wanted}
         for index in range(int(job["samples"])):
-            feed = {spec.name: inputs[spec.name][index : index + 1] for spec in session.get_inputs()}
+            feed = {spec.name: inputs[spec.name][index] for spec in session.get_inputs()}
             for name, value in zip(names, session.run(names, feed), strict=True):
                 if name in collected:
                     collected[name].append(np.asarray(value))

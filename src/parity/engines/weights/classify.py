@@ -130,9 +130,12 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         info = candidate.info
         scale = np.asarray(info["scale"].values(), dtype=np.float64).reshape(-1)
         scheme = "per-channel" if scale.size > 1 else "per-tensor"
+        # an int32 bias is quantized with a scale that is itself a rounded product (x_scale · w_scale):
+        # its rounding may land one step away, which is still 2^-31 of the range
+        steps = 2.0 if "dequantize_bias" in candidate.transform else 1.0
         return _Expectation(
             "weights.quantized",
-            step=_half_steps(scale, shape, int(info.get("axis", 1))),
+            step=_half_steps(scale * steps, shape, int(info.get("axis", 1))),
             details={"format": info.get("format") or info.get("stored_format"), "scheme": scheme},
         )
     stored = candidate.info.get("stored_format") or NARROW_FLOATS.get(candidate.dtype)
@@ -146,11 +149,22 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
             details={"format": stored},
         )
     folded = FOLDS & {*reference.transform, *candidate.transform}
+    if folded and folded <= MOVED_AS_IS and _single_source(candidate) and _single_source(reference):
+        return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)  # a bias moved, not combined
     if folded:
         return _Expectation("weights.folded", fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
     if REARRANGEMENTS & {*candidate.transform, *reference.transform}:
         return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)
     return _Expectation("weights.recomputed", fold_units=FOLD_UNITS)
+
+
+#: folds that only move a tensor when nothing is added to it (a bias Add into a Conv that had none)
+MOVED_AS_IS = frozenset({"fuse_bias", "gemm_c"})
+
+
+def _single_source(param: Param) -> bool:
+    """Whether every step of the parameter's derivation reads one stored tensor (nothing combined)."""
+    return len(param.sources or (param.name,)) <= 1
 
 
 def _half_steps(scale: np.ndarray, shape: tuple[int, ...], axis: int):

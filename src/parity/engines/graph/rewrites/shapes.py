@@ -91,6 +91,62 @@ class StaticReshapeTarget(Rewrite):
         return self.applied([node])
 
 
+class SpatialReduceAsGlobalPool(Rewrite):
+    """Replaces ReduceMean/ReduceMax over every spatial axis (keepdims) by GlobalAveragePool/GlobalMaxPool.
+
+    The dynamo exporter writes adaptive pooling to 1x1 as ReduceMean over axes 2..; the TorchScript
+    exporter as GlobalAveragePool. They are the same operation on a tensor of rank 3 or more.
+    """
+
+    says = ("global pooling written as a reduction", "global pooling written as a reduction")
+    name = "spatial-reduce-as-global-pool"
+    ops = ("ReduceMean", "ReduceMax")
+    kind = "graph.equivalent_op_substituted"
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        shape = graph.value_info(node.inputs[0]).shape
+        if shape is None or len(shape) < 3 or not int(node.attrs.get("keepdims", 1)):
+            return None
+        axes = node.attrs.get("axes")
+        if axes is None:
+            return None
+        rank = len(shape)
+        if sorted(int(a) % rank for a in (axes if isinstance(axes, tuple) else (axes,))) != list(
+            range(2, rank)
+        ):
+            return None
+        graph.remove_node(node)
+        pool = "GlobalAveragePool" if node.op == "ReduceMean" else "GlobalMaxPool"
+        emit(graph, node, pool, [node.inputs[0]], node.outputs[0], self.name)
+        return self.applied([node])
+
+
+class HardSwishAsProduct(Rewrite):
+    """Replaces HardSwish(x) with x · HardSigmoid(x; 1/6, 1/2), as optimisers sometimes write it."""
+
+    says = ("HardSwish written as x · HardSigmoid(x)", "HardSwish written as x · HardSigmoid(x)")
+    name = "hardswish-as-product"
+    ops = ("HardSwish",)
+    kind = "graph.equivalent_op_substituted"
+    silent = True  # a normalisation: both spellings are the same op
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        x, out = node.inputs[0], node.outputs[0]
+        graph.remove_node(node)
+        gate = emit(
+            graph,
+            node,
+            "HardSigmoid",
+            [x],
+            fresh_value(graph, out),
+            self.name,
+            alpha=float(np.float32(1 / 6)),
+            beta=0.5,
+        )
+        emit(graph, node, "Mul", [x, gate], out, self.name)
+        return self.applied([node])
+
+
 class SumOfTwoToAdd(Rewrite):
     """Replaces Sum(a, b) with Add(a, b)."""
 
@@ -248,5 +304,7 @@ rewrites = RewriteSet(
         SumOfTwoToAdd(),
         SinkReshape(),
         DivideByConstantAsMultiply(),
+        SpatialReduceAsGlobalPool(),
+        HardSwishAsProduct(),
     ]
 )

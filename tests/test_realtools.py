@@ -1,0 +1,41 @@
+"""What real tools make of real architectures is judged as the rules say, under both suites.
+
+Eight architectures (residual, DenseNet, Inception and mobile CNNs, a UNet, a ViT, a BERT encoder and a
+Llama decoder, PyTorch and transformers with random weights) go through every tool a user runs:
+onnxruntime at three levels, onnxsim, onnxslim, the version converter, fp16 conversion, static and
+dynamic int8 quantization, the transformers optimizer and the dynamo exporter. Every legal output must
+be accepted, every injected violation caught and located. The tools' versions are in the test header.
+"""
+
+import pytest
+
+from realtools.audit import SUITES, audit
+from realtools.corpus import build, planned
+
+PLANNED = planned()
+
+
+@pytest.fixture(scope="session")
+def realtools(tmp_path_factory):
+    """The corpus, built once: case by (architecture, candidate), and the tool runs that failed."""
+    cases, failed = build(tmp_path_factory.mktemp("realtools"))
+    return {(case.arch, case.name): case for case in cases}, {
+        (f["arch"], f["tool"]): f["error"] for f in failed
+    }
+
+
+@pytest.mark.realtools
+@pytest.mark.parametrize("suite", list(SUITES))
+@pytest.mark.parametrize(("arch", "name"), PLANNED, ids=[f"{a}-{n}" for a, n in PLANNED])
+def test_real_tool_output_is_judged_as_the_rules_say(realtools, arch, name, suite):
+    cases, failed = realtools
+    case = cases.get((arch, name))
+    if case is None:
+        reason = failed.get((arch, name)) or failed.get(
+            (arch, f"violation:{name.removeprefix('violation_')}")
+        )
+        pytest.skip(f"the tool could not produce this candidate: {reason}")
+    outcome = audit(case, suite)
+    shown = "\n".join(f"  {o:12} {k:34} {s}" for o, k, s in outcome.findings)
+    assert outcome.verdict == outcome.expected, f"{outcome.error or ''}\n{shown}"
+    assert outcome.located is not False, f"the violation is not located at {case.where!r}:\n{shown}"
