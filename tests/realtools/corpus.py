@@ -76,8 +76,40 @@ def tool_expectation(tool: Tool, reference: Path, candidate: Path) -> tuple[dict
         if after < before:
             training = "violates"
             notes.append(f"{why}: {before} → {after} {op} nodes")
+    dropped = _neutral_parameters_dropped(reference, candidate)
+    if dropped and training == "conforms":
+        training = "needs_review"
+        notes.append(f"parameters dropped at their neutral initial value: {', '.join(dropped[:3])}")
     inference = "needs_review" if tool.quantizes else "conforms"
     return {"inference": inference, "training": training}, notes
+
+
+def _neutral_parameters_dropped(reference: Path, candidate: Path) -> list[str]:
+    """Tensors of zeros added (or of ones multiplied) in the reference that the candidate no longer reads.
+
+    A zero-initialised bias is a trained parameter: simplifiers drop its Add, which is the same function
+    at initialisation only, so the training rules ask a reviewer (training.graph.trainable-parameters).
+    """
+    from onnx import numpy_helper
+
+    def neutral(path: Path) -> dict[str, str]:
+        model = onnx.load(str(path))
+        tensors = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        found = {}
+        for node in model.graph.node:  # one entry per node that reads a neutral tensor
+            for name in node.input:
+                array = tensors.get(name)
+                if array is None or array.size < 2:
+                    continue
+                value = {"Add": 0.0, "Mul": 1.0}.get(node.op_type)
+                if value is not None and np.all(array == value):
+                    found[f"{node.name}:{name}"] = name
+        return found
+
+    before, after = neutral(reference), neutral(candidate)
+    uses_before = sum(1 for _ in before.values())
+    uses_after = sum(1 for _ in after.values())
+    return sorted(before)[: uses_before - uses_after] if uses_before > uses_after else []
 
 
 def _unloadable(path: Path) -> str | None:

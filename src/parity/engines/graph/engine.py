@@ -264,26 +264,13 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         and clamps
         and all(n.op == "Relu" and n.rewrite == "remove-qdq" for n in clamps)
     ):
-        names = [name for n in clamps for name in n.origin]
-        return Observation(
-            kind="graph.quantized",
-            engine=ENGINE,
-            summary=f"activations clamped at zero by the quantizer's calibrated range, {len(clamps)}×: "
-            + ", ".join(names[:4]),
-            evidence=Evidence(
-                locations=_locations(names, "candidate"),
-                metrics={"count": float(len(clamps))},
-                details={
-                    "format": "uint8",
-                    "clamp": "zero point at the range's lower end",
-                    "rewrite": "remove-qdq",
-                },
-            ),
-        )
+        return _clamp_observation([name for n in clamps for name in n.origin])
     if not check.equivalent:
         if check.reason:
             observation.evidence.details["equivalence_not_established"] = check.reason
         return observation
+    if check.details.get("clamped"):  # equal but for the quantizer's clamps: quantization
+        return _clamp_observation(check.details["clamped"], check.method)
     details = dict(observation.evidence.details)
     details.update({"method": check.method, "region_kind": check.region.kind, **check.details})
     ops = ", ".join(sorted(details["reference_ops"])) or "nothing"
@@ -297,6 +284,22 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
             locations=observation.evidence.locations,
             metrics=observation.evidence.metrics,
             details=details,
+        ),
+    )
+
+
+def _clamp_observation(names: list[str], method: str | None = None) -> Observation:
+    """Quantize/dequantize round trips whose zero point clamps at zero: the quantizer's calibrated range."""
+    details = {"format": "uint8", "clamp": "zero point at the range's lower end"}
+    if method:
+        details["method"] = method
+    return Observation(
+        kind="graph.quantized",
+        engine=ENGINE,
+        summary=f"activations clamped at zero by the quantizer's calibrated range, {len(names)}×: "
+        + ", ".join(names[:4]),
+        evidence=Evidence(
+            locations=_locations(names, "candidate"), metrics={"count": float(len(names))}, details=details
         ),
     )
 

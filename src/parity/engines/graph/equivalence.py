@@ -180,7 +180,34 @@ def _paired_outputs(
 
 
 def check_region(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> RegionCheck:
-    """Try the in-process methods (symbolic, exact index maps, constant evaluation) on one region."""
+    """Try the in-process methods (symbolic, exact index maps, constant evaluation) on one region.
+
+    A candidate region holding clamps at zero that quantize/dequantize round trips stand for is tried
+    once more with the clamps read as identities: equal then, the region differs only by the
+    quantizer's calibrated range, which is quantization (``clamped`` in the details), not a change.
+    """
+    check = _check(reference, candidate, region, boundary)
+    clamps = [
+        candidate.nodes[n]
+        for n in region.candidate
+        if candidate.nodes[n].op == "Relu" and candidate.nodes[n].rewrite == "remove-qdq"
+    ]
+    if check.equivalent or not clamps:
+        return check
+    for node in clamps:
+        node.op = "Identity"
+    try:
+        unclamped = _check(reference, candidate, region, boundary)
+    finally:
+        for node in clamps:
+            node.op = "Relu"
+    if unclamped.equivalent:
+        unclamped.details["clamped"] = [name for node in clamps for name in node.origin]
+        return unclamped
+    return check
+
+
+def _check(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> RegionCheck:
     check = RegionCheck(region, boundary)
     reasons = []
     for method in (_symbolic, _constant, _index_maps, _elements):

@@ -278,12 +278,18 @@ def _grow(
     taken: set[str],
     how: dict[str, str],
 ) -> None:
-    """Extend the matching from matched pairs to same-label neighbours in the same slots."""
+    """Extend the matching from matched pairs to same-label neighbours in the same slots.
+
+    Inputs of a commutative op have no slots: its producers pair by label when each label is unique.
+    """
     queue = list(pairs.items())
     while queue:
         left, right = queue.pop()
         a, b = reference.nodes[left], candidate.nodes[right]
-        for value_a, value_b in zip(a.inputs, b.inputs, strict=False):
+        slots = list(zip(a.inputs, b.inputs, strict=False))
+        if a.op in COMMUTATIVE and len(a.inputs) == len(b.inputs):
+            slots = _by_label(reference, candidate, ref, cand, a.inputs, b.inputs) or slots
+        for value_a, value_b in slots:
             pa, pb = reference.producer.get(value_a), candidate.producer.get(value_b)
             if pa and pb and pa not in pairs and pb not in taken and ref.labels[pa] == cand.labels[pb]:
                 pairs[pa], how[pa] = pb, "neighbour"
@@ -315,6 +321,23 @@ def _grow(
                     pairs[ra], how[ra] = fits[0], "neighbour"
                     taken.add(fits[0])
                     queue.append((ra, fits[0]))
+
+
+def _by_label(
+    reference: Graph, candidate: Graph, ref: Hashes, cand: Hashes, left: list[str], right: list[str]
+) -> list[tuple[str, str]]:
+    """Inputs of two commutative nodes paired by their producers' labels (constants with constants)."""
+
+    def key(graph: Graph, hashes: Hashes, value: str):
+        producer = graph.producer.get(value)
+        return ("constant",) if value in graph.params else hashes.labels.get(producer, ("input", value))
+
+    keys_a = [key(reference, ref, v) for v in left]
+    keys_b = [key(candidate, cand, v) for v in right]
+    if len(set(keys_a)) != len(keys_a) or sorted(map(str, keys_a)) != sorted(map(str, keys_b)):
+        return []
+    index = {str(k): v for k, v in zip(keys_b, right, strict=True)}
+    return [(v, index[str(k)]) for k, v in zip(keys_a, left, strict=True)]
 
 
 def _values(reference: Graph, candidate: Graph, pairs: dict[str, str]) -> dict[str, str]:

@@ -265,6 +265,10 @@ MAY_BECOME_FOLDABLE = frozenset(
 )
 
 
+#: producers a batch norm folds into only when it is their output's sole reader
+FOLDS_INTO = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
+
+
 class BatchNormAsDepthwiseConv(Rewrite):
     """Replaces a standalone BatchNormalization of an NCHW tensor with a depthwise 1x1 Conv.
 
@@ -288,7 +292,9 @@ class BatchNormAsDepthwiseConv(Rewrite):
             return None
         producer = graph.producer_of(node.inputs[0])
         if producer is not None and (producer.op in MAY_BECOME_FOLDABLE or "." in producer.op):
-            return None  # a fold into the producer may still apply once other rewrites have run
+            sole = len(graph.consumers.get(node.inputs[0], ())) == 1
+            if sole or producer.op not in FOLDS_INTO:
+                return None  # a fold into the producer may still apply once other rewrites have run
         channels = shape[1]
         scale, offset, mean, var = node.inputs[1:5]
         if graph.params[scale].shape != (channels,):
