@@ -85,31 +85,35 @@ def tool_expectation(tool: Tool, reference: Path, candidate: Path) -> tuple[dict
 
 
 def _neutral_parameters_dropped(reference: Path, candidate: Path) -> list[str]:
-    """Tensors of zeros added (or of ones multiplied) in the reference that the candidate no longer reads.
+    """Tensors of zeros added (or ones multiplied) in the reference that no node of the candidate reads.
 
     A zero-initialised bias is a trained parameter: simplifiers drop its Add, which is the same function
     at initialisation only, so the training rules ask a reviewer (training.graph.trainable-parameters).
+    Fusions that keep reading the bias (Gemm, SkipLayerNormalization) keep it. Counted per shape, since
+    tools rename and merge equal constants.
     """
+    from collections import Counter
+
     from onnx import numpy_helper
 
-    def neutral(path: Path) -> dict[str, str]:
+    def neutral_shapes(path: Path, ops: tuple[str, ...] | None) -> Counter:
         model = onnx.load(str(path))
         tensors = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-        found = {}
-        for node in model.graph.node:  # one entry per node that reads a neutral tensor
+        for node in model.graph.node:  # exporters share equal tensors through Identity nodes
+            if node.op_type == "Identity" and node.input[0] in tensors:
+                tensors[node.output[0]] = tensors[node.input[0]]
+        found = Counter()
+        for node in model.graph.node:
+            if (ops is not None and node.op_type not in ops) or node.op_type == "Identity":
+                continue
             for name in node.input:
                 array = tensors.get(name)
-                if array is None or array.size < 2:
-                    continue
-                value = {"Add": 0.0, "Mul": 1.0}.get(node.op_type)
-                if value is not None and np.all(array == value):
-                    found[f"{node.name}:{name}"] = name
+                if array is not None and array.size >= 2 and (np.all(array == 0) or np.all(array == 1)):
+                    found[tuple(array.shape)] += 1
         return found
 
-    before, after = neutral(reference), neutral(candidate)
-    uses_before = sum(1 for _ in before.values())
-    uses_after = sum(1 for _ in after.values())
-    return sorted(before)[: uses_before - uses_after] if uses_before > uses_after else []
+    missing = neutral_shapes(reference, ("Add", "Mul")) - neutral_shapes(candidate, None)
+    return [f"{count} × {list(shape)}" for shape, count in sorted(missing.items())]
 
 
 def _unloadable(path: Path) -> str | None:
