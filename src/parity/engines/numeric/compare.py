@@ -23,6 +23,12 @@ TOLERANCES = {
 }
 
 
+#: integer formats: the output's direction (cosine similarity) may decide instead of every element.
+#: Quantization error accumulates as a few outliers through softmax and normalisation, which an
+#: elementwise bound read for one element calls a difference although the tensor is the same signal.
+MIN_COSINE = {"int8": 0.98, "uint8": 0.98, "int4": 0.95}
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """A tolerance and where it came from."""
@@ -30,13 +36,25 @@ class Tolerance:
     rtol: float
     atol_fraction: float
     reason: str
+    min_cosine: float | None = None
 
     @staticmethod
     def for_format(fmt: str | None) -> Tolerance:
         """The tolerance for a candidate computing in ``fmt`` (fp32 if unknown)."""
         fmt = fmt or "fp32"
         rtol, atol = TOLERANCES.get(fmt, TOLERANCES["fp32"])
-        return Tolerance(rtol, atol, f"derived from {fmt} computation")
+        cosine = MIN_COSINE.get(fmt)
+        reason = f"derived from {fmt} computation" + (f" (or cosine ≥ {cosine})" if cosine else "")
+        return Tolerance(rtol, atol, reason, cosine)
+
+    def as_job(self) -> dict:
+        """The tolerance as the sandboxed runner reads it (JSON)."""
+        return {
+            "rtol": self.rtol,
+            "atol_fraction": self.atol_fraction,
+            "reason": self.reason,
+            "min_cosine": self.min_cosine,
+        }
 
 
 def metrics(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) -> dict[str, float]:
@@ -58,6 +76,8 @@ def metrics(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) 
     if finite.all():
         norm = float(np.linalg.norm(a) * np.linalg.norm(b))
         found["cosine"] = float(a @ b / norm) if norm else 1.0
+        if tolerance.min_cosine is not None and found["cosine"] >= tolerance.min_cosine:
+            found["within_tolerance"] = 1.0  # the integer format's tolerance: the same signal
         noise = float(((a - b) ** 2).sum())
         found["sqnr_db"] = float(10 * np.log10((a @ a) / noise)) if noise else float("inf")
     return found

@@ -109,11 +109,7 @@ def compare_numerics(
             "samples": count,
             "outputs": [list(pair) for pair in outputs],
             "threads": THREADS,
-            "tolerance": {
-                "rtol": tolerance.rtol,
-                "atol_fraction": tolerance.atol_fraction,
-                "reason": tolerance.reason,
-            },
+            "tolerance": tolerance.as_job(),
         }
         cuts = cut_points(comparison) if options.localise == "always" else []
         if cuts:
@@ -218,11 +214,7 @@ def _output_observations(
             "seed": None if options.inputs else options.seed,
             "inputs": str(options.inputs or "random"),
             "inputs_layout": CONVENTIONS.get(convention, "seeded random feeds, one per sample"),
-            "tolerance": {
-                "rtol": tolerance.rtol,
-                "atol_fraction": tolerance.atol_fraction,
-                "reason": tolerance.reason,
-            },
+            "tolerance": tolerance.as_job(),
         }
         if casts:
             details["candidate_input_casts"] = casts

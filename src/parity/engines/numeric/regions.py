@@ -88,11 +88,7 @@ def verify_regions(
             "regions": jobs,
             "adversarial": ADVERSARIAL,
             "threads": THREADS,
-            "tolerance": {
-                "rtol": tolerance.rtol,
-                "atol_fraction": tolerance.atol_fraction,
-                "reason": tolerance.reason,
-            },
+            "tolerance": tolerance.as_job(),
         }
         ran = sandbox.run_job(job, time_limit, memory_limit)
     if isinstance(ran, sandbox.RunFailure):
