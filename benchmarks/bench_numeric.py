@@ -134,7 +134,7 @@ def main() -> None:
         )
         print(
             f"peer Polygraphy (mark all, save + compare): {poly_time:.2f} s; peak RSS {poly_peak:.0f} MB "
-            f"-> parity is {poly_time / parity_time:.1f}x faster (target >= 5x)"
+            f"-> parity is {poly_time / parity_time:.1f}x faster (target >= 10x)"
         )
         print(
             f"parity default (outputs first, then a second run with the cut points): {auto_time:.2f} s -> "

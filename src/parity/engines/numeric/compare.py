@@ -83,6 +83,26 @@ def metrics(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) 
     return found
 
 
+def quick(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) -> tuple[bool, float]:
+    """(within tolerance, scaled error) of one intermediate tensor pair, cheaply (localisation's question).
+
+    Computed in the tensors' own float format, without the summary statistics of :func:`metrics`.
+    """
+    a = np.asarray(reference)
+    b = np.asarray(candidate)
+    if not (np.issubdtype(a.dtype, np.floating) and a.dtype == b.dtype):
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    difference = np.abs(a - b)
+    scale = float(np.abs(a).max()) if a.size else 0.0
+    if not np.isfinite(difference).all():
+        return False, float("inf")
+    worst = float(difference.max()) if difference.size else 0.0
+    ok = bool((difference <= tolerance.atol_fraction * scale + tolerance.rtol * np.abs(a)).all())
+    if not ok and tolerance.min_cosine is not None:
+        ok = metrics(a, b, tolerance).get("within_tolerance", 0.0) == 1.0
+    return ok, worst / scale if scale else worst
+
+
 def top_k_agreement(reference: np.ndarray, candidate: np.ndarray, k: int = 1) -> dict[str, float]:
     """For classifier-like outputs [samples, classes]: top-1 agreement, top-k overlap, Wilson 95% interval."""
     if reference.ndim != 2 or reference.shape[1] < 2:

@@ -85,6 +85,7 @@ def verify_regions(
             "inputs": [str(work / "reference.npz")],
             "samples": count,
             "capture": sorted({name for item in jobs for name, _, _ in item["inputs"] if name}),
+            "graph_outputs": list(source.outputs if source else reference.outputs),
             "regions": jobs,
             "adversarial": ADVERSARIAL,
             "threads": THREADS,
