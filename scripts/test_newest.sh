@@ -9,9 +9,10 @@ python3 -m venv "$venv"
 . "$venv/bin/activate"
 python -m pip install --quiet --upgrade pip
 # torch only builds the test corpus. Its newest Linux wheel on PyPI is a CUDA build of several GB, so
-# the CPU build (2.13.0 here) goes in first; pip keeps it, since it satisfies the dev extra's torch>=2.4.
-python -m pip install --quiet torch==2.13.0
-python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+# the CPU build (2.13.0 here) is held with a one-line constraint; everything else gets its newest release.
+pins="$(dirname "$venv")/torch-only.txt"
+echo "torch==2.13.0" > "$pins"
+python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]' -c "$pins"
 echo "newest releases installed:"
 python -m pip list --format=freeze | grep -iE '^(onnx|onnxruntime|onnxsim|onnxslim|onnxconverter-common|onnxscript|onnx-ir|numpy|scipy|sympy|networkx|pydantic|typer|rich|jinja2|pyyaml|safetensors|torch|transformers|pytest|ruff)=='
 pytest "$@"

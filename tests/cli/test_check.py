@@ -90,3 +90,16 @@ def test_the_example_generator_reproduces_the_bundled_example(tmp_path):
         bundled = EXAMPLES / path.relative_to(tmp_path)
         assert bundled.exists()
         assert len(load_graph(path).nodes) == len(load_graph(bundled).nodes)
+
+
+def test_a_model_the_graph_engine_cannot_analyse_is_for_a_reviewer_not_an_internal_error(capsys, monkeypatch):
+    import parity.engines.graph as graph
+
+    def fails(reference, candidate, *args, **kwargs):
+        raise ValueError("the graph has a cycle")  # what a rewrite bug looked like on a real model
+
+    monkeypatch.setattr(graph, "compare_graphs", fails)
+    code, out, _ = check(capsys, "cnn", "optimized", "mlperf-inference", "--format", "json")
+    report = json.loads(out)
+    assert code == 2 and report["verdict"] == "needs_review"
+    assert [f["kind"] for f in report["findings"]] == ["graph.not_analysed"]

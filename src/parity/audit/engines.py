@@ -56,12 +56,28 @@ class GraphEngine:
             attach_weights(reference, context.reference_weights)
         if context.candidate_weights is not None:
             attach_weights(candidate, context.candidate_weights)
-        comparison = compare_graphs(reference, candidate)
+        try:
+            comparison = compare_graphs(reference, candidate)
+        except (ValueError, KeyError, IndexError, TypeError, ArithmeticError, RecursionError) as exc:
+            # a model parity cannot analyse is a finding for a reviewer, never an internal error
+            return [_not_analysed(exc)]
         if context.numeric is not None:
             _verify_regions(comparison, context)
         context.stash["graph"] = comparison
         context.stash["graph_observations"] = comparison.observations
         return comparison.observations
+
+
+def _not_analysed(exc: Exception) -> Observation:
+    from parity.observations import Evidence
+
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+    return Observation(
+        kind="graph.not_analysed",
+        engine="graph",
+        summary=f"the two graphs could not be compared ({reason})",
+        evidence=Evidence(details={"reason": reason}),
+    )
 
 
 def _verify_regions(comparison, context: AuditContext) -> None:

@@ -132,7 +132,11 @@ def check_command(
     ] = None,
     numeric: Annotated[bool, typer.Option(help="Run both models (sandboxed) and compare outputs.")] = True,
     inputs: Annotated[
-        Path | None, typer.Option(help="Samples .npz: one array per model input, first axis = samples.")
+        Path | None,
+        typer.Option(
+            help="Samples .npz, one array per model input: [N, *input_shape[1:]] (samples on the batch "
+            "axis) or [N, *input_shape] (one full feed per sample)."
+        ),
     ] = None,
     samples: Annotated[int, typer.Option(help="Random samples when --inputs is not given.", min=1)] = 4,
     seed: Annotated[int, typer.Option(help="Seed of the random samples.")] = 0,

@@ -144,6 +144,11 @@ REGION_EQUIVALENT: Final = _kind(
     "boundary; the evidence names the method (proved_symbolic, proved_exact, evaluated_constant, "
     "verified_numerically) and, for proofs, the normal forms.",
 )
+NOT_ANALYSED: Final = _kind(
+    "graph.not_analysed",
+    "The audit could not compare the two graphs (the reason is in the evidence): nothing is known of "
+    "their equivalence, so a person must compare them.",
+)
 OPSET_CHANGED: Final = _kind("graph.opset_changed", "The model was converted to another ONNX opset version.")
 
 # --- weights -----------------------------------------------------------------------------------------
