@@ -46,15 +46,6 @@ def _median(function, repeats: int = REPEATS) -> float:
     return statistics.median(function() for _ in range(repeats))
 
 
-def _optimise_basic(model: onnx.ModelProto, path: Path) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = str(path)
-    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-
-
 def _structure(reference: Path, candidate: Path, regions: bool) -> float:
     start = time.perf_counter()
     compare_graphs(load_graph(reference), load_graph(candidate), check_regions=regions)
@@ -72,7 +63,7 @@ def main() -> None:
         reference_model = models.resnet(blocks=(3, 4, 6, 3), width=64, image=224, classes=1000, seed=5)
         reference, candidate = folder / "reference.onnx", folder / "candidate.onnx"
         onnx.save(reference_model, reference)
-        _optimise_basic(reference_model, candidate)
+        optimise_with_onnxruntime(reference_model, candidate, "basic")
         x = np.random.default_rng(0).standard_normal((SAMPLES, 1, 3, 224, 224)).astype(np.float32)
         np.savez(folder / "inputs.npz", image=x)
         from polygraphy.json import save_json

@@ -8,26 +8,13 @@ from pathlib import Path
 import onnx
 
 from parity.examples import models
+from parity.examples.build import optimise_with_onnxruntime
 
 REFERENCES = {
     "resnet": lambda: models.resnet(),
     "inception": lambda: models.inception(),
     "transformer": lambda: models.transformer_block(),
 }
-
-
-def _ort(model: onnx.ModelProto, path: Path, level: str) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = {
-        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-    }[level]
-    options.optimized_model_filepath = str(path)
-    options.log_severity_level = 3
-    ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
 def _renamed(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -90,7 +77,7 @@ def build_variants(folder: Path) -> dict[tuple[str, str], Path]:
         paths = {variant: folder / f"{name}_{variant}.onnx" for variant in VARIANTS}
         onnx.save(reference, paths["reference"])
         for level in ("basic", "extended", "all"):
-            _ort(reference, paths[f"ort_{level}"], level)
+            optimise_with_onnxruntime(reference, paths[f"ort_{level}"], level)
         onnx.save(onnxsim.simplify(copy.deepcopy(reference))[0], paths["onnxsim"])
         onnx.save(onnxslim.slim(copy.deepcopy(reference)), paths["onnxslim"])
         onnx.save(version_converter.convert_version(reference, 21), paths["opset21"])

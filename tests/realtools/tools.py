@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from parity.examples.build import optimise_with_onnxruntime
 from realtools.architectures import Architecture
 
 
@@ -29,10 +30,6 @@ class Tool:
     name: str
     run: Callable[..., None]  # (reference path, architecture, candidate path, work folder) -> None
     families: tuple[str, ...] = ("cnn", "transformer")
-    #: the tool computes in a narrower format or quantizes (so the numeric tolerance is the format's)
-    precision: str | None = None
-    #: the tool folds batch norms into convolutions (illegal under training's closed division)
-    folds_batchnorm: bool = False
     #: quantization, whose calibration the inference rules want as evidence
     quantizes: bool = False
     #: the tool writes its own reference next to the candidate (``work/<name>.reference.onnx``)
@@ -59,17 +56,7 @@ def export(module, arch: Architecture, path: Path, opset: int = 17, dynamo: bool
 
 def _ort(level: str):
     def run(reference: Path, arch: Architecture, out: Path, work: Path) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = {
-            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        }[level]
-        options.optimized_model_filepath = str(out)
-        options.log_severity_level = 3
-        ort.InferenceSession(str(reference), options, providers=["CPUExecutionProvider"])
+        optimise_with_onnxruntime(onnx.load(str(reference)), out, level)
 
     return run
 
@@ -197,25 +184,20 @@ def _dynamo(reference: Path, arch: Architecture, out: Path, work: Path) -> None:
 TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("ort_basic", _ort("basic"), folds_batchnorm=True),
-        Tool("ort_extended", _ort("extended"), folds_batchnorm=True),
-        Tool("ort_all", _ort("all"), folds_batchnorm=True),
-        Tool("onnxsim", _onnxsim, folds_batchnorm=True),
-        Tool("onnxslim", _onnxslim, folds_batchnorm=True),
+        Tool("ort_basic", _ort("basic")),
+        Tool("ort_extended", _ort("extended")),
+        Tool("ort_all", _ort("all")),
+        Tool("onnxsim", _onnxsim),
+        Tool("onnxslim", _onnxslim),
         Tool("opset13_to_17", _version_converter, own_reference=True),
         Tool("opset17_to_21", _upgrade21),
-        Tool("fp16", _fp16(False), precision="fp16"),
-        Tool("fp16_keep_io", _fp16(True), precision="fp16"),
-        Tool("int8_qdq", _static("QDQ"), precision="int8", quantizes=True),
-        Tool("int8_qoperator", _static("QOperator"), precision="int8", quantizes=True),
-        Tool("int8_dynamic", _dynamic, families=("transformer",), precision="int8", quantizes=True),
+        Tool("fp16", _fp16(False)),
+        Tool("fp16_keep_io", _fp16(True)),
+        Tool("int8_qdq", _static("QDQ"), quantizes=True),
+        Tool("int8_qoperator", _static("QOperator"), quantizes=True),
+        Tool("int8_dynamic", _dynamic, families=("transformer",), quantizes=True),
         Tool("ort_transformers", _transformers_optimizer(False), families=("transformer",)),
-        Tool(
-            "ort_transformers_fp16",
-            _transformers_optimizer(True),
-            families=("transformer",),
-            precision="fp16",
-        ),
-        Tool("dynamo_export", _dynamo, folds_batchnorm=True),
+        Tool("ort_transformers_fp16", _transformers_optimizer(True), families=("transformer",)),
+        Tool("dynamo_export", _dynamo),
     )
 }

@@ -15,13 +15,21 @@ import onnx
 from parity.examples import models, mutations
 
 
-def optimise_with_onnxruntime(model: onnx.ModelProto, path: Path) -> None:
-    """Save what onnxruntime's extended-level optimiser makes of ``model`` (fusions, folded batch norm)."""
+def optimise_with_onnxruntime(model: onnx.ModelProto, path: Path, level: str = "extended") -> None:
+    """Save what onnxruntime's optimiser makes of ``model`` at ``level`` (basic, extended or all).
+
+    At extended: fusions and folded batch norms; at all, also the NCHWc layout of this machine.
+    """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.graph_optimization_level = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
     options.optimized_model_filepath = str(path)
+    options.log_severity_level = 3
     ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 

@@ -9,6 +9,8 @@ reproduces onnxruntime's filters bit for bit.
 """
 
 import copy
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -17,6 +19,7 @@ from onnx import numpy_helper
 
 from parity.engines.graph import compare_graphs
 from parity.engines.weights import compare_weights
+from parity.examples.build import optimise_with_onnxruntime
 from parity.examples.builder import GraphBuilder
 from parity.ir import graph_from_model
 from parity.ir.layouts import block, unblock
@@ -35,20 +38,9 @@ def _reference() -> onnx.ModelProto:
 
 
 def _ort_all(model: onnx.ModelProto) -> onnx.ModelProto:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    del session
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "all.onnx"
-        options.optimized_model_filepath = str(path)
-        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        optimise_with_onnxruntime(model, path, "all")
         return onnx.load(str(path))
 
 

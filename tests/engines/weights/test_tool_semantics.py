@@ -12,6 +12,7 @@ from parity.engines.graph import compare_graphs
 from parity.engines.weights import compare_weights
 from parity.engines.weights.semantics import FP16_CLAMP, REGISTRY
 from parity.examples import models
+from parity.examples.build import optimise_with_onnxruntime
 from parity.examples.builder import GraphBuilder
 from parity.ir import graph_from_model, load_graph
 
@@ -75,14 +76,9 @@ def _standalone_batchnorm() -> onnx.ModelProto:
 
 
 def test_onnxruntime_batchnorm_as_depthwise_conv_is_a_fold(tmp_path: Path):
-    import onnxruntime as ort
-
     reference = _standalone_batchnorm()
     onnx.save(reference, tmp_path / "reference.onnx")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.optimized_model_filepath = str(tmp_path / "all.onnx")
-    ort.InferenceSession(str(tmp_path / "reference.onnx"), options, providers=["CPUExecutionProvider"])
+    optimise_with_onnxruntime(reference, tmp_path / "all.onnx", "all")
     optimised = onnx.load(str(tmp_path / "all.onnx"))
     depthwise = [
         n

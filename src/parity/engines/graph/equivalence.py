@@ -32,26 +32,7 @@ from parity.ir import Graph
 PROVED = ("proved_symbolic", "proved_exact", "evaluated_constant")
 METHODS = (*PROVED, "verified_numerically")
 #: ops that only move or copy elements (an index map from the inputs to the output)
-MOVES = frozenset(
-    {
-        "Reshape",
-        "Transpose",
-        "Gather",
-        "GatherND",
-        "GatherElements",
-        "Slice",
-        "Split",
-        "Concat",
-        "Squeeze",
-        "Unsqueeze",
-        "Flatten",
-        "Expand",
-        "Tile",
-        "Identity",
-        "DepthToSpace",
-        "SpaceToDepth",
-    }
-)
+MOVES = symbolic_elements.MOVES | {"DepthToSpace", "SpaceToDepth"}
 #: elements any tensor of an exactly evaluated region may have (ids stay exact in float32 below 2**24)
 MAX_EVALUATED = 1 << 22
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from parity.engines.graph.evaluate import _slice
-from parity.engines.graph.symbolic import FLOAT_CASTS, NotProvable, _elementwise, snap
+from parity.engines.graph.symbolic import BINARY, FLOAT_CASTS, UNARY, NotProvable, _elementwise, snap
 from parity.ir import Graph, Node
 
 #: elements any tensor of the region may have
@@ -45,42 +45,8 @@ MOVES = frozenset(
     }
 )
 REDUCE = frozenset({"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"})
-ELEMENTWISE = frozenset(
-    {
-        "Neg",
-        "Abs",
-        "Sqrt",
-        "Reciprocal",
-        "Exp",
-        "Log",
-        "Erf",
-        "Tanh",
-        "Sigmoid",
-        "Relu",
-        "Sin",
-        "Cos",
-        "Add",
-        "Sub",
-        "Mul",
-        "Div",
-        "Pow",
-        "Max",
-        "Min",
-        "Not",
-        "And",
-        "Or",
-        "Equal",
-        "Less",
-        "Greater",
-        "LessOrEqual",
-        "GreaterOrEqual",
-        "Where",
-        "Clip",
-        "LeakyRelu",
-        "HardSigmoid",
-        "HardSwish",
-    }
-)
+#: what symbolic.py computes on one element, here on each (its casts and reductions are handled apart)
+ELEMENTWISE = (UNARY | BINARY | {"Where"}) - {"Cast", "Identity"}
 SUPPORTED = MOVES | REDUCE | ELEMENTWISE | {"Cast", "MatMul", "Softmax"}
 
 

@@ -16,20 +16,12 @@ import onnx
 from onnx import numpy_helper
 
 from parity.engines.graph import GraphComparison
+from parity.engines.weights.distribution import FROM_REFERENCE
 
 #: weight verdicts a transplant replaces (the values are a draw, not the reference's)
 DRAWN = frozenset({"weights.reinitialised_same_distribution"})
 #: weight verdicts that leave the values as they are (the reference's, under a transform)
-KEPT = frozenset(
-    {
-        "weights.identical",
-        "weights.recomputed",
-        "weights.rearranged",
-        "weights.folded",
-        "weights.precision_reduced",
-        "weights.quantized",
-    }
-)
+KEPT = FROM_REFERENCE
 
 
 def transplant_plan(comparison: GraphComparison, verdicts: list) -> dict[str, str] | None:

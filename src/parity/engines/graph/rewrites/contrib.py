@@ -156,18 +156,8 @@ class UnfuseSkipLayerNorm(Rewrite):
         beta = node.inputs[3] if len(node.inputs) > 3 and node.inputs[3] else ""
         bias = node.inputs[4] if len(node.inputs) > 4 and node.inputs[4] else ""
         out = node.outputs[0]
-        kept_sum = node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else None
         graph.remove_node(node)
-        summed = emit(
-            graph,
-            node,
-            "Add",
-            [x, skip],
-            (kept_sum if not bias else None) or fresh_value(graph, out),
-            self.name,
-        )
-        if bias:  # each intermediate named after the previous emit, so no two nodes write one tensor
-            summed = emit(graph, node, "Add", [summed, bias], kept_sum or fresh_value(graph, out), self.name)
+        summed = _residual_sum(graph, node, x, skip, bias, self.name)
         eps = float(np.float32(node.attrs.get("epsilon", 1e-12)))
         emit(
             graph,
@@ -181,6 +171,21 @@ class UnfuseSkipLayerNorm(Rewrite):
             stash_type=1,
         )
         return self.applied([node], fused=node.op)
+
+
+def _residual_sum(graph: Graph, node: Node, x: str, skip: str, bias: str, rewrite: str) -> str:
+    """X + skip (+ bias) for a Skip*Normalization, written to its sum output (index 3) when it has one.
+
+    Each intermediate is named after the previous emit, so no two nodes write one tensor.
+    """
+    out = node.outputs[0]
+    kept = node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else None
+    summed = emit(
+        graph, node, "Add", [x, skip], (kept if not bias else None) or fresh_value(graph, out), rewrite
+    )
+    if bias:
+        summed = emit(graph, node, "Add", [summed, bias], kept or fresh_value(graph, out), rewrite)
+    return summed
 
 
 def _rms_norm(graph: Graph, node: Node, x: str, scale: str, out: str, rewrite: str) -> None:
@@ -220,17 +225,7 @@ class UnfuseSimplifiedLayerNorm(Rewrite):
         if skip:
             x, residual, scale = node.inputs[:3]
             bias = node.inputs[3] if len(node.inputs) > 3 and node.inputs[3] else ""
-            kept = node.outputs[3] if len(node.outputs) > 3 and node.outputs[3] else None
-            x = emit(
-                graph,
-                node,
-                "Add",
-                [x, residual],
-                (kept if not bias else None) or fresh_value(graph, out),
-                self.name,
-            )
-            if bias:
-                x = emit(graph, node, "Add", [x, bias], kept or fresh_value(graph, out), self.name)
+            x = _residual_sum(graph, node, x, residual, bias, self.name)
         else:
             x, scale = node.inputs[:2]
         _rms_norm(graph, node, x, scale, out, self.name)
