@@ -58,11 +58,11 @@ class GraphEngine:
             attach_weights(candidate, context.candidate_weights)
         try:
             comparison = compare_graphs(reference, candidate)
+            if context.numeric is not None:
+                _verify_regions(comparison, context)
         except (ValueError, KeyError, IndexError, TypeError, ArithmeticError, RecursionError) as exc:
             # a model parity cannot analyse is a finding for a reviewer, never an internal error
             return [_not_analysed(exc)]
-        if context.numeric is not None:
-            _verify_regions(comparison, context)
         context.stash["graph"] = comparison
         context.stash["graph_observations"] = comparison.observations
         return comparison.observations
@@ -86,7 +86,9 @@ def _verify_regions(comparison, context: AuditContext) -> None:
     from parity.engines.numeric.engine import candidate_format, samples_for
     from parity.engines.numeric.regions import verify_regions
 
-    if not any(not check.equivalent and check.boundary for check, _ in comparison.regions):
+    if not any(
+        not check.equivalent and check.boundary and not check.refuted for check, _ in comparison.regions
+    ):
         return
     tolerance = Tolerance.for_format(candidate_format(comparison.observations))
     samples, _ = samples_for(comparison.reference, context.numeric)

@@ -82,6 +82,7 @@ def graph_to_model(
         if not domain:
             data_type = _dtype(graph, inputs[0]) if inputs and inputs[0] else np.float32
             inputs, constants, attrs = unlift(op_type, attrs, inputs, data_type, node.name)
+            attrs = _known_at(op_type, opset, attrs)
             for constant, array in constants.items():
                 initializers[constant] = numpy_helper.from_array(array, constant)
         used = {value for value in inputs if value}
@@ -134,6 +135,15 @@ def graph_to_model(
     )
     model.ir_version = 8
     return model
+
+
+def _known_at(op_type: str, opset: int, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes the op's schema at ``opset`` has (the IR also fills in defaults of later versions)."""
+    try:
+        known = onnx.defs.get_schema(op_type, opset, "").attributes
+    except onnx.defs.SchemaError:
+        return attrs
+    return {name: value for name, value in attrs.items() if name in known}
 
 
 def _dtype(graph: Graph, value: str) -> Any:

@@ -2,7 +2,9 @@
 
 Differences come from three places: rewrites applied more often to one model than to the other (each
 rewrite names its change kind), matched nodes whose shapes or precision differ, and regions of nodes the
-matcher could not pair (removed, added or changed operations).
+matcher could not pair. A region is first checked for equivalence (equivalence.py: proved symbolically,
+by exact index maps or constant evaluation; the numeric engine verifies the rest); only a region no
+method settles is a removed, added or changed operation.
 """
 
 from __future__ import annotations
@@ -84,19 +86,22 @@ def _match_and_check(
 
     A difference breaks the matcher's hashes downstream of it, so nodes between two differences may stay
     unpaired although they are the same. Once a region is shown to compute the same function, its
-    output tensors are paired (anchors) and matching runs again, until no new region is settled.
+    output tensors are paired (anchors) and matching runs again, until no new region is settled. A
+    region left without a boundary by a matched pair that belongs to it gets that pair back (apart).
     """
     anchors: dict[str, str] = {}
+    apart: set[str] = set()
     known: dict[tuple, RegionCheck] = {}
     for _ in range(MAX_ROUNDS):
-        correspondence = match(reference, candidate, anchors)
-        checked = []
+        correspondence = match(reference, candidate, anchors, apart)
+        checked, opened = [], set()
         for region in regions(reference, candidate, correspondence):
             key = (region.reference, region.candidate)
             if key not in known:
                 found = boundary_of(reference, candidate, correspondence, region)
                 if not isinstance(found, Boundary):
-                    known[key] = RegionCheck(region, None, reason=found)
+                    known[key] = RegionCheck(region, None, reason=found.reason)
+                    opened.update(found.apart)
                 elif check_regions:
                     known[key] = check_region(reference, candidate, region, found)
                 else:
@@ -109,9 +114,11 @@ def _match_and_check(
             for left, right in check.boundary.outputs
             if left not in anchors
         }
-        if not new:
+        opened -= apart
+        if not new and not opened:
             break
         anchors.update(new)
+        apart |= opened
     return correspondence, [
         (check, region_check_observation(reference, candidate, check)) for check in checked
     ]
@@ -231,13 +238,7 @@ def _pair_observations(
         }
         if fmt:
             details["format"] = fmt
-        what = (
-            f"computed in {fmt}"
-            if fmt
-            else "reading other inputs"
-            if kind == "graph.op_changed"
-            else "with another shape"
-        )
+        what = f"computed in {fmt}" if fmt else "with another shape"
         found.append(
             Observation(
                 kind=kind,

@@ -49,6 +49,22 @@ class Boundary:
         return [pair[index] for pair in self.inputs], [pair[index] for pair in self.outputs]
 
 
+@dataclass(frozen=True)
+class Unbounded:
+    """Why a region has no boundary to compare on, and the matched nodes that keep it open, if known.
+
+    When a region's output is read where the candidate reads a tensor computed by a matched node, that
+    node (and its partner) belong to the region: matching again without pairing them closes it.
+    """
+
+    reason: str
+    apart: tuple[str, ...] = ()
+
+
+class Refuted(Exception):
+    """A method showed that the two sides compute different functions (with how it showed it)."""
+
+
 @dataclass
 class RegionCheck:
     """What is known about one region: its boundary and, if established, the method of equivalence."""
@@ -58,6 +74,8 @@ class RegionCheck:
     method: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    #: a method showed the functions differ: numeric verification need not run
+    refuted: bool = False
 
     @property
     def equivalent(self) -> bool:
@@ -67,7 +85,7 @@ class RegionCheck:
 
 def boundary_of(
     reference: Graph, candidate: Graph, correspondence: Correspondence, region: Region
-) -> Boundary | str:
+) -> Boundary | Unbounded:
     """The region's paired inputs and outputs, or why they cannot be paired."""
     inverse = {right: left for left, right in correspondence.values.items()}
     ref_in = _reads(reference, region.reference)
@@ -76,16 +94,16 @@ def boundary_of(
     for value in ref_in:
         partner = correspondence.values.get(value)
         if partner is None:
-            return f"reference tensor {value} read by the region has no counterpart"
+            return Unbounded(f"reference tensor {value} read by the region has no counterpart")
         pairs[value] = partner
     for value in cand_in:
         partner = inverse.get(value)
         if partner is None:
-            return f"candidate tensor {value} read by the region has no counterpart"
+            return Unbounded(f"candidate tensor {value} read by the region has no counterpart")
         if pairs.setdefault(partner, value) != value:
-            return f"tensor {partner} stands for two candidate tensors"
+            return Unbounded(f"tensor {partner} stands for two candidate tensors")
     outputs = _paired_outputs(reference, candidate, correspondence, region)
-    if isinstance(outputs, str):
+    if isinstance(outputs, Unbounded):
         return outputs
     return Boundary(tuple(sorted(pairs.items())), tuple(outputs))
 
@@ -119,13 +137,18 @@ def _paired_outputs(
     written_ref, written_cand = set(ref_out), set(cand_out)
     pairs: dict[str, str] = {}
 
-    def pair(left: str, right: str) -> str | None:
+    inverse = {right: left for left, right in correspondence.nodes.items()}
+
+    def pair(left: str, right: str) -> Unbounded | None:
         if right not in written_cand:
-            return (
-                f"reference tensor {left} is read where the candidate reads {right}, from outside the region"
+            producer = candidate.producer.get(right)
+            apart = (producer, inverse[producer]) if producer in inverse else ()
+            return Unbounded(
+                f"reference tensor {left} is read where the candidate reads {right}, from outside the region",
+                apart,
             )
         if pairs.setdefault(left, right) != right:
-            return f"reference tensor {left} stands for two candidate tensors"
+            return Unbounded(f"reference tensor {left} stands for two candidate tensors")
         return None
 
     for index, value in enumerate(reference.outputs):
@@ -146,7 +169,7 @@ def _paired_outputs(
                 remaining = [v for v, key in zip(b.inputs, keys, strict=True) if key != expected]
                 right = remaining[0] if len(remaining) == 1 else None
                 if right is None:
-                    return f"cannot tell which input of {b.name} stands for {value}"
+                    return Unbounded(f"cannot tell which input of {b.name} stands for {value}")
                 problem = pair(value, right)
             else:
                 problem = None
@@ -156,7 +179,7 @@ def _paired_outputs(
                 return problem
     if set(pairs) != written_ref or set(pairs.values()) != written_cand:
         missing = sorted(written_ref - set(pairs)) + sorted(written_cand - set(pairs.values()))
-        return f"region outputs without a counterpart: {', '.join(missing[:4])}"
+        return Unbounded(f"region outputs without a counterpart: {', '.join(missing[:4])}")
     return sorted(pairs.items())
 
 
@@ -197,6 +220,9 @@ def _check(reference: Graph, candidate: Graph, region: Region, boundary: Boundar
         except symbolic.NotProvable as exc:
             reasons.append(str(exc))
             continue
+        except Refuted as exc:  # the region computes another function: no other method can say otherwise
+            check.reason, check.refuted = str(exc), True
+            return check
         if details is not None:
             check.method, check.details = details.pop("method"), details
             return check
@@ -236,7 +262,9 @@ def _symbolic(reference: Graph, candidate: Graph, region: Region, boundary: Boun
         if a is not None and b is not None and tuple(a) != tuple(b):
             return None
         if not symbolic.equal(first, second):
-            return None
+            raise Refuted(
+                f"the normal forms differ at a random point ({_shown(first)} against {_shown(second)})"
+            )
     return {
         "method": "proved_symbolic",
         "normal_forms": [

@@ -122,13 +122,20 @@ class Correspondence:
         return not self.unmatched_reference and not self.unmatched_candidate
 
 
-def match(reference: Graph, candidate: Graph, anchors: dict[str, str] | None = None) -> Correspondence:
+def match(
+    reference: Graph,
+    candidate: Graph,
+    anchors: dict[str, str] | None = None,
+    apart: set[str] | None = None,
+) -> Correspondence:
     """Pair the nodes of two canonical graphs (see the module docstring).
 
     ``anchors`` pairs tensors known to be equal (reference → candidate) although what computes them
-    differs; they hash alike and count as matched tensors.
+    differs; they hash alike and count as matched tensors. Nodes named in ``apart`` (of either graph)
+    stay unpaired: a residual region needs them to have a boundary.
     """
     anchors = anchors or {}
+    apart = apart or set()
     seeds = {left: hash(("anchor", index)) for index, left in enumerate(sorted(anchors))}
     ref = hash_graph(reference, seeds)
     cand = hash_graph(candidate, {anchors[left]: seed for left, seed in seeds.items()})

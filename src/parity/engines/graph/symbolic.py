@@ -105,14 +105,46 @@ def normal_forms(
     return found
 
 
+#: random points at which two normal forms are compared before any simplification is attempted
+PROBES = 4
+#: the largest difference (in operations) sympy is asked to simplify
+MAX_SIMPLIFY_OPS = 200
+
+
 def equal(first: Any, second: Any) -> bool:
-    """Whether two normal forms are the same real function (expansion, then simplification)."""
+    """Whether two normal forms are the same real function (expansion, then simplification).
+
+    Forms that differ at random points differ: no simplification is tried then, which keeps a swapped
+    activation (Max against a sigmoid) from costing sympy minutes. Only forms that agree numerically
+    are simplified, and only when small.
+    """
     import sympy
 
     difference = sympy.expand(first - second)
     if difference == 0:
         return True
+    if _differs_somewhere(difference):
+        return False
+    if sympy.count_ops(difference) > MAX_SIMPLIFY_OPS:
+        return False
     return sympy.simplify(difference) == 0
+
+
+def _differs_somewhere(difference: Any) -> bool:
+    """Whether the difference is clearly non-zero at one of a few seeded random points."""
+    import sympy
+
+    symbols = sorted(difference.free_symbols, key=str)
+    rng = np.random.default_rng(0)
+    for _ in range(PROBES):
+        point = {symbol: sympy.Float(rng.uniform(0.3, 1.7)) for symbol in symbols}
+        try:
+            value = complex(difference.evalf(30, subs=point))
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        if np.isfinite(value) and abs(value) > 1e-12:
+            return True
+    return False
 
 
 def _shape(graph: Graph, value: str) -> tuple | None:

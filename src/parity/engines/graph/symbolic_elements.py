@@ -20,8 +20,8 @@ from parity.engines.graph.evaluate import _slice
 from parity.engines.graph.symbolic import BINARY, FLOAT_CASTS, UNARY, NotProvable, _elementwise, snap
 from parity.ir import Graph, Node
 
-#: elements any tensor of the region may have
-MAX_ELEMENTS = 4096
+#: elements any tensor of the region may have (a 128-token attention mask has 16384)
+MAX_ELEMENTS = 1 << 16
 #: multiply-adds a matrix product in the region may need
 MAX_PRODUCTS = 2048
 #: seconds one region's proof may take before the method gives up (sympy is exact, not fast)
@@ -112,6 +112,8 @@ def arrays_equal(first: np.ndarray, second: np.ndarray) -> bool:
     for a, b in zip(first.reshape(-1), second.reshape(-1), strict=True):
         if time.perf_counter() > deadline:
             raise NotProvable("the per-element comparison ran out of time")
+        if a is b or (type(a) is type(b) and not isinstance(a, sympy.Basic) and a == b):
+            continue
         a, b = sympy.sympify(a), sympy.sympify(b)
         if a == b:
             continue
@@ -198,7 +200,16 @@ def _apply(graph: Graph, node: Node, args: list[np.ndarray | None]) -> list[np.n
         return [exps / total]
     arrays = [a for a in args if a is not None]
     broadcast = np.broadcast_arrays(*arrays)
-    function = np.frompyfunc(lambda *values: _scalar(op, attrs, values), len(broadcast), 1)
+    deadline = time.perf_counter() + BUDGET_S
+    calls = [0]
+
+    def element(*values):
+        calls[0] += 1
+        if calls[0] % 512 == 0 and time.perf_counter() > deadline:
+            raise NotProvable("the per-element proof ran out of time")
+        return _scalar(op, attrs, values)
+
+    function = np.frompyfunc(element, len(broadcast), 1)
     return [np.asarray(function(*broadcast), dtype=object)]
 
 
@@ -211,6 +222,15 @@ def _scalar(op: str, attrs: dict, values: tuple) -> Any:
             return yes if bool(condition) else no
         return sympy.Piecewise((yes, condition), (no, True))
     if op in ("And", "Or", "Not"):
+        concrete = [v for v in values if isinstance(v, bool | np.bool_)]
+        if op == "Not" and concrete:
+            return not bool(concrete[0])
+        if op != "Not" and concrete:  # the constant decides, or leaves the other operand as it is
+            others = [v for v in values if not isinstance(v, bool | np.bool_)]
+            absorbing = op == "Or"
+            if any(bool(v) is absorbing for v in concrete):
+                return absorbing
+            return others[0] if others else (not absorbing)
         converted = [sympy.true if v is True else sympy.false if v is False else v for v in values]
         return {"And": sympy.And, "Or": sympy.Or, "Not": sympy.Not}[op](*converted)
     return _elementwise(op, attrs, [sympy.sympify(v) for v in values])

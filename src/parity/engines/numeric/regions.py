@@ -37,7 +37,11 @@ def verify_regions(
     memory_limit: int = sandbox.DEFAULT_MEMORY_LIMIT_BYTES,
 ) -> list[RegionCheck]:
     """Run every unproved region with a boundary on both sides; settle those that agree. Returns them."""
-    pending = [check for check, _ in comparison.regions if not check.equivalent and check.boundary]
+    pending = [
+        check
+        for check, _ in comparison.regions
+        if not check.equivalent and check.boundary and not check.refuted
+    ]
     if not pending:
         return []
     reference, candidate = comparison.reference, comparison.candidate
