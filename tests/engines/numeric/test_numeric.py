@@ -219,3 +219,42 @@ def test_layer_wise_in_one_run_finds_the_same_divergence_as_the_default(tmp_path
     assert divergence(always)["reference_tensor"] == divergence(auto)["reference_tensor"]
     assert divergence(always)["suspects"] == ["relu_43"]
     assert divergence(never) is None
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout"),
+    [((8, 3, 32, 32), "batch axis"), ((8, 1, 3, 32, 32), "full model feed")],
+    ids=["batch-axis", "full-feeds"],
+)
+def test_inputs_are_read_on_the_batch_axis_or_as_full_feeds_and_the_report_says_which(
+    tmp_path, shape, layout
+):
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    np.savez(tmp_path / "inputs.npz", image=x)
+    reference = models.resnet()
+    result = _audit(tmp_path, reference, reference, inputs=tmp_path / "inputs.npz")
+    found = _numeric(result)
+    assert [o.kind for o in found] == ["numeric.outputs_match"]
+    assert found[0].evidence.details["samples"] == 8
+    assert layout in found[0].evidence.details["inputs_layout"]
+
+
+def test_training_judges_re_drawn_weights_with_the_reference_weights_transplanted(tmp_path):
+    reference = models.resnet(seed=0)
+    redrawn = models.resnet(seed=11)  # the same architecture, every weight drawn again
+    inference = _audit(tmp_path, reference, redrawn, samples=4)
+    training = _audit(tmp_path, reference, redrawn, "mlperf-training", samples=4)
+    assert inference.judgement.verdict.value == "violates"
+    assert training.judgement.verdict.value == "conforms", [f.summary for f in training.judgement.findings]
+    outputs = _numeric(training)
+    assert outputs[0].kind == "numeric.outputs_match"
+    moved = outputs[0].evidence.details["transplanted_weights"]
+    assert moved and all(name in {t.name for t in redrawn.graph.initializer} for name in moved)
+    assert outputs[0].evidence.details["with_candidate_weights"]["scaled_error"] > 0.01  # the draw itself
+
+
+def test_a_changed_function_is_not_hidden_by_the_transplant(tmp_path):
+    reference = models.resnet(seed=0)
+    changed, _ = mutations.swap_op(models.resnet(seed=11), "Relu", "Sigmoid", 4)
+    training = _audit(tmp_path, reference, changed, "mlperf-training", samples=4)
+    assert training.judgement.verdict.value == "violates"
