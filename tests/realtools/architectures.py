@@ -8,7 +8,7 @@ module with one thing changed and the same weights wherever the shapes allow.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,6 @@ class Architecture:
     build: Callable[[Variant], Any]  # -> torch.nn.Module in eval mode
     inputs: Callable[[np.random.Generator, int], dict[str, np.ndarray]]  # (rng, samples) -> arrays
     violations: tuple[str, ...] = ()
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 def _torch():
