@@ -38,4 +38,19 @@ class BadInput(ParityError):
     def __init__(self, problem: str, path: str | os.PathLike | None = None) -> None:
         self.path = None if path is None else str(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+        message = f"{self.path}: {problem}" if self.path else problem
+        super().__init__(one_line(message))
+
+
+def one_line(text: str) -> str:
+    """The text on one printable line: newlines, control characters and lone surrogates escaped."""
+    escaped = []
+    for char in str(text):
+        code = ord(char)
+        if char == "\n":
+            escaped.append("\\n")
+        elif code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF:
+            escaped.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
+        else:
+            escaped.append(char)
+    return "".join(escaped)

@@ -31,8 +31,8 @@ def test_evidence_round_trips_through_json(tmp_path):
         ('{"observations": [{"kind": "graph.op_removed", "extra": 1}]}', "observations.0.extra"),
         ('{"format": "something-else", "observations": []}', "format is 'something-else'"),
         ('{"nothing": true}', "observations: Field required"),
-        ("[" * 100000 + "]" * 100000, "nested too deeply"),
-        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        ("[" * 100000 + "]" * 100000, "nested deeper than 64 levels"),
+        (b"\xff\xfe\x00garbage", "not UTF-8 text"),
     ],
 )
 def test_bad_evidence_is_one_clear_line_naming_the_file(tmp_path, content, message):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from parity.engines.logs.checker import LogCheck, check_log
-from parity.engines.logs.files import logs_under
+from parity.engines.logs.checker import LogCheck, check_log, refused_check
+from parity.engines.logs.files import Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
@@ -33,21 +33,34 @@ class LogResult(JudgedResult):
         return self.judgement["verdict"]
 
 
-def log_files(paths) -> list[str]:
-    """The files named, and the result logs inside the folders named, in a stable order."""
-    found: list[str] = []
+def log_files(paths) -> list[str | Refused]:
+    """The files named, and the result logs inside the folders named, in a stable order.
+
+    What must not be read (a FIFO, a symlink leaving a folder named) comes as :class:`Refused`, to be
+    reported as a finding of its own while the other logs are checked.
+    """
+    found: list[str | Refused] = []
     for item in paths:
+        if isinstance(item, Refused):  # already listed by a caller
+            found.append(item)
+            continue
         path = os.fspath(item)
         if os.path.isdir(path):
-            inside = logs_under(path, LOG_PATTERNS)
-            if not inside:
+            inside, refused = logs_under(path, LOG_PATTERNS)
+            if not inside and not refused:
                 raise BadInput(f"no result logs ({', '.join(LOG_PATTERNS)}) in the folder", path)
-            found.extend(inside)
+            found.extend(sorted([*inside, *refused], key=_order))
         elif os.path.isfile(path):
             found.append(path)
+        elif os.path.exists(path):
+            found.append(Refused(path, "not a regular file (a FIFO, device or socket)"))
         else:
             raise BadInput("no such file or folder", path)
     return found
+
+
+def _order(item: str | Refused) -> list[str]:
+    return (item.path if isinstance(item, Refused) else item).split(os.sep)
 
 
 def require_ruleset(ruleset: str | None) -> None:
@@ -66,8 +79,12 @@ def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None)
     for path in log_files(paths):
         if on_file is not None:
             on_file(path)
-        rules = load_round(ruleset or round_from_path(path) or available()[-1])
-        checked = check_log(parse(path), rules, benchmark, division)
+        if isinstance(path, Refused):
+            rules = load_round(ruleset or round_from_path(path.path) or available()[-1])
+            checked = refused_check(path, rules, benchmark, division)
+        else:
+            rules = load_round(ruleset or round_from_path(path) or available()[-1])
+            checked = check_log(parse(path), rules, benchmark, division)
         judgement = judge_plain(
             checked.observations, load_table(rules.rulebook), checked.division or "closed", checked.benchmark
         )

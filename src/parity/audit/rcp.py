@@ -10,6 +10,8 @@ import os
 from parity.engines.convergence import seeds
 from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
 from parity.engines.convergence.runs import Run, read_runs, run_files
+from parity.engines.logs.checker import refused_observation
+from parity.engines.logs.files import Refused
 from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
 from parity.judge.table import JudgedResult, judge_plain, load_table
@@ -41,17 +43,22 @@ class RcpResult(JudgedResult):
 
 
 def check_rcp(
-    folder, ruleset: str | None = None, method: str = "rules", on_file=None, files: list[str] | None = None
+    folder,
+    ruleset: str | None = None,
+    method: str = "rules",
+    on_file=None,
+    files: tuple[list[str], list[Refused]] | None = None,
 ) -> RcpResult:
     """Read the runs, find their round, test them against its RCPs, and judge.
 
-    ``files`` are the folder's logs if the caller already listed them (:func:`run_files`); ``on_file`` is
-    told of each log as it is read (for progress).
+    ``files`` are the folder's logs and refusals if the caller already listed them (:func:`run_files`);
+    ``on_file`` is told of each log as it is read (for progress). A refused file is a finding.
     """
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise BadInput("not a folder of result logs", folder)
-    runs = read_runs(run_files(folder) if files is None else files, on_file)
+    readable, refused = run_files(folder) if files is None else files
+    runs = read_runs(readable, on_file)
     benchmarks = {run.benchmark for run in runs} - {None}
     batches = {run.batch_size for run in runs} - {None}
     if len(benchmarks) != 1 or len(batches) != 1:
@@ -67,7 +74,7 @@ def check_rcp(
     verdict = check_convergence(
         benchmark, round_name, float(batch), [run.converged_at for run in runs], method
     )
-    observations = _observations(verdict, folder)
+    observations = [refused_observation(item) for item in refused] + _observations(verdict, folder)
     if seeds.applies(round_name):
         observations += seeds.seed_observations(runs)
     judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)

@@ -13,7 +13,7 @@ import sys
 from contextlib import contextmanager
 from importlib import import_module
 
-from parity.errors import BadInput, ExitCode, ParityError
+from parity.errors import BadInput, ExitCode, ParityError, one_line
 
 #: (group, command) -> module with a ``main(argv) -> int`` that implements it
 FAST_COMMANDS = {("logs", "check"): "parity.cli.logs_cmd", ("rcp", "check"): "parity.cli.rcp_cmd"}
@@ -26,7 +26,7 @@ class UsageError(ParityError):
 
 def fail(message: str, code: ExitCode):
     """Say what went wrong in one line and exit."""
-    sys.stderr.write(f"parity: {message}\n")
+    sys.stderr.write(f"parity: {one_line(message)}\n")
     sys.exit(code)
 
 
@@ -59,6 +59,9 @@ def exit_codes():
 
 def main(argv: list[str] | None = None):
     """Run `parity ARGV...` and exit with its code."""
+    from parity.cli import output
+
+    output.tolerant_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     leading = 0
     while leading < len(args) and args[leading] in QUIET_FLAGS:
@@ -68,9 +71,7 @@ def main(argv: list[str] | None = None):
         from parity.cli.main import run
 
         run(args)
-    from parity.cli import output
-
-    output.QUIET = leading > 0
+    output.set_quiet(leading > 0)
     with exit_codes():
         code = import_module(module).main(args[leading + 2 :])
     sys.exit(code)

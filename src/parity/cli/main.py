@@ -31,7 +31,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Audit an ML benchmark implementation against its reference, rule by rule."""
-    output.QUIET = quiet
+    output.set_quiet(quiet)
 
 
 app.command("demo")(demo_cmd.demo)

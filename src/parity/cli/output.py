@@ -15,6 +15,23 @@ from parity.report.json_output import to_json
 QUIET = False
 
 
+def set_quiet(quiet: bool) -> None:
+    """`--quiet`: no progress, no notes, and no library warnings (numpy's on hostile numbers) on stderr."""
+    global QUIET
+    QUIET = quiet
+    if quiet:
+        import warnings
+
+        warnings.simplefilter("ignore")
+
+
+def tolerant_streams() -> None:
+    """Let stdout and stderr write any text: a lone surrogate from a submitted string becomes an escape."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def to_stdout(text: str) -> None:
     """Write to stdout; a reader that stops early (``| head``) does not change the exit code."""
     try:

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     from parity.report.logs_report import painter, rcp_payload, rcp_text
 
     files = run_files(args.folder) if os.path.isdir(args.folder) else None  # else check_rcp says why
-    with progress.steps(len(files or ())) as announce:
+    with progress.steps(len(files[0]) if files else 0) as announce:
         result = check_rcp(
             args.folder, args.ruleset, args.method, on_file=lambda p: announce(f"reading {p}"), files=files
         )

@@ -6,6 +6,7 @@ onnx.checker; every failure is one BadInput line naming the file.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
     if not model.HasField("graph") or not model.graph.node:
         raise BadInput("not an ONNX model (no graph or no nodes)", path)
     _check_domains(model, path)
+    _check_declared_shapes(model, path)
     external_total = _check_external_data(model, path)
     if size + external_total > max_bytes:
         raise BadInput(f"model with external data is {size + external_total} bytes, over the limit", path)
@@ -75,6 +77,40 @@ def _runtime_ops_in_their_domain(model: onnx.ModelProto) -> onnx.ModelProto:
     if not any(entry.domain == "com.microsoft" for entry in copy.opset_import):
         copy.opset_import.add(domain="com.microsoft", version=1)
     return copy
+
+
+#: the most elements a declared tensor may have (a 405B model's largest activation has about 2**27)
+MAX_DECLARED_ELEMENTS = 1 << 32
+
+
+def _check_declared_shapes(model: onnx.ModelProto, path: Path) -> None:
+    """Refuse shapes claimed in inputs, outputs and value_info that no model computes.
+
+    Shape inference (and anything sized from these shapes) would try to honour them in this process.
+    """
+    graph = model.graph
+    for value in [*graph.input, *graph.output, *graph.value_info]:
+        tensor = value.type.tensor_type
+        if not tensor.HasField("shape"):
+            continue
+        count = 1
+        for dim in tensor.shape.dim:
+            if dim.HasField("dim_value"):
+                if dim.dim_value < 0:
+                    raise BadInput(f"tensor {value.name[:80]!r} declares a negative dimension", path)
+                count *= dim.dim_value
+        if count > MAX_DECLARED_ELEMENTS:
+            raise BadInput(
+                f"tensor {value.name[:80]!r} declares {count} elements,"
+                f" over the {MAX_DECLARED_ELEMENTS} limit",
+                path,
+            )
+    for tensor in graph.initializer:
+        count = 1
+        for dim in tensor.dims:
+            count *= max(int(dim), 0)
+        if count > MAX_DECLARED_ELEMENTS:
+            raise BadInput(f"initializer {tensor.name[:80]!r} claims {count} elements", path)
 
 
 def _sort_nodes(graph: onnx.GraphProto) -> bool:
@@ -142,28 +178,90 @@ def _check_domains(model: onnx.ModelProto, path: Path) -> None:
 
 
 def _check_external_data(model: onnx.ModelProto, path: Path) -> int:
-    """Validate every external-data reference; return the number of external bytes."""
+    """Validate every tensor's stored data against its dims; return the number of external bytes.
+
+    External references stay in the model's folder and hold exactly the tensor's bytes; embedded data
+    has as many bytes (``raw_data``) or values (typed fields) as the dims say. Nothing is read here.
+    """
     folder = path.parent.resolve()
     total = 0
     for tensor in _all_tensors(model):
+        name = tensor.name[:80]
+        expected = _stored_bytes(tensor, path)
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            _check_embedded(tensor, expected, path)
             continue
         info = {entry.key: entry.value for entry in tensor.external_data}
         location = info.get("location", "")
+        if "\x00" in location:
+            raise BadInput(f"external data location of {name!r} holds a NUL byte", path)
         target = (folder / location).resolve()
         if not location or os.path.isabs(location) or not target.is_relative_to(folder):
-            raise BadInput(
-                f"external data of {tensor.name!r} points outside the model's folder: {location!r}", path
-            )
+            raise BadInput(f"external data of {name!r} points outside the model's folder: {location!r}", path)
         if not target.is_file():
-            raise BadInput(f"external data file of {tensor.name!r} not found: {location!r}", path)
-        offset, length = int(info.get("offset", 0) or 0), info.get("length")
-        file_size = target.stat().st_size
+            raise BadInput(f"external data file of {name!r} not found: {location!r}", path)
+        offset, length = info.get("offset", "0") or "0", info.get("length")
+        for key, text in (("offset", offset), ("length", length)):
+            if text is not None and not text.isdigit():
+                raise BadInput(f"external data {key} of {name!r} is not an integer: {text[:40]!r}", path)
+        offset, file_size = int(offset), target.stat().st_size
         length = file_size - offset if length is None else int(length)
-        if offset < 0 or length < 0 or offset + length > file_size:
-            raise BadInput(f"external data of {tensor.name!r} lies past the end of {location!r}", path)
+        if offset + length > file_size:
+            raise BadInput(f"external data of {name!r} lies past the end of {location!r}", path)
+        if (
+            expected is not None
+            and length != expected
+            and not (info.get("length") is None and length > expected)
+        ):
+            raise BadInput(
+                f"external data length of {name!r} is {length} bytes, its dims need {expected}", path
+            )
         total += length
     return total
+
+
+#: element types stored two to a byte
+_PACKED_4BIT = {
+    getattr(onnx.TensorProto, name)
+    for name in ("INT4", "UINT4", "FLOAT4E2M1")
+    if hasattr(onnx.TensorProto, name)
+}
+
+
+def _stored_bytes(tensor: onnx.TensorProto, path: Path) -> int | None:
+    """Bytes the dims and type need in raw form (None for strings and unknown types)."""
+    if any(dim < 0 for dim in tensor.dims):
+        raise BadInput(f"tensor {tensor.name[:80]!r} has a negative dimension", path)
+    count = math.prod(tensor.dims)
+    if tensor.data_type in _PACKED_4BIT:
+        return (count + 1) // 2
+    if tensor.data_type in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED):
+        return None
+    try:
+        return count * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, ValueError, TypeError):
+        raise BadInput(
+            f"tensor {tensor.name[:80]!r} has unknown element type {tensor.data_type}", path
+        ) from None
+
+
+def _check_embedded(tensor: onnx.TensorProto, expected: int | None, path: Path) -> None:
+    if expected is None:
+        return
+    name, count = tensor.name[:80], math.prod(tensor.dims)
+    if tensor.HasField("raw_data"):
+        if len(tensor.raw_data) != expected:
+            raise BadInput(
+                f"tensor {name!r} holds {len(tensor.raw_data)} bytes, its dims need {expected}", path
+            )
+        return
+    field = onnx.helper.tensor_dtype_to_field(tensor.data_type)
+    values = len(getattr(tensor, field))
+    needed = {onnx.TensorProto.COMPLEX64: 2 * count, onnx.TensorProto.COMPLEX128: 2 * count}.get(
+        tensor.data_type, (count + 1) // 2 if tensor.data_type in _PACKED_4BIT else count
+    )
+    if values != needed:
+        raise BadInput(f"tensor {name!r} holds {values} values, its dims need {needed}", path)
 
 
 def _all_tensors(model: onnx.ModelProto):

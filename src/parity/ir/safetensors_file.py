@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ import numpy as np
 
 from parity.errors import BadInput
 
-MAX_HEADER_BYTES = 100 * 1024 * 1024
+#: the largest header read (the safetensors library allows 100 MB; a shard of a 405B model needs under 1 MB,
+#: and a 100 MB header of small entries costs over a gigabyte to parse)
+MAX_HEADER_BYTES = 16 * 1024 * 1024
 #: safetensors dtype → (numpy dtype of the stored bytes, ONNX element type name)
 DTYPES = {
     "F64": (np.float64, "DOUBLE"),
@@ -66,6 +69,8 @@ def read_safetensors(path: str | Path) -> dict[str, StoredTensor]:
         BadInput: missing file, malformed or lying header, unknown dtype, overlapping or out-of-file data.
     """
     path = Path(path)
+    if not path.is_file():
+        raise BadInput("not a regular file (weights must be a .safetensors file)", path)
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -73,14 +78,16 @@ def read_safetensors(path: str | Path) -> dict[str, StoredTensor]:
             if len(prefix) < 8:
                 raise BadInput("not a safetensors file (shorter than its 8-byte header length)", path)
             (length,) = struct.unpack("<Q", prefix)
-            if length > MAX_HEADER_BYTES or 8 + length > size:
+            if 8 + length > size:
                 raise BadInput(f"header length {length} does not fit the {size}-byte file", path)
+            if length > MAX_HEADER_BYTES:
+                raise BadInput(f"header of {length} bytes, over the {MAX_HEADER_BYTES}-byte limit", path)
             raw = handle.read(length)
     except OSError as exc:
         raise BadInput(f"cannot read weights ({exc.strerror})", path) from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also an integer of 4,300+ digits
         raise BadInput("safetensors header is not valid JSON", path) from None
     if not isinstance(header, dict):
         raise BadInput("safetensors header is not a JSON object", path)
@@ -100,7 +107,7 @@ def read_safetensors(path: str | Path) -> dict[str, StoredTensor]:
 
 
 def _nbytes(tensor: StoredTensor) -> int:
-    return int(np.prod(tensor.shape, dtype=np.int64)) * np.dtype(DTYPES[tensor.dtype][0]).itemsize
+    return math.prod(tensor.shape) * np.dtype(DTYPES[tensor.dtype][0]).itemsize
 
 
 def _entry(path: Path, name: str, entry: object, data_start: int, data_size: int) -> StoredTensor:
@@ -120,7 +127,7 @@ def _entry(path: Path, name: str, entry: object, data_start: int, data_size: int
     ):
         raise BadInput(f"tensor {name!r}: data_offsets must be two integers", path)
     begin, end = offsets
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(DTYPES[dtype][0]).itemsize
+    expected = math.prod(shape) * np.dtype(DTYPES[dtype][0]).itemsize  # Python integers: no wrap-round
     if not 0 <= begin <= end <= data_size:
         raise BadInput(f"tensor {name!r}: data_offsets {offsets} lie outside the {data_size}-byte data", path)
     if end - begin != expected:

@@ -226,6 +226,10 @@ LOG_QUALITY_TARGET_MISSED: Final = _kind(
 LOG_TIME_LIMIT_EXCEEDED: Final = _kind(
     "log.time_limit_exceeded", "A timed phase (such as untimed initialisation) exceeded its limit."
 )
+LOG_FILE_REFUSED: Final = _kind(
+    "log.file_refused",
+    "A file of the submission was not read: a symlink leaving the audited folder, a FIFO, device or socket.",
+)
 LOG_SEED_INVALID: Final = _kind("log.seed_invalid", "The random seed is missing, not an integer, or reused.")
 CONVERGENCE_FASTER: Final = _kind(
     "convergence.faster_than_reference",

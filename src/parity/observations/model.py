@@ -6,7 +6,6 @@ model again, so these types are the stable interchange format (see docs/json-for
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parity.errors import BadInput
 from parity.observations.kinds import get_kind
+from parity.untrusted import MAX_ECHO_CHARS, echo, read_json
 
 EVIDENCE_FORMAT = "parity-evidence"
 EVIDENCE_VERSION = 1
-MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+#: the most observations one file may hold (a whole round's audit makes tens of thousands)
+MAX_OBSERVATIONS = 250_000
 #: files whose `observations` can be re-judged: evidence, and the reports and judgements that embed it
 ACCEPTED_FORMATS = (EVIDENCE_FORMAT, "parity-report", "parity-judgement")
 
@@ -69,7 +71,7 @@ class Observation(BaseModel):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if get_kind(value) is None:
-            raise ValueError(f"unknown change kind {value!r} (see `parity rules kinds`)")
+            raise ValueError(f"unknown change kind {echo(value)} (see `parity rules kinds`)")
         return value
 
 
@@ -95,24 +97,14 @@ def load_evidence(path: str | Path) -> EvidenceFile:
         BadInput: the file is missing, too large, not JSON, or names unknown change kinds.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BadInput(f"cannot read evidence file ({exc.strerror})", path) from None
-    if not path.is_file():
-        raise BadInput("evidence path is not a file", path)
-    if size > MAX_EVIDENCE_BYTES:
-        raise BadInput(f"evidence file is {size} bytes, over the {MAX_EVIDENCE_BYTES} byte limit", path)
-    try:
-        data = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"not valid JSON ({exc})", path) from None
-    except RecursionError:
-        raise BadInput("JSON is nested too deeply", path) from None
+    data = read_json(path, "evidence file", MAX_EVIDENCE_BYTES)
     if not isinstance(data, dict):
         raise BadInput(f"expected a JSON object with 'observations', found {type(data).__name__}", path)
     if data.get("format", EVIDENCE_FORMAT) not in ACCEPTED_FORMATS:
-        raise BadInput(f"format is {data.get('format')!r}, expected {EVIDENCE_FORMAT!r}", path)
+        raise BadInput(f"format is {echo(data.get('format'))}, expected {EVIDENCE_FORMAT!r}", path)
+    observations = data.get("observations")
+    if isinstance(observations, list) and len(observations) > MAX_OBSERVATIONS:
+        raise BadInput(f"{len(observations)} observations, over the {MAX_OBSERVATIONS} limit", path)
     try:
         return EvidenceFile.model_validate(data)
     except ValidationError as exc:
@@ -121,6 +113,6 @@ def load_evidence(path: str | Path) -> EvidenceFile:
 
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"])
+    where = ".".join(str(part) for part in error["loc"])[:MAX_ECHO_CHARS]
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {error['msg']}{more}"

@@ -2,13 +2,19 @@
 
 ``observation(...)`` gives what ``Observation(...).model_dump(mode="json")`` would, without pydantic;
 ``Observation.model_validate`` reads it back wherever the typed object is needed (re-judging, reports).
-Values are made strict JSON here, once for every engine: non-finite numbers (NaN from a log) become
-null in details, as pydantic writes them, and are left out of metrics.
+Values are made strict, bounded JSON here, once for every engine: non-finite numbers (NaN from a log)
+become null in details, as pydantic writes them, and are left out of metrics; long strings and lists from
+a submission are cut, saying how long they were.
 """
 
 from __future__ import annotations
 
 import math
+
+from parity.untrusted import MAX_ECHO_CHARS, echo
+
+#: the most items of a list or object kept in a finding's details
+MAX_ITEMS = 100
 
 
 def location(where: str, name: str, file: str | None = None, line: int | None = None) -> dict:
@@ -36,12 +42,23 @@ def observation(
     }
 
 
-def json_value(value):
-    """``value`` as strict JSON: non-finite floats become None, other non-JSON values their repr."""
+def json_value(value, limit: int = MAX_ECHO_CHARS * 5):
+    """``value`` as strict, bounded JSON (long strings and containers cut, non-finite floats None).
+
+    Strings longer than ``limit`` and containers of more than :data:`MAX_ITEMS` items are cut, saying so;
+    other non-JSON values become their (cut) repr.
+    """
     if isinstance(value, float):
         return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters)"
     if isinstance(value, list | tuple):
-        return [json_value(item) for item in value]
+        kept = [json_value(item, limit) for item in value[:MAX_ITEMS]]
+        return kept + ([f"… ({len(value)} items)"] if len(value) > MAX_ITEMS else [])
     if isinstance(value, dict):
-        return {str(key): json_value(item) for key, item in value.items()}
-    return value if isinstance(value, str | int | bool | type(None)) else repr(value)
+        items = list(value.items())[: MAX_ITEMS + 1]
+        kept = {str(key)[:limit]: json_value(item, limit) for key, item in items[:MAX_ITEMS]}
+        if len(value) > MAX_ITEMS:
+            kept["…"] = f"{len(value)} items"
+        return kept
+    return value if isinstance(value, int | bool | type(None)) else echo(value, limit)

@@ -145,6 +145,10 @@ def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindC
         console.print(f"  changed {rule_id}: {', '.join(fields)}")
 
 
+#: the most findings a text report lists (the counts and the verdict cover all of them)
+MAX_TEXT_ROWS = 500
+
+
 def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = None) -> None:
     """Verdict banner, one row per finding, and why each rule that objects exists."""
     table = Table(title=f"{result.rulebook} ({result.division} division)")
@@ -152,7 +156,14 @@ def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = N
     table.add_column("change kind", no_wrap=True)
     for column in ("outcome", "rule", "what was seen"):
         table.add_column(column, overflow="fold")
-    for finding in result.findings:
+    shown = result.findings
+    if len(shown) > MAX_TEXT_ROWS:  # problems first; a terminal table of 10⁵ rows helps nobody
+        shown = sorted(shown, key=lambda finding: finding.outcome is Outcome.ALLOWED)[:MAX_TEXT_ROWS]
+        table.caption = (
+            f"the first {MAX_TEXT_ROWS} of {len(result.findings)} findings, problems first "
+            "(--format json has them all)"
+        )
+    for finding in shown:
         table.add_row(
             str(finding.observation),
             finding.kind,

@@ -95,6 +95,9 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Rulebook:
         parent_path = _locate(book.extends, search=path.parent)
     except BadInput as exc:
         raise BadInput(f"`extends`: {exc.problem}", exc.path or path) from None
+    folders = {path.resolve().parent, packaged_dir().resolve()}
+    if parent_path.resolve().parent not in folders:
+        raise BadInput(f"`extends` names a file outside the rulebook's folder: {book.extends}", path)
     parent = _load(parent_path.resolve(), (*chain, path))
     return _extend(parent, book, path)
 

@@ -23,4 +23,4 @@ def test_corpus_packages_pass_like_mlperf_logging(capsys, folder, method):
 
 def test_a_folder_without_logs_is_bad_input(capsys, tmp_path):
     code, _, err = parity(capsys, "rcp", "check", tmp_path)
-    assert code == 3 and "no result_*.txt" in err
+    assert code == 3 and "no readable result_*.txt" in err

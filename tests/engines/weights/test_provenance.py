@@ -139,7 +139,7 @@ def test_non_finite_weights_are_a_modification_not_a_crash():
         graph_from_model(reference), graph_from_model(_edit(reference, "conv_w_1", poison))
     )
     flagged = [o for o in observations if o.kind == "weights.modified"]
-    assert flagged and flagged[0].evidence.details["problem"] == "non-finite values"
+    assert flagged and flagged[0].evidence.details["problem"] == "non-finite values in the candidate"
 
 
 def test_same_distribution_reinitialisation_conforms_under_training_and_violates_under_inference(tmp_path):

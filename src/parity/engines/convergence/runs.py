@@ -10,7 +10,7 @@ import os
 from collections import namedtuple
 
 from parity.engines.convergence.rcp import IN_SAMPLES
-from parity.engines.logs.files import logs_under
+from parity.engines.logs.files import Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.errors import BadInput
 
@@ -60,12 +60,12 @@ def _convergence_point(grouped: dict, field: str) -> tuple[float, str]:
     return (float(point) if field == "samples_count" else round(float(point), 3)), status
 
 
-def run_files(folder) -> list[str]:
-    """Every result_*.txt of a benchmark folder, in a stable order."""
-    files = logs_under(folder, ("result_*.txt",)) if os.path.isdir(folder) else []
+def run_files(folder) -> tuple[list[str], list[Refused]]:
+    """(every readable result_*.txt of a benchmark folder in a stable order, the ones not read and why)."""
+    files, refused = logs_under(folder, ("result_*.txt",)) if os.path.isdir(folder) else ([], [])
     if not files:
-        raise BadInput("no result_*.txt logs in the folder", folder)
-    return files
+        raise BadInput("no readable result_*.txt logs in the folder", folder)
+    return files, refused
 
 
 def read_runs(files: list[str], on_file=None) -> list[Run]:

@@ -9,6 +9,7 @@ checks the same three things and names the log line of each problem.
 from __future__ import annotations
 
 from parity.observations import plain
+from parity.untrusted import echo
 
 #: the first round whose rules require logged seeds
 FIRST_ROUND = (4, 1, 0)
@@ -45,10 +46,10 @@ def seed_observations(runs: list) -> list[dict]:
             seed = as_integer(event.value)
             if seed is None:
                 found.append(
-                    _observation(run.path, event.line, f"seed {event.value!r} is not an integer", {})
+                    _observation(run.path, event.line, f"seed {echo(event.value)} is not an integer", {})
                 )
                 continue
-            source = f"{event.metadata.get('file')!r}:{event.metadata.get('lineno')!r}"
+            source = f"{echo(event.metadata.get('file'))}:{echo(event.metadata.get('lineno'))}"
             origin = (source, seed)
             if origin in first_seen:
                 earlier = str(first_seen[origin])

@@ -47,7 +47,8 @@ def derive(
     exact = _EXACT_TYPES.get(dtype)
 
     def load() -> np.ndarray:
-        found = np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
+        with np.errstate(all="ignore"):  # a fold of hostile statistics is NaN, observed as such downstream
+            found = np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
         return found.astype(exact) if exact is not None else found  # shapes and indices stay integers
 
     merged = {**(parents[0].info if parents else {}), **(info or {})}

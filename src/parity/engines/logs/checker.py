@@ -11,6 +11,7 @@ from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
 from parity.observations import plain
+from parity.untrusted import MAX_ECHO_CHARS, echo
 
 ENGINE = "logs"
 
@@ -80,6 +81,20 @@ def check_log(
     return result
 
 
+def refused_check(refused, rules: RoundRules, benchmark: str | None, division: str | None) -> LogCheck:
+    """The check of a file that was not read (:class:`parity.engines.logs.files.Refused`): one finding."""
+    result = LogCheck(refused.path, rules.round, benchmark, division, 0, 0)
+    result.observations = [refused_observation(refused)]
+    return result
+
+
+def refused_observation(refused) -> dict:
+    """``log.file_refused`` for a file the audit would not read, saying why."""
+    where = plain.location("file", str(refused.path))
+    summary = f"not read: {refused.reason}"
+    return plain.observation("log.file_refused", ENGINE, summary, [where], {}, {"reason": refused.reason})
+
+
 def _identity(
     parsed: ParsedLog, grouped: dict[str, list[Event]], rules: RoundRules, division, benchmark
 ) -> dict | None:
@@ -87,12 +102,12 @@ def _identity(
     if not isinstance(division, str) or division not in rules.benchmarks:
         key, problem = (
             "submission_division",
-            f"is {division!r}, expected one of {', '.join(rules.benchmarks)}",
+            f"is {echo(division)}, expected one of {', '.join(rules.benchmarks)}",
         )
     elif not isinstance(benchmark, str) or benchmark not in rules.benchmarks[division]:
         key, problem = (
             "submission_benchmark",
-            f"is {benchmark!r}, not a {division} benchmark of round {rules.round}",
+            f"is {echo(benchmark)}, not a {division} benchmark of round {rules.round}",
         )
     else:
         return None
@@ -217,7 +232,7 @@ def _check_rule(
                         rule.kind or "hparam.out_of_range",
                         path,
                         event.line,
-                        f"{rule.key} = {event.value!r} fails `{rule.check}`{reason}",
+                        f"{rule.key} = {echo(event.value)} fails `{rule.check}`{reason}",
                         {
                             "key": rule.key,
                             "value": event.value,
@@ -237,7 +252,7 @@ def _check_rule(
                 "log.quality_target_missed",
                 path,
                 last.line,
-                f"{rule.key} never satisfies `{rule.target}` (last: {last.value!r})",
+                f"{rule.key} never satisfies `{rule.target}` (last: {echo(last.value)})",
                 {
                     "key": rule.key,
                     "target": rule.target,
@@ -254,7 +269,7 @@ def _holds(expression, event: Event, env: dict) -> tuple[bool, str]:
     try:
         return bool(run(expression, scope)), ""
     except ExpressionError as exc:
-        return False, f" ({exc})"
+        return False, f" ({str(exc)[:MAX_ECHO_CHARS]})"
 
 
 def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> dict:

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 MAX_LENGTH = 2000
 MAX_EXPONENT = 64
+#: the longest string or list a rule may build by repetition (a logged string times a logged number)
+MAX_REPEATED = 10_000
 
 
 class ExpressionError(ValueError):
@@ -34,6 +36,16 @@ def _close(a: float, b: float, rel: float = 1e-9, abs_: float = 0.0) -> bool:
 
 def _is_integer(x: object) -> bool:
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
+
+
+def _multiply(left, right):
+    """``left * right``, refusing to repeat a string or list past :data:`MAX_REPEATED` items."""
+    for sequence, times in ((left, right), (right, left)):
+        repeats = isinstance(sequence, str | list | tuple) and isinstance(times, int)
+        if repeats and len(sequence) * max(times, 0) > MAX_REPEATED:
+            kind = type(sequence).__name__
+            raise ExpressionError(f"repeating a {kind} of {len(sequence)} items {times} times")
+    return left * right
 
 
 def _power(base: float, exponent: float) -> float:
@@ -63,7 +75,7 @@ FUNCTIONS = {
 BINARY = {
     "+": operator.add,
     "-": operator.sub,
-    "*": operator.mul,
+    "*": _multiply,
     "/": operator.truediv,
     "//": operator.floordiv,
     "%": operator.mod,

@@ -6,13 +6,18 @@ junk are skipped; a record whose JSON is broken, not an object or missing ``key`
 substring search (no regular expression that can backtrack), so a 1 GB log streams in constant memory
 apart from the records themselves.
 
-It sits on the start-up path of ``parity logs check``, so it uses only what ``json`` already imports.
+It sits on the start-up path of ``parity logs check``, so it uses only the standard library. Integers
+of more digits than :data:`parity.untrusted.MAX_INT_DIGITS`, values nested deeper than
+:data:`parity.untrusted.MAX_JSON_DEPTH` and a ``time_ms`` that is not a finite number make a record
+malformed: nothing downstream has to guard against them.
 """
 
 from __future__ import annotations
 
-import json
+import math
 from collections import namedtuple
+
+from parity import untrusted
 
 TOKEN = b":::MLLOG"
 MAX_RECORD_BYTES = 1 << 20
@@ -21,7 +26,6 @@ MAX_RECORD_BYTES = 1 << 20
 Event = namedtuple("Event", "key value metadata time_ms line")
 #: A line that carries the MLLOG token but no valid record.
 Malformed = namedtuple("Malformed", "line problem")
-_decode = json.JSONDecoder().decode
 
 
 class ParsedLog:
@@ -83,10 +87,12 @@ def _record(payload: bytes, line: int) -> Event | Malformed:
     if len(payload) > MAX_RECORD_BYTES:
         return Malformed(line, f"record longer than {MAX_RECORD_BYTES} bytes")
     try:
-        data = _decode(payload.decode("utf-8", errors="strict"))
+        data = untrusted.loads(payload)
     except UnicodeDecodeError:
         return Malformed(line, "record is not UTF-8 text")
-    except (json.JSONDecodeError, RecursionError):
+    except untrusted.TooComplex as exc:
+        return Malformed(line, f"record holds {exc}")
+    except ValueError:
         return Malformed(line, "record is not valid JSON")
     if not isinstance(data, dict):
         return Malformed(line, f"record is a JSON {type(data).__name__}, not an object")
@@ -97,6 +103,6 @@ def _record(payload: bytes, line: int) -> Event | Malformed:
         return Malformed(line, "record's key is not a string")
     if not isinstance(metadata, dict):
         return Malformed(line, "record's metadata is not an object")
-    if not isinstance(time_ms, int | float) or isinstance(time_ms, bool):
-        return Malformed(line, "record's time_ms is not a number")
+    if not isinstance(time_ms, int | float) or isinstance(time_ms, bool) or not math.isfinite(time_ms):
+        return Malformed(line, "record's time_ms is not a finite number")
     return Event(key, data["value"], metadata, float(time_ms), line)

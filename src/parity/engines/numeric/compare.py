@@ -83,6 +83,17 @@ def metrics(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) 
     return found
 
 
+def exact(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
+    """Metrics of a boolean or integer output pair, which must be equal: the share equal, the count not."""
+    equal = np.asarray(reference) == np.asarray(candidate)
+    count = float(equal.size)
+    return {
+        "elements": count,
+        "mismatched": float(count - equal.sum()),
+        "within_tolerance": float(equal.mean()) if equal.size else 1.0,
+    }
+
+
 def quick(reference: np.ndarray, candidate: np.ndarray, tolerance: Tolerance) -> tuple[bool, float]:
     """(within tolerance, scaled error) of one intermediate tensor pair, cheaply (localisation's question).
 

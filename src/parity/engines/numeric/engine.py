@@ -28,6 +28,7 @@ from parity.engines.numeric.inputs import (
 from parity.engines.numeric.localise import cut_points, nodes_between
 from parity.engines.numeric.transplant import transplant_plan, write_transplanted
 from parity.errors import BadInput
+from parity.ir.npz_file import read_npz
 from parity.observations import Evidence, Location, Observation
 
 ENGINE = "numeric"
@@ -229,7 +230,12 @@ def _output_observations(
         elif compared["metrics"].get("non_finite"):
             details["problem"] = "non-finite values in the candidate's output"
         matched = bool(compared.get("within")) and "problem" not in details
-        summary = f"{ref_name}: max scaled error {numbers.get('scaled_error', float('nan')):.2g}"
+        if "mismatched" in numbers:  # a boolean or integer output, compared exactly
+            summary = (
+                f"{ref_name}: {numbers['mismatched']:.0f} of {numbers['elements']:.0f} entries differ (exact)"
+            )
+        else:
+            summary = f"{ref_name}: max scaled error {numbers.get('scaled_error', float('nan')):.2g}"
         if "cosine" in numbers:
             summary += f", cosine {numbers['cosine']:.6f}"
         if "top1_agreement" in numbers:
@@ -303,11 +309,10 @@ def _save_inputs(samples: dict[str, np.ndarray], worst: list[int], options: Nume
 
 
 def _accuracy(labels_path: Path, predictions: list | None, count: int) -> list[Observation]:
-    try:
-        with np.load(labels_path, allow_pickle=False) as stored:
-            labels = stored["labels"] if "labels" in stored.files else stored[stored.files[0]]
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise BadInput(f"not an .npz with a 'labels' array ({type(exc).__name__})", labels_path) from None
+    stored = read_npz(labels_path)
+    if not stored:
+        raise BadInput("not an .npz with a 'labels' array (no member)", labels_path)
+    labels = stored["labels"] if "labels" in stored else next(iter(stored.values()))
     if predictions is None or labels.reshape(-1).shape[0] != len(predictions[0]):
         raise BadInput(f"{labels.size} labels do not fit the first output's {count} samples", labels_path)
     labels = labels.reshape(-1)

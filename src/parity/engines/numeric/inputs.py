@@ -6,7 +6,6 @@ runs, and written once per model under that model's input names (inputs are pair
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import onnx
 
 from parity.errors import BadInput
 from parity.ir import Graph
+from parity.ir.npz_file import read_npz
 
 DEFAULT_SAMPLES = 4
 DEFAULT_SEED = 0
@@ -74,11 +74,7 @@ def load_inputs(path: Path, graph: Graph) -> tuple[dict[str, np.ndarray], str]:
     Raises:
         BadInput: not an .npz of arrays, a missing input, or a wrong element type or shape.
     """
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise BadInput(f"not a readable .npz of arrays ({type(exc).__name__})", path) from None
+    arrays = read_npz(path)
     feeds, conventions = {}, set()
     for name in graph.inputs:
         if name not in arrays:

@@ -128,11 +128,19 @@ def run(job: dict) -> dict:
                 }
             )
             continue
-        found = {**metrics(a, b, tolerance), **top_k_agreement(a, b, k=5)}
+        if not (np.issubdtype(a.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)):
+            found = compare.exact(a, b)  # booleans and integers: equal or not, no tolerance
+        else:
+            found = {**metrics(a, b, tolerance), **top_k_agreement(a, b, k=5)}
         result["outputs"].append({"metrics": found, "within": within(found)})
     first = job["outputs"][0]
     a, b = reference[first[0]], candidate[first[1]]
-    if a.shape == b.shape and a.ndim:
+    if (
+        a.shape == b.shape
+        and a.ndim
+        and np.issubdtype(a.dtype, np.floating)
+        and np.issubdtype(b.dtype, np.floating)
+    ):
         error = np.abs(a.astype(np.float64) - b).reshape(a.shape[0], -1).max(axis=1)
         result["worst_samples"] = [int(i) for i in np.argsort(-error)[:4]]
         result["predictions"] = [

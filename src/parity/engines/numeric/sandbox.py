@@ -11,6 +11,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,19 @@ def run_job(
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    env = {**os.environ, "OMP_NUM_THREADS": str(job.get("threads", 1))}
+    with tempfile.TemporaryDirectory(prefix="parity-sandbox-home-") as home:
+        # the child's own home: onnxruntime and numpy write caches there, never into the user's
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": str(job.get("threads", 1)),
+            "HOME": home,
+            "XDG_CACHE_HOME": home,
+            "TMPDIR": home,
+        }
+        return _run(job, time_limit, limits, env)
+
+
+def _run(job: dict, time_limit: float, limits, env: dict) -> dict | RunFailure:
     process = subprocess.Popen(
         [sys.executable, str(RUNNER), "-"],  # the job arrives on stdin: no argument-length limit
         stdin=subprocess.PIPE,

@@ -102,11 +102,20 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
                 f"{verdict.metrics['padding_nonzero']:.0f} non-zero entries in the NCHWc channel padding"
             )
             return verdict
-    stats = _compare(r.reshape(-1), c.reshape(-1), expect)
+    with np.errstate(all="ignore"):  # non-finite values are observed below, not printed as warnings
+        stats = _compare(r.reshape(-1), c.reshape(-1), expect)
     verdict.metrics.update(stats.metrics())
-    if stats.non_finite:
+    if stats.non_finite or stats.non_finite_reference:
+        sides = [
+            name
+            for name, count in (
+                ("the reference", stats.non_finite_reference),
+                ("the candidate", stats.non_finite),
+            )
+            if count
+        ]
         verdict.kind = "weights.modified"
-        verdict.details["problem"] = "non-finite values"
+        verdict.details["problem"] = f"non-finite values in {' and '.join(sides)}"
         return verdict
     if stats.equal and not transforms:
         return verdict
@@ -193,6 +202,7 @@ class _Stats:
     zeroed: int = 0
     nonzero: int = 0
     non_finite: int = 0
+    non_finite_reference: int = 0  # a NaN folded from a negative variance is no weight either
     clamped: int = 0  # entries only a converter's documented clamping explains
     equal: bool = True
     sums: list[float] = field(default_factory=lambda: [0.0] * 5)
@@ -247,6 +257,9 @@ def _compare(r_flat: np.ndarray, c_flat: np.ndarray, expect: _Expectation) -> _S
         finite = np.isfinite(c)
         stats.non_finite += int((~finite).sum())
         c = np.where(finite, c, 0.0)
+        finite_reference = np.isfinite(r)
+        stats.non_finite_reference += int((~finite_reference).sum())
+        r = np.where(finite_reference, r, 0.0)
         difference = np.abs(c - r)
         stats.equal = stats.equal and not difference.any()
         stats.max_error = max(stats.max_error, float(difference.max()) if difference.size else 0.0)

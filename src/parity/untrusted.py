@@ -1,0 +1,115 @@
+"""Limits on what a submission's files can make the main process do.
+
+The child process that runs models has operating-system limits; the main process reads logs, evidence,
+headers and folders itself, so every parser bounds its input here: regular files only, a size, a JSON
+nesting depth, integer digits, and the length of any value echoed back in a finding. Standard library
+only: ``parity logs check`` imports this on its start-up path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from parity.errors import BadInput
+
+#: the deepest JSON nesting read (MLLOG values and evidence details are a few levels deep)
+MAX_JSON_DEPTH = 64
+#: the most decimal digits of an integer read from JSON (2**64 has 20)
+MAX_INT_DIGITS = 40
+#: the most characters of a submitted value repeated in a finding
+MAX_ECHO_CHARS = 200
+
+
+class TooComplex(ValueError):
+    """A JSON value past one of the limits (nesting, digits)."""
+
+
+def regular_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` if it is a regular file; FIFOs, devices, sockets and folders are refused (they block, lie)."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise BadInput(f"cannot read {what} ({exc.strerror})", path) from None
+    if not stat.S_ISREG(mode):
+        raise BadInput(f"{what} is not a regular file", path)
+    return path
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise TooComplex(f"an integer of {len(text.lstrip('-'))} digits (the limit is {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_constant(name: str) -> float:
+    return float(name)  # NaN and Infinity stay readable; callers that need finite numbers check them
+
+
+_DECODE = json.JSONDecoder(parse_int=_bounded_int, parse_constant=_finite_constant).decode
+
+
+def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):
+    """Parse JSON with bounded integers and nesting.
+
+    Raises:
+        TooComplex: nested deeper than ``max_depth`` or an integer with too many digits.
+        ValueError: not JSON (``json.JSONDecodeError``) or not UTF-8 (``UnicodeDecodeError``).
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    try:
+        value = _DECODE(text)
+    except RecursionError:
+        raise TooComplex(f"nested deeper than {max_depth} levels") from None
+    if depth(value, max_depth) > max_depth:
+        raise TooComplex(f"nested deeper than {max_depth} levels")
+    return value
+
+
+def depth(value, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of a JSON value (a scalar is 0), counted without recursion, stopping past ``limit``."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        current, level = stack.pop()
+        if isinstance(current, dict):
+            current = current.values()
+        elif not isinstance(current, list | tuple):
+            continue
+        level += 1
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((item, level) for item in current if isinstance(item, dict | list | tuple))
+    return deepest
+
+
+def read_json(path: str | os.PathLike, what: str, max_bytes: int, max_depth: int = MAX_JSON_DEPTH):
+    """The JSON value in a regular file of at most ``max_bytes``; any problem is BadInput naming it."""
+    path = regular_file(path, what)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise BadInput(f"{what} is {size} bytes, over the {max_bytes}-byte limit", path)
+    try:
+        return loads(path.read_bytes(), max_depth)
+    except OSError as exc:
+        raise BadInput(f"cannot read {what} ({exc.strerror})", path) from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{what} is not UTF-8 text", path) from None
+    except TooComplex as exc:
+        raise BadInput(f"{what} is too complex: {exc}", path) from None
+    except ValueError as exc:
+        raise BadInput(f"not valid JSON ({str(exc)[:120]})", path) from None
+
+
+def echo(value, limit: int = MAX_ECHO_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters, saying how much was left out."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    if isinstance(value, list | tuple | dict) and (len(value) > limit or depth(value, 8) > 8):
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
