@@ -87,6 +87,22 @@ def depth(value, limit: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
+def values_within(value, limit: int) -> bool:
+    """Whether ``value`` holds at most ``limit`` values, counting shared ones (YAML aliases) each time."""
+    seen, stack = 0, [value]
+    while stack:
+        current = stack.pop()
+        seen += 1
+        if seen > limit:
+            return False
+        if isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
+    return True
+
+
 def read_json(path: str | os.PathLike, what: str, max_bytes: int, max_depth: int = MAX_JSON_DEPTH):
     """The JSON value in a regular file of at most ``max_bytes``; any problem is BadInput naming it."""
     path = regular_file(path, what)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from parity.engines.logs.checker import LogCheck, check_log, refused_check
-from parity.engines.logs.files import Refused, logs_under
+from parity.engines.logs.files import MAX_LOG_BYTES, Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
@@ -50,6 +50,8 @@ def log_files(paths) -> list[str | Refused]:
             if not inside and not refused:
                 raise BadInput(f"no result logs ({', '.join(LOG_PATTERNS)}) in the folder", path)
             found.extend(sorted([*inside, *refused], key=_order))
+        elif os.path.isfile(path) and os.path.getsize(path) > MAX_LOG_BYTES:
+            found.append(Refused(path, f"larger than the {MAX_LOG_BYTES}-byte limit"))
         elif os.path.isfile(path):
             found.append(path)
         elif os.path.exists(path):

@@ -9,6 +9,7 @@ the archive declares, and the total decompressed size is bounded before any memb
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> np
                 )
             else:
                 raise ValueError(f"npy format {version}")
-        except (ValueError, SyntaxError, TypeError, EOFError) as exc:
+        except (ValueError, SyntaxError, TypeError, EOFError, tokenize.TokenError, RecursionError) as exc:
             raise BadInput(f"member {name!r}: not a .npy header ({_first_line(exc)})", path) from None
         if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.itemsize == 0:
             raise BadInput(f"member {name!r}: dtype {dtype} is not a plain numeric array", path)

@@ -42,6 +42,8 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
         raise BadInput(f"not an ONNX model or truncated ({type(exc).__name__})", path) from None
     if not model.HasField("graph") or not model.graph.node:
         raise BadInput("not an ONNX model (no graph or no nodes)", path)
+    _check_text(model, path)
+    _check_opsets(model, path)
     _check_domains(model, path)
     _check_declared_shapes(model, path)
     external_total = _check_external_data(model, path)
@@ -52,8 +54,13 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
     try:
         checked = model if not external_total else _without_external_data(model)
         onnx.checker.check_model(_runtime_ops_in_their_domain(checked))
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except (
+        onnx.checker.ValidationError,
+        onnx.shape_inference.InferenceError,
+        RuntimeError,
+        ValueError,
+    ) as exc:
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise BadInput(f"invalid ONNX model: {first}", path) from None
     return model
 
@@ -168,6 +175,27 @@ def _without_external_data(model: onnx.ModelProto) -> onnx.ModelProto:
     return light
 
 
+#: the highest version parity accepts for a custom domain (onnxruntime's own domains are at 1)
+MAX_CUSTOM_OPSET = 1000
+
+
+def _check_opsets(model: onnx.ModelProto, path: Path) -> None:
+    """Refuse opset versions onnx does not know: shape inference takes gigabytes on opset 10**6."""
+    known = {"": (1, onnx.defs.onnx_opset_version()), "ai.onnx.ml": (1, onnx.defs.onnx_ml_opset_version())}
+    versions = getattr(onnx.defs, "C", None)
+    if versions is not None and hasattr(versions, "schema_version_map"):
+        known.update(versions.schema_version_map())
+    for opset in model.opset_import:
+        domain = "" if opset.domain == "ai.onnx" else opset.domain
+        limit = known.get(domain, (1, MAX_CUSTOM_OPSET))[1]
+        if not 1 <= opset.version <= limit:
+            raise BadInput(
+                f"opset {opset.version} of domain {opset.domain or 'ai.onnx'!r} is not one this onnx "
+                f"{onnx.__version__} knows (1 to {limit})",
+                path,
+            )
+
+
 def _check_domains(model: onnx.ModelProto, path: Path) -> None:
     local = {function.domain for function in model.functions}
     for node in model.graph.node:
@@ -191,15 +219,28 @@ def _check_external_data(model: onnx.ModelProto, path: Path) -> int:
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             _check_embedded(tensor, expected, path)
             continue
+        if expected is None:
+            raise BadInput(f"string tensor {name!r} cannot have external data", path)
         info = {entry.key: entry.value for entry in tensor.external_data}
         location = info.get("location", "")
         if "\x00" in location:
             raise BadInput(f"external data location of {name!r} holds a NUL byte", path)
-        target = (folder / location).resolve()
-        if not location or os.path.isabs(location) or not target.is_relative_to(folder):
-            raise BadInput(f"external data of {name!r} points outside the model's folder: {location!r}", path)
-        if not target.is_file():
-            raise BadInput(f"external data file of {name!r} not found: {location!r}", path)
+        if len(location) > 1024 or any(len(part) > 255 for part in location.split("/")):
+            raise BadInput(f"external data location of {name!r} is longer than a file name can be", path)
+        try:
+            target = (folder / location).resolve()
+            inside = bool(location) and not os.path.isabs(location) and target.is_relative_to(folder)
+            found = inside and target.is_file()
+        except OSError as exc:
+            raise BadInput(
+                f"external data location of {name!r} cannot be read ({exc.strerror})", path
+            ) from None
+        if not inside:
+            raise BadInput(
+                f"external data of {name!r} points outside the model's folder: {location[:200]!r}", path
+            )
+        if not found:
+            raise BadInput(f"external data file of {name!r} not found: {location[:200]!r}", path)
         offset, length = info.get("offset", "0") or "0", info.get("length")
         for key, text in (("offset", offset), ("length", length)):
             if text is not None and not text.isdigit():
@@ -235,8 +276,10 @@ def _stored_bytes(tensor: onnx.TensorProto, path: Path) -> int | None:
     count = math.prod(tensor.dims)
     if tensor.data_type in _PACKED_4BIT:
         return (count + 1) // 2
-    if tensor.data_type in (onnx.TensorProto.STRING, onnx.TensorProto.UNDEFINED):
+    if tensor.data_type == onnx.TensorProto.STRING:
         return None
+    if tensor.data_type == onnx.TensorProto.UNDEFINED:
+        raise BadInput(f"tensor {tensor.name[:80]!r} has no element type", path)
     try:
         return count * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
     except (KeyError, ValueError, TypeError):
@@ -264,9 +307,45 @@ def _check_embedded(tensor: onnx.TensorProto, expected: int | None, path: Path) 
         raise BadInput(f"tensor {name!r} holds {values} values, its dims need {needed}", path)
 
 
+def _graphs(model: onnx.ModelProto):
+    """The main graph and every subgraph (If, Loop, Scan bodies), without recursion."""
+    stack = [model.graph]
+    while stack:
+        graph = stack.pop()
+        yield graph
+        for node in graph.node:
+            for attribute in node.attribute:
+                stack.extend([attribute.g] if attribute.HasField("g") else [])
+                stack.extend(attribute.graphs)
+
+
+def _nodes(model: onnx.ModelProto):
+    for graph in _graphs(model):
+        yield from graph.node
+    for function in model.functions:
+        yield from function.node
+
+
 def _all_tensors(model: onnx.ModelProto):
-    yield from model.graph.initializer
-    for node in model.graph.node:
+    """Every stored tensor: initializers of every graph, and tensor attributes of every node."""
+    for graph in _graphs(model):
+        yield from graph.initializer
+    for node in _nodes(model):
         for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.TENSOR:
+            if attribute.HasField("t"):
                 yield attribute.t
+            yield from attribute.tensors
+
+
+def _check_text(model: onnx.ModelProto, path: Path) -> None:
+    """Refuse names and external-data entries that are not UTF-8 (protobuf then hands over bytes)."""
+    for node in _nodes(model):
+        for text in (node.name, node.op_type, node.domain, *node.input, *node.output):
+            if not isinstance(text, str):
+                raise BadInput("a node's name, operator or value name is not UTF-8 text", path)
+    for tensor in _all_tensors(model):
+        if not isinstance(tensor.name, str) or any(
+            not isinstance(entry.key, str) or not isinstance(entry.value, str)
+            for entry in tensor.external_data
+        ):
+            raise BadInput("a tensor's name or external-data entry is not UTF-8 text", path)

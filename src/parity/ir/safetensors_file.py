@@ -8,7 +8,6 @@ shape, offsets inside the data, a size equal to shape × itemsize, and no two te
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import struct
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from parity import untrusted
 from parity.errors import BadInput
+from parity.untrusted import echo
 
 #: the largest header read (the safetensors library allows 100 MB; a shard of a 405B model needs under 1 MB,
 #: and a 100 MB header of small entries costs over a gigabyte to parse)
@@ -86,8 +87,10 @@ def read_safetensors(path: str | Path) -> dict[str, StoredTensor]:
     except OSError as exc:
         raise BadInput(f"cannot read weights ({exc.strerror})", path) from None
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also an integer of 4,300+ digits
+        header = untrusted.loads(raw)
+    except untrusted.TooComplex as exc:
+        raise BadInput(f"safetensors header is too complex: {exc}", path) from None
+    except ValueError:  # not JSON, or not UTF-8
         raise BadInput("safetensors header is not valid JSON", path) from None
     if not isinstance(header, dict):
         raise BadInput("safetensors header is not a JSON object", path)
@@ -112,27 +115,30 @@ def _nbytes(tensor: StoredTensor) -> int:
 
 def _entry(path: Path, name: str, entry: object, data_start: int, data_size: int) -> StoredTensor:
     if not isinstance(entry, dict):
-        raise BadInput(f"tensor {name!r}: header entry is not an object", path)
+        raise BadInput(f"tensor {echo(name)}: header entry is not an object", path)
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in DTYPES:
-        raise BadInput(f"tensor {name!r}: unsupported dtype {dtype!r}", path)
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise BadInput(f"tensor {echo(name)}: unsupported dtype {echo(dtype)}", path)
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     ):
-        raise BadInput(f"tensor {name!r}: shape must be a list of non-negative integers", path)
+        raise BadInput(f"tensor {echo(name)}: shape must be a list of non-negative integers", path)
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
         or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
     ):
-        raise BadInput(f"tensor {name!r}: data_offsets must be two integers", path)
+        raise BadInput(f"tensor {echo(name)}: data_offsets must be two integers", path)
     begin, end = offsets
     expected = math.prod(shape) * np.dtype(DTYPES[dtype][0]).itemsize  # Python integers: no wrap-round
     if not 0 <= begin <= end <= data_size:
-        raise BadInput(f"tensor {name!r}: data_offsets {offsets} lie outside the {data_size}-byte data", path)
+        raise BadInput(
+            f"tensor {echo(name)}: data_offsets {echo(offsets)} lie outside the {data_size}-byte data", path
+        )
     if end - begin != expected:
         raise BadInput(
-            f"tensor {name!r}: {end - begin} bytes stored for shape {shape} of {dtype} ({expected} bytes)",
+            f"tensor {echo(name)}: {end - begin} bytes stored for shape {echo(shape)} of {dtype}"
+            f" ({expected} bytes)",
             path,
         )
     return StoredTensor(path, name, dtype, DTYPES[dtype][1], tuple(shape), data_start + begin)

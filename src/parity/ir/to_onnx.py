@@ -98,9 +98,9 @@ def graph_to_model(
                     )
                     continue
                 np_type = helper.tensor_dtype_to_np_dtype(TensorProto.DataType.Value(float_of(param.dtype)))
-                initializers[value] = numpy_helper.from_array(
-                    np.asarray(param.values()).astype(np_type), value
-                )
+                with np.errstate(all="ignore"):  # a hostile value cast to float: inf, observed downstream
+                    cast = np.asarray(param.values()).astype(np_type)
+                initializers[value] = numpy_helper.from_array(cast, value)
         nodes.append(
             helper.make_node(
                 op_type,

@@ -19,6 +19,8 @@ The rulebooks decide what each method is worth; this module only says which one 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +37,8 @@ METHODS = (*PROVED, "verified_numerically")
 MOVES = symbolic_elements.MOVES | {"DepthToSpace", "SpaceToDepth"}
 #: elements any tensor of an exactly evaluated region may have (ids stay exact in float32 below 2**24)
 MAX_EVALUATED = 1 << 22
+#: operators whose work static shapes do not bound (loops; a subgraph may hold anything)
+UNBOUNDED_OPS = frozenset({"Loop", "Scan", "If", "SequenceMap"})
 
 
 @dataclass(frozen=True)
@@ -393,11 +397,13 @@ def _evaluate(
         node = graph.nodes[name]
         if "." in node.op:
             raise symbolic.NotProvable(f"{node.op} has no reference implementation")
+        if node.op in UNBOUNDED_OPS:  # a trip count no static shape bounds: never run in this process
+            raise symbolic.NotProvable(f"{node.op} is not evaluated in the main process")
         for value in [*node.outputs, *(v for v in node.inputs if v in graph.params)]:
             shape = graph.value_info(value).shape
             if shape is None or not all(isinstance(d, int) and d >= 0 for d in shape):
                 raise symbolic.NotProvable(f"{value} has no static shape")
-            if int(np.prod(shape, dtype=np.int64)) > MAX_EVALUATED:
+            if math.prod(shape) > MAX_EVALUATED:
                 raise symbolic.NotProvable(f"{value} is too large to evaluate exactly")
     model = graph_to_model(subgraph(graph, nodes, inputs, outputs))
     try:

@@ -15,6 +15,8 @@ from fnmatch import fnmatch
 
 #: the deepest folder read below the one audited (a submission tree is under ten levels)
 MAX_FOLDER_DEPTH = 64
+#: the largest log read (the largest published result logs are tens of megabytes)
+MAX_LOG_BYTES = 1024**3
 
 #: A file the walk would not read, and why.
 Refused = namedtuple("Refused", "path reason")
@@ -59,11 +61,13 @@ def logs_under(folder, patterns: tuple[str, ...]) -> tuple[list[str], list[Refus
 def _take(path: str, target: str, found: list[str], refused: list[Refused]) -> None:
     """Keep ``path`` if what it names is a regular file; else say why not."""
     try:
-        mode = os.stat(target).st_mode
+        info = os.stat(target)
     except OSError as exc:
         refused.append(Refused(path, f"cannot be read ({exc.strerror})"))
         return
-    if stat.S_ISREG(mode):
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_LOG_BYTES:
+        refused.append(Refused(path, f"larger than the {MAX_LOG_BYTES}-byte limit"))
+    elif stat.S_ISREG(info.st_mode):
         found.append(path)
     else:
         refused.append(Refused(path, "not a regular file (a FIFO, device or socket)"))
