@@ -45,11 +45,8 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _finite_constant(name: str) -> float:
-    return float(name)  # NaN and Infinity stay readable; callers that need finite numbers check them
-
-
-_DECODE = json.JSONDecoder(parse_int=_bounded_int, parse_constant=_finite_constant).decode
+#: NaN and Infinity stay readable (mlperf-logging writes them); callers that need finite numbers check
+_DECODE = json.JSONDecoder(parse_int=_bounded_int).decode
 
 
 def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from parity.errors import BadInput
+from parity.untrusted import regular_file
 
 #: the most bytes all members may decompress to (the inputs of a large accuracy run fit in well under this)
 MAX_DECOMPRESSED_BYTES = 2 * 1024**3
@@ -33,9 +34,7 @@ def read_npz(path: str | Path, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> dict[
         BadInput: not a regular file, not a zip, a member that is not a plain ``.npy``, a header that
             disagrees with the member's size, or more than ``max_bytes`` once decompressed.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput("not a regular file (expected an .npz archive)", path)
+    path = regular_file(path, ".npz archive")
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()

@@ -14,6 +14,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from parity.errors import BadInput
+from parity.untrusted import regular_file
 
 DEFAULT_MAX_MODEL_BYTES = 4 * 1024**3
 KNOWN_DOMAINS = frozenset(
@@ -29,9 +30,9 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
             data outside the model's folder or past the end of its file, or rejected by onnx.checker.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise BadInput("model file not found", path)
-    size = path.stat().st_size
+    size = regular_file(path, "model file").stat().st_size
     if size > max_bytes:
         raise BadInput(f"model is {size} bytes, over the {max_bytes} byte limit (--max-model-bytes)", path)
     if size == 0:

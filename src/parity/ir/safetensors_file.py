@@ -69,9 +69,7 @@ def read_safetensors(path: str | Path) -> dict[str, StoredTensor]:
     Raises:
         BadInput: missing file, malformed or lying header, unknown dtype, overlapping or out-of-file data.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput("not a regular file (weights must be a .safetensors file)", path)
+    path = untrusted.regular_file(path, "weights file")
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

@@ -20,7 +20,6 @@ The rulebooks decide what each method is worth; this module only says which one 
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 from typing import Any
 
