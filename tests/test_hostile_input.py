@@ -453,3 +453,83 @@ def test_the_model_child_gets_its_own_home(tmp_path, monkeypatch):
     found = sandbox.run_job({"threads": 1}, time_limit=30, memory_limit=2 * 1024**3)
     assert found["home"] != str(tmp_path / "user-home") and "parity-sandbox-home-" in found["home"]
     assert not Path(found["home"]).exists()  # removed after the run
+
+
+# --- found by the fuzzing harness (tests/fuzz) ------------------------------------------------------------
+
+
+def _saved(tmp_path, model, name="candidate.onnx"):
+    path = tmp_path / name
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_an_opset_onnx_does_not_know_is_refused_before_shape_inference(capsys, tmp_path):
+    model = models.resnet()
+    model.opset_import[0].version = 10**6  # onnx's shape inference took 7 GB on this
+    code, _, err = _check(capsys, EXAMPLES / "reference.onnx", _saved(tmp_path, model))
+    _one_clean_line(code, err)
+    assert "opset 1000000" in err
+
+
+def test_a_long_one_dimensional_declaration_does_not_reach_data_propagation(tmp_path):
+    import resource
+
+    from parity.ir.from_onnx import infer_shapes
+
+    model = models.resnet()
+    model.graph.value_info.append(helper.make_tensor_value_info("image", TensorProto.BFLOAT16, [2**31]))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    infer_shapes(model)  # with data propagation this allocated 8 GB
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 512 * 1024  # KiB
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda model: setattr(model.graph.initializer[0], "data_type", TensorProto.UNDEFINED),
+        lambda model: model.graph.node[0].attribute[0].ints.extend([2**62]),
+    ],
+    ids=["no-element-type", "huge-attribute"],
+)
+def test_tensors_without_a_type_and_absurd_attributes_are_clean(capsys, tmp_path, edit):
+    model = models.resnet()
+    edit(model)
+    code, _, err = _check(capsys, EXAMPLES / "reference.onnx", _saved(tmp_path, model))
+    assert code in (1, 2, 3) and "internal error" not in err and err.count("\n") <= 1, err
+
+
+def test_a_corrupt_deflate_stream_is_a_clean_error(capsys, tmp_path):
+    path = tmp_path / "inputs.npz"
+    np.savez_compressed(
+        path, image=np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    )
+    data = bytearray(path.read_bytes())
+    data[80:96] = b"\xff" * 16  # inside the deflate stream of the only member
+    path.write_bytes(bytes(data))
+    code, _, err = _check(capsys, EXAMPLES / "reference.onnx", EXAMPLES / "optimized.onnx", "--inputs", path)
+    _one_clean_line(code, err)
+
+
+def _alias_bomb(levels):
+    """YAML whose every level holds nine aliases of the one before: 9**levels values once expanded."""
+    lines = ["l0: &l0 [x]"]
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: " + "9" * 5000 + "\n", "invalid YAML value"),
+        (_alias_bomb(7), "expands to more than"),
+    ],
+    ids=["5000-digit-integer", "alias-bomb"],
+)
+def test_hostile_yaml_rulebooks_are_one_clean_line(capsys, tmp_path, text, message):
+    path = tmp_path / "book.yaml"
+    path.write_text(text)
+    code, _, err = parity(capsys, "rules", "list", "-r", path)
+    _one_clean_line(code, err)
+    assert message in err

@@ -228,13 +228,29 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
             keep = frozenset({"epsilon"})
         copy.attribute.extend(a for a in node.attribute if a.name in keep)
     try:
-        inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+        inferred = infer_shapes(light)
     except Exception:  # inference is best effort: shapes it cannot infer stay unknown
         inferred = light
     values: dict[str, ValueInfo] = {}
     for value in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
         values[value.name] = value_info_of(value)
     return values
+
+
+#: the longest one-dimensional value onnx may propagate data through (shape tensors have a few entries;
+#: onnx's data propagation allocates per declared entry: a declared [2**31] took 8 GB)
+MAX_PROPAGATED = 1 << 22
+
+
+def infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Shape inference by onnx, with data propagation only where no 1-D value is declared too long for it."""
+    declared = [*model.graph.input, *model.graph.value_info, *model.graph.output]
+    long_vector = any(
+        len(value.type.tensor_type.shape.dim) == 1
+        and value.type.tensor_type.shape.dim[0].dim_value > MAX_PROPAGATED
+        for value in declared
+    ) or any(len(t.dims) == 1 and t.dims[0] > MAX_PROPAGATED for t in model.graph.initializer)
+    return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=not long_vector)
 
 
 def _reorder_output_proxy(graph: onnx.GraphProto, node: onnx.NodeProto) -> None:

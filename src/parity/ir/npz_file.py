@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,15 @@ def read_npz(path: str | Path, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> dict[
             return {member.filename[: -len(".npy")]: _member(archive, member, path) for member in members}
     except BadInput:
         raise
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        zipfile.BadZipFile,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ) as exc:
         raise BadInput(f"not a readable .npz archive ({type(exc).__name__})", path) from None
 
 

@@ -8,10 +8,8 @@ never read) gives static shapes, which shape-dependent rewrites and the region p
 
 from __future__ import annotations
 
-import onnx
-
 from parity.ir import Graph, ValueInfo
-from parity.ir.from_onnx import value_info_of
+from parity.ir.from_onnx import infer_shapes, value_info_of
 
 #: parameters up to this many elements are values in the light copy (shape tensors, scalars)
 SMALL = 4096
@@ -23,7 +21,7 @@ def refresh_shapes(graph: Graph) -> int:
 
     try:
         light = graph_to_model(graph, max_initializer=SMALL)
-        inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+        inferred = infer_shapes(light)
     except Exception:  # inference is best effort: what it cannot infer stays as it was
         return 0
     improved = 0
