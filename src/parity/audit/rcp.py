@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from parity.engines.convergence import seeds
-from parity.engines.convergence.rcp import RcpVerdict, check_convergence, rcp_rounds
+from parity.engines.convergence.rcp import METHODS, RcpVerdict, check_convergence, rcp_rounds
 from parity.engines.convergence.runs import Run, read_runs, run_files
 from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.files import Refused
@@ -30,16 +30,23 @@ KINDS = {
 class RcpResult(JudgedResult):
     """The runs, the statistics, the observation (if any) and the judgement (plain JSON shapes)."""
 
-    __slots__ = ("folder", "judgement", "observations", "runs", "verdict")
+    __slots__ = ("folder", "judgement", "observations", "other", "runs", "verdict")
 
     def __init__(
-        self, folder, runs: list[Run], verdict: RcpVerdict, observations: list[dict], judgement: dict
+        self,
+        folder,
+        runs: list[Run],
+        verdict: RcpVerdict,
+        observations: list[dict],
+        judgement: dict,
+        other: RcpVerdict | None = None,
     ) -> None:
         self.folder = folder
         self.runs = runs
         self.verdict = verdict
         self.observations = observations
         self.judgement = judgement
+        self.other = other  # the other method's verdict, where it differs
 
 
 def check_rcp(
@@ -71,14 +78,19 @@ def check_rcp(
     if round_name not in rcp_rounds():
         raise BadInput(f"no RCPs for round {round_name!r}; known: {', '.join(rcp_rounds())}")
     benchmark, batch = benchmarks.pop(), batches.pop()
-    verdict = check_convergence(
-        benchmark, round_name, float(batch), [run.converged_at for run in runs], method
+    points = [run.converged_at for run in runs]
+    verdict = check_convergence(benchmark, round_name, float(batch), points, method)
+    other_method = next(name for name in METHODS if name != method)
+    other = check_convergence(benchmark, round_name, float(batch), points, other_method)
+    differs = (
+        other.status != verdict.status
+        or abs((other.normalisation or 1) - (verdict.normalisation or 1)) > 1e-9
     )
     observations = [refused_observation(item) for item in refused] + _observations(verdict, folder)
     if seeds.applies(round_name):
         observations += seeds.seed_observations(runs)
     judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)
-    return RcpResult(folder, runs, verdict, observations, judgement)
+    return RcpResult(folder, runs, verdict, observations, judgement, other if differs else None)
 
 
 def _round(folder: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tokenize
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -73,7 +74,8 @@ def _check_sizes(members: list[zipfile.ZipInfo], max_bytes: int, path: Path) -> 
 def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> np.ndarray:
     """One member, read only after its header agrees with its declared size (zipfile stops at that size)."""
     name = member.filename[:80]
-    with archive.open(member) as handle:
+    with archive.open(member) as handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns about Python 2 headers; the header is checked here
         try:
             version = npy_format.read_magic(handle)
             if version == (1, 0):

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 
+from parity.engines.convergence.rcp import RULES_TEXT
 from parity.report.json_output import envelope
 
 #: control characters (from a hostile log or file name) are shown escaped, never sent to the terminal
@@ -117,6 +118,12 @@ def rcp_text(result, paint=None) -> str:
             f"normalisation {verdict.normalisation or 1:.4g}; statistics: {verdict.method}"
         )
     lines.append(f"{verdict.status}: {verdict.message}")
+    if result.other is not None:
+        other = result.other
+        lines.append(
+            f"the {other.method} method gives another result: {other.status}: {other.message}; "
+            f"normalisation {other.normalisation or 1:.6g}. {RULES_TEXT}"
+        )
     lines.extend(_findings(result.problems, paint, set()))
     lines.append(f"Verdict: {paint(result.judgement['verdict'])}")
     return "\n".join(lines) + "\n"
@@ -158,6 +165,17 @@ def rcp_payload(result) -> dict:
             "min_acceptable_mean": verdict.min_acceptable_mean,
             "max_speedup": verdict.max_speedup,
             "normalisation": verdict.normalisation,
+            "other_method": None
+            if result.other is None
+            else {
+                "method": result.other.method,
+                "status": result.other.status,
+                "message": result.other.message,
+                "normalisation": result.other.normalisation,
+                "min_acceptable_mean": result.other.min_acceptable_mean,
+                "reference": None if result.other.reference is None else result.other.reference.name,
+                "rules_text": RULES_TEXT,
+            },
             **result.judgement,
             "observations": result.observations,
         },

@@ -9,7 +9,7 @@ import math
 import os
 from collections import namedtuple
 
-from parity.engines.convergence.rcp import IN_SAMPLES
+from parity.engines.convergence.rcp import IN_SAMPLES, STEP_TARGETS
 from parity.engines.logs.files import Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.errors import BadInput
@@ -41,8 +41,41 @@ def read_run(path) -> Run:
         for e in grouped.get("eval_accuracy", [])
         if _is_number(e.value) and _is_number(e.metadata.get(field))
     )
-    converged_at, status = _convergence_point(grouped, field)
+    if benchmark in STEP_TARGETS:
+        converged_at, status = _first_step_meeting(grouped, STEP_TARGETS[benchmark])
+    else:
+        converged_at, status = _convergence_point(grouped, field)
     return Run(path, benchmark, batch, converged_at, status, evaluations, tuple(grouped.get("seed", ())))
+
+
+def _first_step_meeting(grouped: dict, targets: dict) -> tuple[float, str]:
+    """The first samples_count at which every metric (metadata.metric) meets its target, before run_stop."""
+    stop = grouped.get("run_stop", [])
+    status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
+    if status != "success":
+        return math.inf, status
+    steps: dict[float, dict] = {}
+    for event in grouped.get("eval_accuracy", []):
+        step, metric = event.metadata.get("samples_count"), event.metadata.get("metric")
+        if (
+            event.line < stop[-1].line
+            and _is_number(step)
+            and _is_number(event.value)
+            and isinstance(metric, str)
+        ):
+            steps.setdefault(float(step), {})[metric] = float(event.value)
+    passing = [
+        step
+        for step, values in steps.items()
+        if all(
+            name in values and (values[name] <= bound if sense == "<=" else values[name] >= bound)
+            for name, (sense, bound) in targets.items()
+        )
+    ]
+    if not passing:
+        shown = " and ".join(f"{name} {sense} {bound:g}" for name, (sense, bound) in targets.items())
+        return math.inf, f"no evaluation meets {shown}"
+    return min(passing), status
 
 
 def _convergence_point(grouped: dict, field: str) -> tuple[float, str]:
