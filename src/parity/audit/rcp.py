@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from parity.engines.convergence import seeds
-from parity.engines.convergence.rcp import METHODS, RcpVerdict, check_convergence, rcp_rounds
+from parity.engines.convergence.rcp import METHODS, RULES_TEXT, RcpVerdict, check_convergence, rcp_rounds
 from parity.engines.convergence.runs import Run, read_runs, run_files
 from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.files import Refused
@@ -86,7 +86,11 @@ def check_rcp(
         other.status != verdict.status
         or abs((other.normalisation or 1) - (verdict.normalisation or 1)) > 1e-9
     )
-    observations = [refused_observation(item) for item in refused] + _observations(verdict, folder)
+    observations = [refused_observation(item) for item in refused]
+    if method == "rules" and (other.status == "passed") != (verdict.status == "passed"):
+        observations.append(_disagreement(verdict, other, folder))  # a reviewer decides, not parity
+    else:
+        observations += _observations(verdict, folder)
     if seeds.applies(round_name):
         observations += seeds.seed_observations(runs)
     judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)
@@ -102,6 +106,22 @@ def _round(folder: str) -> str:
                 return match
         raise BadInput("cannot tell the round from the path; pass --ruleset", folder)
     return found
+
+
+def _disagreement(verdict: RcpVerdict, other: RcpVerdict, folder: str) -> dict:
+    """``convergence.methods_disagree``: both verdicts, and what the rules' text says."""
+    summary = (
+        f"{verdict.benchmark}: by the rules' statistics {verdict.status} ({verdict.message}); by "
+        f"mlperf-logging's {other.status} ({other.message})"
+    )
+    details = {
+        "rules": {"status": verdict.status, "min_acceptable_mean": verdict.min_acceptable_mean},
+        "mlperf-logging": {"status": other.status, "min_acceptable_mean": other.min_acceptable_mean},
+        "rules_text": RULES_TEXT,
+    }
+    metrics = {"submission_mean": verdict.submission_mean}
+    where = [plain.location("file", folder)]
+    return plain.observation("convergence.methods_disagree", "convergence", summary, where, metrics, details)
 
 
 def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:

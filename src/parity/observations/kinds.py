@@ -239,6 +239,10 @@ CONVERGENCE_REFERENCE_MISSING: Final = _kind(
     "convergence.reference_missing",
     "No reference convergence points exist for this benchmark and batch size.",
 )
+CONVERGENCE_METHODS_DISAGREE: Final = _kind(
+    "convergence.methods_disagree",
+    "The rules' RCP statistics and mlperf-logging's give the runs different verdicts.",
+)
 
 
 def all_kinds() -> dict[str, ChangeKind]:

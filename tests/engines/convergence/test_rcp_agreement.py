@@ -104,3 +104,21 @@ def test_a_folder_the_methods_judge_apart_shows_both_and_the_rules_text(capsys):
     assert other["normalisation"] == pytest.approx(1.02381, abs=1e-5) and "olympic" in other["rules_text"]
     _, text, _ = parity(capsys, "rcp", "check", folder)
     assert "the mlperf-logging method gives another result" in text
+
+
+def test_runs_the_two_methods_judge_apart_need_review_by_default(tmp_path, capsys):
+    from mllog_files import flux_runs
+
+    # flux1 at batch size 512 in 5.1.0: the rules' minimum is 8,024,601 samples, mlperf-logging's 7,986,618
+    folder = flux_runs(tmp_path / "v5.1" / "flux1", samples=8_000_000)
+    code, out, _ = parity(capsys, "rcp", "check", folder, "-f", "json")
+    report = json.loads(out)
+    assert code == 2 and report["status"] == "faster_than_reference"
+    [finding] = [f for f in report["findings"] if f["outcome"] != "allowed"]
+    assert (
+        finding["kind"] == "convergence.methods_disagree"
+        and finding["rule"] == "training.rcp.methods-disagree"
+    )
+    assert report["other_method"]["status"] == "passed"
+    code, out, _ = parity(capsys, "rcp", "check", folder, "--method", "mlperf-logging", "-f", "json")
+    assert code == 0 and json.loads(out)["status"] == "passed"
