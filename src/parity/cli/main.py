@@ -194,6 +194,68 @@ def check_command(
     return result.judgement.verdict.exit_code
 
 
+class AuditFormat(StrEnum):
+    """Report formats of `parity audit`."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class Method(StrEnum):
+    """RCP statistics: the rules' text, or mlperf-logging's."""
+
+    RULES = "rules"
+    MLPERF_LOGGING = "mlperf-logging"
+
+
+@app.command("audit")
+def audit_command(
+    path: Annotated[
+        Path, typer.Argument(help="An organisation folder (results/, systems/) or a round of them.")
+    ],
+    ruleset: Annotated[
+        str | None, typer.Option(help="Round, such as 5.1.0 (default: from the path).")
+    ] = None,
+    method: Annotated[Method, typer.Option(help="RCP statistics.")] = Method.RULES,
+    jobs: Annotated[int | None, typer.Option(help="Processes (default: the cores).", min=1)] = None,
+    format: Annotated[AuditFormat, typer.Option("--format", "-f", help="Report format.")] = AuditFormat.TEXT,
+    out: OutOption = None,
+    save_evidence: Annotated[
+        Path | None,
+        typer.Option("--save-evidence", help="Also write every observation here, to re-judge later."),
+    ] = None,
+) -> int:
+    """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
+    from parity.audit.submission import audit_submission
+    from parity.report.audit_report import audit_payload, audit_text
+    from parity.report.json_output import envelope, to_json
+
+    result = audit_submission(path, ruleset, method.value, jobs)
+    if save_evidence is not None:
+        observations = [
+            observation
+            for organisation in result.organisations
+            for observation in [
+                *organisation.observations,
+                *(o for benchmark in organisation.benchmarks for o in benchmark.observations),
+                *(
+                    o
+                    for benchmark in organisation.benchmarks
+                    for log in benchmark.logs
+                    for o in (finding for finding in log.problems)
+                ),
+            ]
+        ]
+        kept = [{key: o[key] for key in ("kind", "engine", "summary", "evidence")} for o in observations]
+        write_file(
+            save_evidence,
+            to_json(envelope("evidence", {"subject": {"submission": str(path)}, "observations": kept})),
+        )
+    report = to_json(audit_payload(result)) if format is AuditFormat.JSON else audit_text(result)
+    output.write_report(report, out, result.verdict.value, format.value)
+    return result.verdict.exit_code
+
+
 def _is_click_error(exc: Exception) -> bool:
     """Click's ClickException (typer vendors click in newer releases, so match its interface)."""
     return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)

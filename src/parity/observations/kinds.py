@@ -18,6 +18,7 @@ CATEGORIES: Final = {
     "hparam": "Hyperparameters recorded in a training log.",
     "log": "Events, targets, time limits and seeds in a training log.",
     "convergence": "Speed of convergence against the reference convergence points (RCP).",
+    "submission": "The layout, system descriptions and run sets of a whole submission.",
 }
 
 _REGISTRY: dict[str, ChangeKind] = {}
@@ -238,6 +239,33 @@ CONVERGENCE_FASTER: Final = _kind(
 CONVERGENCE_REFERENCE_MISSING: Final = _kind(
     "convergence.reference_missing",
     "No reference convergence points exist for this benchmark and batch size.",
+)
+# --- whole submissions ------------------------------------------------------------------------------
+SUBMISSION_SYSTEM_INVALID: Final = _kind(
+    "submission.system_invalid",
+    "A system description is unreadable, lacks a required field, or states a status outside the round's "
+    "vocabulary.",
+)
+SUBMISSION_SYSTEM_INCOMPLETE: Final = _kind(
+    "submission.system_incomplete",
+    "A system description leaves required fields empty or holds placeholders in them.",
+)
+SUBMISSION_INCONSISTENT: Final = _kind(
+    "submission.inconsistent",
+    "A result log's submission_org, submission_status or submission_platform disagrees with its system "
+    "description.",
+)
+SUBMISSION_RUN_COUNT: Final = _kind(
+    "submission.run_count",
+    "A benchmark folder holds another number of result logs than the benchmark requires.",
+)
+SUBMISSION_RUNS_FAILED: Final = _kind(
+    "submission.runs_failed",
+    "More result logs of a benchmark fail their checks than olympic scoring allows.",
+)
+SUBMISSION_STRAY_FILE: Final = _kind(
+    "submission.stray_file",
+    "A file or folder the submission layout does not define: not a result log, or an unknown benchmark.",
 )
 CONVERGENCE_METHODS_DISAGREE: Final = _kind(
     "convergence.methods_disagree",

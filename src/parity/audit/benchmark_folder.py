@@ -1,0 +1,154 @@
+"""One benchmark folder of a submission: its logs, its run count, its RCP and seeds, and its score.
+
+What the package checker decides per folder, plus what result_summarizer publishes: the olympic mean of
+the compliant runs' times to train (``run_start`` to ``run_stop``, in minutes), times the RCP
+normalisation factor. Every input is the folder's own files; the result is plain data (it crosses a
+process boundary when the audit runs on several cores).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+from parity.audit.logs import check_logs
+from parity.audit.rcp import RcpResult, check_rcp
+from parity.audit.tree import BenchmarkFolder
+from parity.engines.convergence.rcp import SUBMISSION_RUNS, rcp_rounds, trim
+from parity.engines.logs.checker import refused_observation
+from parity.engines.logs.parser import iter_records
+from parity.errors import BadInput
+from parity.observations import plain
+
+#: the submission_* records compared with the system description
+IDENTITY_KEYS = ("submission_org", "submission_platform", "submission_status", "submission_division")
+
+
+@dataclass
+class LogSummary:
+    """One log's verdict and the problems found in it."""
+
+    path: str
+    verdict: str
+    problems: list[dict]
+    minutes: float | None  # run_start to run_stop, if both were logged
+    identity: dict
+
+
+@dataclass
+class BenchmarkAudit:
+    """A benchmark folder's own findings, its logs, its RCP result and its published score."""
+
+    folder: BenchmarkFolder
+    division: str
+    observations: list[dict] = field(default_factory=list)
+    logs: list[LogSummary] = field(default_factory=list)
+    rcp: RcpResult | None = None
+    rcp_error: str = ""
+    score: float | None = None  # minutes, normalised
+    raw_score: float | None = None  # minutes, before normalisation
+    normalisation: float = 1.0
+    judgement: dict | None = None
+
+
+def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method: str) -> BenchmarkAudit:
+    """Every check of one benchmark folder (see the module docstring)."""
+    audit = BenchmarkAudit(folder, division)
+    where = [plain.location("file", str(folder.path))]
+    audit.observations += [refused_observation(item) for item in folder.refused]
+    audit.observations += [
+        plain.observation(
+            "submission.stray_file",
+            "submission",
+            f"not a result log: {os.path.basename(path)}",
+            where,
+            {},
+            {},
+        )
+        for path in folder.stray
+    ]
+    needed = SUBMISSION_RUNS.get(folder.benchmark)
+    numbers = [re.fullmatch(r"result_(\d+)\.txt", os.path.basename(path)) for path in folder.logs]
+    if needed is not None and (
+        len(folder.logs) != needed or len({m.group(1) for m in numbers if m}) != len(numbers)
+    ):
+        summary = f"{folder.benchmark}: {len(folder.logs)} result logs, the benchmark requires {needed}"
+        audit.observations.append(
+            plain.observation(
+                "submission.run_count",
+                "submission",
+                summary,
+                where,
+                {},
+                {"found": len(folder.logs), "needed": needed},
+            )
+        )
+    for result in check_logs(folder.logs, ruleset, folder.benchmark, division):
+        minutes, identity = _time_to_train(result.check.path)
+        audit.logs.append(
+            LogSummary(str(result.check.path), result.verdict, result.problems, minutes, identity)
+        )
+    failed = [log for log in audit.logs if log.verdict != "conforms"]
+    allowance = trim(folder.benchmark)
+    if len(failed) > allowance:
+        summary = (
+            f"{len(failed)} of {len(audit.logs)} logs fail their checks; olympic scoring allows {allowance}"
+        )
+        audit.observations.append(
+            plain.observation(
+                "submission.runs_failed",
+                "submission",
+                summary,
+                where,
+                {},
+                {"failed": [os.path.basename(log.path) for log in failed], "allowed": allowance},
+            )
+        )
+    if division == "closed" and folder.logs and ruleset in rcp_rounds():
+        try:
+            audit.rcp = check_rcp(folder.path, ruleset, method, files=(folder.logs, []))
+            audit.observations += audit.rcp.observations
+        except BadInput as exc:
+            audit.rcp_error = exc.problem
+    _score(audit, allowance)
+    return audit
+
+
+def _time_to_train(path: str) -> tuple[float | None, dict]:
+    """Minutes from the first run_start to the first run_stop, and the submission_* values, of one log."""
+    start = stop = None
+    identity: dict = {"file": path}
+    for item in iter_records(path):
+        key = getattr(item, "key", None)
+        if key == "run_start" and start is None:
+            start = item.time_ms
+        elif key == "run_stop" and stop is None:
+            stop = item.time_ms
+        elif key in IDENTITY_KEYS and key not in identity:
+            identity[key] = item.value
+    minutes = (stop - start) / 60_000 if start is not None and stop is not None else None
+    return minutes, identity
+
+
+def _score(audit: BenchmarkAudit, allowance: int) -> None:
+    """result_summarizer's score: olympic mean of the compliant runs' minutes, times the normalisation."""
+    scores = sorted(
+        log.minutes for log in audit.logs if log.verdict == "conforms" and log.minutes is not None
+    )
+    dropped = len(audit.logs) - len(scores)
+    if dropped > allowance:
+        return
+    kept = scores[allowance : len(scores) - (allowance - dropped)]
+    if not kept:
+        return
+    audit.raw_score = math.fsum(kept) / len(kept)
+    if audit.rcp is not None:
+        # the factor the package checker writes to scaling.json is mlperf-logging's
+        verdicts = [audit.rcp.verdict, audit.rcp.other]
+        official = next(
+            (v for v in verdicts if v is not None and v.method == "mlperf-logging"), audit.rcp.verdict
+        )
+        audit.normalisation = (official.normalisation or 1.0) if official.status == "passed" else 1.0
+    audit.score = audit.raw_score * audit.normalisation

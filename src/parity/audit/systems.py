@@ -1,0 +1,155 @@
+"""System descriptions (``systems/<system>.json``): complete, meaningful, and consistent with the logs.
+
+The fields are those mlperf-logging's system description checker requires; unlike it, an empty string or
+a placeholder is not a value, and the logs' ``submission_*`` records are compared with the description
+(the two status vocabularies are mapped, mlcommons/logging #387).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from parity.errors import BadInput
+from parity.observations import plain
+from parity.untrusted import echo, read_json
+
+REQUIRED_FIELDS = (
+    "submitter",
+    "division",
+    "status",
+    "system_name",
+    "number_of_nodes",
+    "host_processors_per_node",
+    "host_processor_model_name",
+    "host_processor_core_count",
+    "host_processor_vcpu_count",
+    "host_processor_frequency",
+    "host_processor_caches",
+    "host_processor_interconnect",
+    "host_memory_capacity",
+    "host_storage_type",
+    "host_storage_capacity",
+    "host_networking",
+    "host_networking_topology",
+    "host_memory_configuration",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_host_interconnect",
+    "accelerator_frequency",
+    "accelerator_on-chip_memories",
+    "accelerator_memory_configuration",
+    "accelerator_memory_capacity",
+    "accelerator_interconnect",
+    "accelerator_interconnect_topology",
+    "cooling",
+    "hw_notes",
+    "framework",
+    "other_software_stack",
+    "operating_system",
+    "sw_notes",
+)
+#: fields a description may leave empty (free-text notes; the published descriptions often do)
+MAY_BE_EMPTY = frozenset(
+    {"hw_notes", "sw_notes", "host_networking_topology", "accelerator_interconnect_topology"}
+)
+#: the status vocabulary from round 4.0 (mlperf-logging's system description checker)
+STATUSES = ("Available on-premise", "Available cloud", "Research, Development, or Internal (RDI)", "Preview")
+#: what the logs' submission_status words mean in that vocabulary
+LOG_STATUS = {
+    "onprem": "Available on-premise",
+    "available": "Available on-premise",
+    "cloud": "Available cloud",
+    "research": "Research, Development, or Internal (RDI)",
+    "rdi": "Research, Development, or Internal (RDI)",
+    "preview": "Preview",
+}
+PLACEHOLDER = re.compile(r"^\s*(|tbd|todo|xxx+|fixme|<[^>]*>|\?+|placeholder)\s*$", re.IGNORECASE)
+MAX_DESCRIPTION_BYTES = 1024**2
+
+
+def read_description(path: Path) -> dict:
+    """The description's JSON object.
+
+    Raises:
+        BadInput: unreadable, too large, not JSON or not an object.
+    """
+    data = read_json(path, "system description", MAX_DESCRIPTION_BYTES)
+    if not isinstance(data, dict):
+        raise BadInput("a system description must be a JSON object", path)
+    return data
+
+
+def description_observations(path: Path, data: dict, ruleset: str) -> list[dict]:
+    """``submission.system_invalid`` for missing fields and a bad status, ``system_incomplete`` for empties.
+
+    The fields left empty or holding placeholders make one observation per description.
+    """
+    found = []
+    missing = [name for name in REQUIRED_FIELDS if name not in data]
+    if missing:
+        found.append(
+            _invalid(path, missing, f"{len(missing)} required field(s) missing: {', '.join(missing)}")
+        )
+    empty = [
+        name
+        for name in REQUIRED_FIELDS
+        if name in data
+        and name not in MAY_BE_EMPTY
+        and (data[name] is None or (isinstance(data[name], str) and PLACEHOLDER.match(data[name])))
+    ]
+    if empty:
+        summary = f"{path.name}: {len(empty)} required field(s) empty or placeholders: {', '.join(empty)}"
+        where = [plain.location("file", str(path))]
+        details = {"fields": empty}
+        found.append(
+            plain.observation("submission.system_incomplete", "submission", summary, where, {}, details)
+        )
+    status = data.get("status")
+    if (
+        tuple(int(part) for part in ruleset.split(".")[:2]) >= (4, 0)
+        and "status" in data
+        and status not in STATUSES
+    ):
+        found.append(_invalid(path, ["status"], f"status {echo(status)} is not one of {', '.join(STATUSES)}"))
+    return found
+
+
+def _invalid(path: Path, names: list[str], problem: str) -> dict:
+    where = plain.location("file", str(path))
+    return plain.observation(
+        "submission.system_invalid", "submission", f"{path.name}: {problem}", [where], {}, {"fields": names}
+    )
+
+
+def consistency_observations(path: Path, data: dict, system: str, logged: dict) -> list[dict]:
+    """``submission.inconsistent`` where a log's submission_org, _status or _platform disagrees.
+
+    A log that kept the reference's placeholder (``SUBMISSION_ORG_PLACEHOLDER``) states nothing and is not
+    compared. ``submission_platform`` is not compared: the published logs write ``<nodes>x`` and free text
+    there (``128xNVIDIA GB200`` under a system named ``theia_ngpu512_ngc25.09_nemo``).
+    """
+    expected = {"submission_org": [data.get("submitter")], "submission_status": [data.get("status")]}
+    found = []
+    for key, candidates in expected.items():
+        value = logged.get(key)
+        known = [candidate for candidate in candidates if isinstance(candidate, str) and candidate.strip()]
+        if not isinstance(value, str) or "PLACEHOLDER" in value.upper() or not known:
+            continue
+        if key == "submission_status":
+            agrees = LOG_STATUS.get(value.strip().lower(), value) in known
+        else:
+            stated = _letters(value)
+            agrees = any(stated in _letters(c) or _letters(c) in stated for c in known if _letters(c))
+        if agrees:
+            continue
+        log = Path(str(logged.get("file", path)))
+        summary = f"{key} {echo(value)} in {log.name}, but {path.name} says {echo(known[0])}"
+        where = [plain.location("file", str(log))]
+        details = {"key": key, "value": value, "description": known[0]}
+        found.append(plain.observation("submission.inconsistent", "submission", summary, where, {}, details))
+    return found
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
