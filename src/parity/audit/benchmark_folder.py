@@ -13,13 +13,16 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from parity.audit.logs import check_logs
+from parity.audit.logs import LogResult
 from parity.audit.rcp import RcpResult, check_rcp
 from parity.audit.tree import BenchmarkFolder
 from parity.engines.convergence.rcp import SUBMISSION_RUNS, rcp_rounds, trim
-from parity.engines.logs.checker import refused_observation
-from parity.engines.logs.parser import iter_records
+from parity.engines.convergence.runs import read_run
+from parity.engines.logs.checker import check_log, refused_observation
+from parity.engines.logs.parser import ParsedLog, parse
+from parity.engines.logs.rounds import load_round
 from parity.errors import BadInput
+from parity.judge.table import judge_plain, load_table
 from parity.observations import plain
 
 #: the submission_* records compared with the system description
@@ -85,11 +88,16 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
                 {"found": len(folder.logs), "needed": needed},
             )
         )
-    for result in check_logs(folder.logs, ruleset, folder.benchmark, division):
-        minutes, identity = _time_to_train(result.check.path)
-        audit.logs.append(
-            LogSummary(str(result.check.path), result.verdict, result.problems, minutes, identity)
-        )
+    rules = load_round(ruleset)
+    table = load_table(rules.rulebook)
+    runs = []
+    for path in folder.logs:  # each log is read once, for its checks, its run and its time
+        parsed = parse(path)
+        checked = check_log(parsed, rules, folder.benchmark, division)
+        result = LogResult(checked, judge_plain(checked.observations, table, division, folder.benchmark))
+        minutes, identity = _time_to_train(parsed)
+        audit.logs.append(LogSummary(path, result.verdict, result.problems, minutes, identity))
+        runs.append(read_run(path, parsed))
     failed = [log for log in audit.logs if log.verdict != "conforms"]
     allowance = trim(folder.benchmark)
     if len(failed) > allowance:
@@ -108,7 +116,7 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         )
     if division == "closed" and folder.logs and ruleset in rcp_rounds():
         try:
-            audit.rcp = check_rcp(folder.path, ruleset, method, files=(folder.logs, []))
+            audit.rcp = check_rcp(folder.path, ruleset, method, files=(folder.logs, []), runs=runs)
             audit.observations += audit.rcp.observations
         except BadInput as exc:
             audit.rcp_error = exc.problem
@@ -116,18 +124,17 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
     return audit
 
 
-def _time_to_train(path: str) -> tuple[float | None, dict]:
+def _time_to_train(parsed: ParsedLog) -> tuple[float | None, dict]:
     """Minutes from the first run_start to the first run_stop, and the submission_* values, of one log."""
     start = stop = None
-    identity: dict = {"file": path}
-    for item in iter_records(path):
-        key = getattr(item, "key", None)
-        if key == "run_start" and start is None:
-            start = item.time_ms
-        elif key == "run_stop" and stop is None:
-            stop = item.time_ms
-        elif key in IDENTITY_KEYS and key not in identity:
-            identity[key] = item.value
+    identity: dict = {"file": str(parsed.path)}
+    for event in parsed.events:
+        if event.key == "run_start" and start is None:
+            start = event.time_ms
+        elif event.key == "run_stop" and stop is None:
+            stop = event.time_ms
+        elif event.key in IDENTITY_KEYS and event.key not in identity:
+            identity[event.key] = event.value
     minutes = (stop - start) / 60_000 if start is not None and stop is not None else None
     return minutes, identity
 

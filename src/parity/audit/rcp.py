@@ -55,17 +55,19 @@ def check_rcp(
     method: str = "rules",
     on_file=None,
     files: tuple[list[str], list[Refused]] | None = None,
+    runs: list[Run] | None = None,
 ) -> RcpResult:
     """Read the runs, find their round, test them against its RCPs, and judge.
 
-    ``files`` are the folder's logs and refusals if the caller already listed them (:func:`run_files`);
-    ``on_file`` is told of each log as it is read (for progress). A refused file is a finding.
+    ``files`` are the folder's logs and refusals if the caller already listed them (:func:`run_files`),
+    ``runs`` the runs if it already read them; ``on_file`` is told of each log as it is read (for
+    progress). A refused file is a finding.
     """
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise BadInput("not a folder of result logs", folder)
     readable, refused = run_files(folder) if files is None else files
-    runs = read_runs(readable, on_file)
+    runs = read_runs(readable, on_file) if runs is None else runs
     benchmarks = {run.benchmark for run in runs} - {None}
     batches = {run.batch_size for run in runs} - {None}
     if len(benchmarks) != 1 or len(batches) != 1:

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 from parity.engines.convergence.rcp import IN_SAMPLES, STEP_TARGETS
 from parity.engines.logs.files import Refused, logs_under
-from parity.engines.logs.parser import parse
+from parity.engines.logs.parser import ParsedLog, parse
 from parity.errors import BadInput
 
 #: One result log: path, benchmark, batch size, convergence point (inf if it did not converge), status,
@@ -28,9 +28,12 @@ def _first(events: list, accept) -> object:
     return next((event.value for event in events if accept(event.value)), None)
 
 
-def read_run(path) -> Run:
-    """Read one result log's benchmark, batch size, evaluations, seeds and convergence point."""
-    grouped = parse(path).by_key()
+def read_run(path, parsed: ParsedLog | None = None) -> Run:
+    """Read one result log's benchmark, batch size, evaluations, seeds and convergence point.
+
+    ``parsed`` is the log already parsed by a caller that checks it too (the audit reads each log once).
+    """
+    grouped = (parsed or parse(path)).by_key()
     benchmark = _first(grouped.get("submission_benchmark", []), lambda v: isinstance(v, str))
     batch = _first(
         grouped.get("global_batch_size", []), lambda v: isinstance(v, int | float) and not isinstance(v, bool)
