@@ -11,6 +11,7 @@ import pytest
 
 from cli_runner import parity
 from mllog_files import flux_runs, record
+from parity.audit.systems import REQUIRED_FIELDS
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "mlperf_logs" / "packages"
 #: result_summarizer's scores (minutes) of the corpus packages, from mlperf-logging 7bbf792's own
@@ -18,44 +19,11 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "mlperf_log
 SUMMARIZER_SCORES = {"Dell": 10.0899625, "NVIDIA": 64.60515}
 
 DESCRIPTION = {
+    **{name: "x" for name in REQUIRED_FIELDS},
     "submitter": "Acme",
     "division": "closed",
     "status": "Available on-premise",
     "system_name": "acme_box",
-    **{
-        name: "x"
-        for name in [
-            "number_of_nodes",
-            "host_processors_per_node",
-            "host_processor_model_name",
-            "host_processor_core_count",
-            "host_processor_vcpu_count",
-            "host_processor_frequency",
-            "host_processor_caches",
-            "host_processor_interconnect",
-            "host_memory_capacity",
-            "host_storage_type",
-            "host_storage_capacity",
-            "host_networking",
-            "host_networking_topology",
-            "host_memory_configuration",
-            "accelerators_per_node",
-            "accelerator_model_name",
-            "accelerator_host_interconnect",
-            "accelerator_frequency",
-            "accelerator_on-chip_memories",
-            "accelerator_memory_configuration",
-            "accelerator_memory_capacity",
-            "accelerator_interconnect",
-            "accelerator_interconnect_topology",
-            "cooling",
-            "hw_notes",
-            "framework",
-            "other_software_stack",
-            "operating_system",
-            "sw_notes",
-        ]
-    },
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from parity.report.json_output import envelope
+from parity.report.logs_report import other_method_payload
 
 
 def _benchmark_row(benchmark) -> dict:
@@ -25,13 +26,7 @@ def _benchmark_row(benchmark) -> dict:
             "status": rcp.verdict.status,
             "message": rcp.verdict.message,
             "method": rcp.verdict.method,
-            "other_method": None
-            if rcp.other is None
-            else {
-                "method": rcp.other.method,
-                "status": rcp.other.status,
-                "normalisation": rcp.other.normalisation,
-            },
+            "other_method": other_method_payload(rcp.other),
         },
         "rcp_error": benchmark.rcp_error or None,
         "score_minutes": benchmark.score,

@@ -129,6 +129,21 @@ def rcp_text(result, paint=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def other_method_payload(other) -> dict | None:
+    """The other RCP method's verdict where it differs (None where it does not), with the rules' text."""
+    if other is None:
+        return None
+    return {
+        "method": other.method,
+        "status": other.status,
+        "message": other.message,
+        "normalisation": other.normalisation,
+        "min_acceptable_mean": other.min_acceptable_mean,
+        "reference": None if other.reference is None else other.reference.name,
+        "rules_text": RULES_TEXT,
+    }
+
+
 def rcp_payload(result) -> dict:
     """`parity rcp check`: runs, the statistics used, the verdict."""
     verdict = result.verdict
@@ -165,17 +180,7 @@ def rcp_payload(result) -> dict:
             "min_acceptable_mean": verdict.min_acceptable_mean,
             "max_speedup": verdict.max_speedup,
             "normalisation": verdict.normalisation,
-            "other_method": None
-            if result.other is None
-            else {
-                "method": result.other.method,
-                "status": result.other.status,
-                "message": result.other.message,
-                "normalisation": result.other.normalisation,
-                "min_acceptable_mean": result.other.min_acceptable_mean,
-                "reference": None if result.other.reference is None else result.other.reference.name,
-                "rules_text": RULES_TEXT,
-            },
+            "other_method": other_method_payload(result.other),
             **result.judgement,
             "observations": result.observations,
         },
