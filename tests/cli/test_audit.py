@@ -124,3 +124,11 @@ def test_bad_input_is_one_clean_line(capsys, tmp_path):
     code, out, _ = parity(capsys, "audit", organisation, "-f", "json")
     findings = json.loads(out)["organisations"][0]["findings"]
     assert code == 1 and any("not valid JSON" in f["summary"] for f in findings)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs the corpus")
+def test_saved_evidence_re_judges_to_the_audits_verdict(capsys, tmp_path):
+    evidence = tmp_path / "evidence.json"
+    code, _, _ = parity(capsys, "audit", CORPUS / "v5.1" / "Dell", "--save-evidence", evidence, "--jobs", "1")
+    again, _, _ = parity(capsys, "judge", evidence, "-r", "mlperf-training-v6.0")
+    assert code == again == 2

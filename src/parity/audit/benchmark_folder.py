@@ -38,6 +38,7 @@ class LogSummary:
     problems: list[dict]
     minutes: float | None  # run_start to run_stop, if both were logged
     identity: dict
+    observations: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -96,7 +97,9 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         checked = check_log(parsed, rules, folder.benchmark, division)
         result = LogResult(checked, judge_plain(checked.observations, table, division, folder.benchmark))
         minutes, identity = _time_to_train(parsed)
-        audit.logs.append(LogSummary(path, result.verdict, result.problems, minutes, identity))
+        audit.logs.append(
+            LogSummary(path, result.verdict, result.problems, minutes, identity, checked.observations)
+        )
         runs.append(read_run(path, parsed))
     failed = [log for log in audit.logs if log.verdict != "conforms"]
     allowance = trim(folder.benchmark)

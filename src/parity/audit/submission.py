@@ -51,6 +51,19 @@ class SubmissionAudit:
     rulebook: str
     organisations: list[OrganisationAudit]
 
+    def observations(self) -> list[dict]:
+        """The observations that decide the verdict (the organisations' and folders'), for ``--save-evidence``.
+
+        A log's own findings count through ``submission.runs_failed`` (olympic scoring accepts one failed
+        run), so re-judging them one by one would not give the audit's verdict.
+        """
+        found = []
+        for organisation in self.organisations:
+            found += organisation.observations
+            for benchmark in organisation.benchmarks:
+                found += benchmark.observations
+        return found
+
     @property
     def verdict(self) -> Verdict:
         """The worst verdict of any organisation."""
@@ -141,14 +154,15 @@ def audit_submission(
     return SubmissionAudit(str(path), ruleset, method, rules.rulebook, audits)
 
 
-def _run(jobs_to_run, ruleset: str, method: str, jobs: int | None) -> list[BenchmarkAudit]:
+def _run(jobs_to_run, ruleset: str, method: str, jobs: int | None):
     """Every benchmark folder audited, in order; on several cores when there is more than one folder."""
     workers = min(jobs or os.cpu_count() or 1, len(jobs_to_run))
     arguments = [(folder, ruleset, division, method) for _, folder, division in jobs_to_run]
     if workers <= 1:
-        return [audit_benchmark(*item) for item in arguments]
+        yield from (audit_benchmark(*item) for item in arguments)
+        return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_audit_one, arguments, chunksize=1))
+        yield from pool.map(_audit_one, arguments, chunksize=1)  # in order, as each is done
 
 
 def _audit_one(arguments) -> BenchmarkAudit:

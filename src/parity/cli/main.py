@@ -227,30 +227,19 @@ def audit_command(
 ) -> int:
     """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
     from parity.audit.submission import audit_submission
+    from parity.audit.tree import organisations
     from parity.report.audit_report import audit_payload, audit_text
     from parity.report.json_output import envelope, to_json
 
-    result = audit_submission(path, ruleset, method.value, jobs)
-    if save_evidence is not None:
-        observations = [
-            observation
-            for organisation in result.organisations
-            for observation in [
-                *organisation.observations,
-                *(o for benchmark in organisation.benchmarks for o in benchmark.observations),
-                *(
-                    o
-                    for benchmark in organisation.benchmarks
-                    for log in benchmark.logs
-                    for o in (finding for finding in log.problems)
-                ),
-            ]
-        ]
-        kept = [{key: o[key] for key in ("kind", "engine", "summary", "evidence")} for o in observations]
-        write_file(
-            save_evidence,
-            to_json(envelope("evidence", {"subject": {"submission": str(path)}, "observations": kept})),
+    total = sum(len(organisation.benchmarks) for organisation in organisations(path))
+    with progress.steps(total) as announce:
+        result = audit_submission(
+            path, ruleset, method.value, jobs, lambda folder: announce(f"audited {folder.path.name}")
         )
+    if save_evidence is not None:
+        subject = {"submission": str(path), "ruleset": result.ruleset}
+        evidence = envelope("evidence", {"subject": subject, "observations": result.observations()})
+        write_file(save_evidence, to_json(evidence))
     report = to_json(audit_payload(result)) if format is AuditFormat.JSON else audit_text(result)
     output.write_report(report, out, result.verdict.value, format.value)
     return result.verdict.exit_code
