@@ -52,7 +52,7 @@ class SubmissionAudit:
     organisations: list[OrganisationAudit]
 
     def observations(self) -> list[dict]:
-        """The observations that decide the verdict (the organisations' and folders'), for ``--save-evidence``.
+        """The observations that decide the verdict (organisations', folders'), for ``--save-evidence``.
 
         A log's own findings count through ``submission.runs_failed`` (olympic scoring accepts one failed
         run), so re-judging them one by one would not give the audit's verdict.
