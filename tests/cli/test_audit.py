@@ -132,3 +132,15 @@ def test_saved_evidence_re_judges_to_the_audits_verdict(capsys, tmp_path):
     code, _, _ = parity(capsys, "audit", CORPUS / "v5.1" / "Dell", "--save-evidence", evidence, "--jobs", "1")
     again, _, _ = parity(capsys, "judge", evidence, "-r", "mlperf-training-v6.0")
     assert code == again == 2
+
+
+def test_repeated_run_numbers_are_a_wrong_run_count(capsys, tmp_path):
+    organisation, folder = _submission(tmp_path)
+    (folder / "result_9.txt").rename(folder / "result_01.txt")  # 10 files, but run 1 twice and no run 9
+    code, out, _ = parity(capsys, "audit", organisation, "-f", "json")
+    [finding] = [
+        f
+        for f in json.loads(out)["organisations"][0]["benchmarks"][0]["findings"]
+        if f["kind"] == "submission.run_count"
+    ]
+    assert code == 1 and finding["evidence"]["details"]["repeated_numbers"] is True

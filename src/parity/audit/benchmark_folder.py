@@ -75,19 +75,14 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
     ]
     needed = SUBMISSION_RUNS.get(folder.benchmark)
     numbers = [re.fullmatch(r"result_(\d+)\.txt", os.path.basename(path)) for path in folder.logs]
-    if needed is not None and (
-        len(folder.logs) != needed or len({m.group(1) for m in numbers if m}) != len(numbers)
-    ):
+    repeated = len({int(m.group(1)) for m in numbers if m}) != len(numbers)
+    if needed is not None and (len(folder.logs) != needed or repeated):
         summary = f"{folder.benchmark}: {len(folder.logs)} result logs, the benchmark requires {needed}"
+        if repeated:
+            summary += " with distinct run numbers; some repeat (result_1.txt and result_01.txt are one run)"
+        details = {"found": len(folder.logs), "needed": needed, "repeated_numbers": repeated}
         audit.observations.append(
-            plain.observation(
-                "submission.run_count",
-                "submission",
-                summary,
-                where,
-                {},
-                {"found": len(folder.logs), "needed": needed},
-            )
+            plain.observation("submission.run_count", "submission", summary, where, {}, details)
         )
     rules = load_round(ruleset)
     table = load_table(rules.rulebook)
