@@ -144,3 +144,13 @@ def test_repeated_run_numbers_are_a_wrong_run_count(capsys, tmp_path):
         if f["kind"] == "submission.run_count"
     ]
     assert code == 1 and finding["evidence"]["details"]["repeated_numbers"] is True
+
+
+def test_a_2_gb_log_is_refused_without_being_read(capsys, tmp_path):
+    organisation, folder = _submission(tmp_path)
+    with open(folder / "result_3.txt", "r+b") as handle:
+        handle.truncate(2 * 1024**3)  # sparse: nothing is written, the size is what a reader sees
+    code, out, _ = parity(capsys, "audit", organisation, "-f", "json")
+    findings = json.loads(out)["organisations"][0]["benchmarks"][0]["findings"]
+    refused = [f for f in findings if f["kind"] == "log.file_refused"]
+    assert refused and "larger than" in refused[0]["summary"] and code in (1, 2)
