@@ -215,7 +215,10 @@ def _evidence(tmp_path, observations):
 
 def test_a_lone_surrogate_is_escaped_in_json_and_text_output(capsys, tmp_path):
     path = tmp_path / "evidence.json"
-    body = '{"observations": [{"kind": "graph.op_removed", "summary": "lost \\ud800 op"}]}'
+    body = (
+        '{"observations": [{"kind": "graph.op_removed", "summary": "lost \\ud800 op",'
+        ' "evidence": {"details": {"tensors": [{"\\ud800": ["w"]}]}}}]}'  # pydantic refused this key
+    )
     path.write_text(body)
     for form in ("json", "text"):
         code, out, err = parity(capsys, "judge", path, "-r", "mlperf-inference", "-f", form)

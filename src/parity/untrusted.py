@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -98,6 +99,30 @@ def values_within(value, limit: int) -> bool:
         elif isinstance(current, list | tuple):
             stack.extend(current)
     return True
+
+
+#: a surrogate code point on its own (a pair from JSON becomes one character, so any left is lone)
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escaped(found: re.Match) -> str:
+    r"""The ``\uXXXX`` text of a matched lone surrogate."""
+    return f"\\u{ord(found.group()):04x}"
+
+
+def without_surrogates(value):
+    r"""A JSON value whose strings (keys too) have each lone surrogate as the text of its escape.
+
+    Python keeps ``"\ud800"`` from JSON as a lone surrogate, which no UTF-8 writer accepts (pydantic
+    refuses it on output); the escape keeps what the file said, and every reader can print it.
+    """
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub(escaped, value)
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_surrogates(key): without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def read_json(path: str | os.PathLike, what: str, max_bytes: int, max_depth: int = MAX_JSON_DEPTH):

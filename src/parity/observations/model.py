@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parity.errors import BadInput
 from parity.observations.kinds import get_kind
-from parity.untrusted import MAX_ECHO_CHARS, echo, read_json
+from parity.untrusted import MAX_ECHO_CHARS, echo, read_json, without_surrogates
 
 EVIDENCE_FORMAT = "parity-evidence"
 EVIDENCE_VERSION = 1
@@ -97,7 +97,7 @@ def load_evidence(path: str | Path) -> EvidenceFile:
         BadInput: the file is missing, too large, not JSON, or names unknown change kinds.
     """
     path = Path(path)
-    data = read_json(path, "evidence file", MAX_EVIDENCE_BYTES)
+    data = without_surrogates(read_json(path, "evidence file", MAX_EVIDENCE_BYTES))
     if not isinstance(data, dict):
         raise BadInput(f"expected a JSON object with 'observations', found {type(data).__name__}", path)
     if data.get("format", EVIDENCE_FORMAT) not in ACCEPTED_FORMATS:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
+
+from parity.untrusted import LONE_SURROGATE, escaped
 
 #: version of every JSON shape parity writes (docs/json-format.md)
 VERSION = 1
@@ -13,9 +14,6 @@ VERSION = 1
 def envelope(kind: str, body: dict) -> dict:
     """A payload with ``format`` (``parity-<kind>``) and ``version``, so a consumer can tell what it reads."""
     return {"format": f"parity-{kind}", "version": VERSION, **body}
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def to_json(payload) -> str:
@@ -28,7 +26,7 @@ def to_json(payload) -> str:
         text = json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: the rare case pays for a second walk
         text = json.dumps(_finite(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n"
+    return LONE_SURROGATE.sub(escaped, text) + "\n"
 
 
 def _finite(value):
