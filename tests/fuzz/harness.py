@@ -156,13 +156,28 @@ def _input_bytes(folder: Path) -> int:
     return sum(info[1] for info in snapshot(folder).values() if info[0] == stat.S_IFREG)
 
 
+def _mutant(loader, seed: Path, index: int, folder: Path):
+    """Write mutant ``index`` of ``seed`` into ``folder``; the command's arguments to run it.
+
+    A mutation the harness itself cannot write (a value json cannot serialise) is drawn again with the
+    next sub-seed, so the run measures parity, not the harness.
+    """
+    for attempt in range(5):
+        remove_tree(folder)
+        folder.mkdir(parents=True)
+        rng = random.Random(f"{loader.name}:{seed.name}:{index}" + (f":{attempt}" if attempt else ""))
+        try:
+            target = loader.mutate(seed, folder, rng)
+        except (ValueError, TypeError, RecursionError, OverflowError):
+            continue
+        return loader.arguments(target, rng)
+    raise RuntimeError("no mutant could be written")
+
+
 def _child(loader, seed: Path, index: int, folder: Path, outside: Path, report: Path) -> None:
     """In the forked child: write the mutant, watch, run, report; never returns."""
     try:
-        rng = random.Random(f"{loader.name}:{seed.name}:{index}")
-        folder.mkdir(parents=True)
-        target = loader.mutate(seed, folder, rng)
-        argv = loader.arguments(target, rng)
+        argv = _mutant(loader, seed, index, folder)
         before = {path: list(info) for path, info in snapshot(folder).items()}
         report.with_suffix(".pre").write_text(json.dumps({"argv": [str(a) for a in argv], "before": before}))
         out, err = report.with_suffix(".out"), report.with_suffix(".err")
