@@ -536,3 +536,13 @@ def test_hostile_yaml_rulebooks_are_one_clean_line(capsys, tmp_path, text, messa
     code, _, err = parity(capsys, "rules", "list", "-r", path)
     _one_clean_line(code, err)
     assert message in err
+
+
+def test_an_evidence_value_of_the_wrong_type_is_judged_not_a_crash(capsys, tmp_path):
+    # a rule with accepted values (numeric formats) met a list where a format name belongs
+    path = _evidence(
+        tmp_path, [{"kind": "graph.precision_changed", "evidence": {"details": {"format": ["fp16"]}}}]
+    )
+    code, out, err = parity(capsys, "judge", path, "-r", "mlperf-training", "-f", "json")
+    assert code in (1, 2) and "internal error" not in err, err
+    json.loads(out)

@@ -16,6 +16,7 @@ from parity.judge.model import Finding, Judgement
 from parity.judge.outcomes import SEVERITY, Outcome, verdict_of
 from parity.observations import Observation, get_kind
 from parity.rulebook import Division, Enforcement, Polarity, Rule, Rulebook, RuleKind
+from parity.untrusted import echo
 
 
 def judge(
@@ -133,11 +134,11 @@ def apply_rule(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
         value = details.get(key)
         if value is not None and _normal(value) not in {_normal(item) for item in accepted}:
             shown = ", ".join(str(item) for item in accepted)
-            return Outcome.FORBIDDEN, f"{key} {value!r} is not one of the accepted values ({shown})"
+            return Outcome.FORBIDDEN, f"{key} {echo(value)} is not one of the accepted values ({shown})"
     for key, reviewed in rule.review_values.items():
         value = details.get(key)
         if value is not None and _normal(value) in {_normal(item) for item in reviewed}:
-            return Outcome.NEEDS_REVIEW, f"{key} {value!r}: a reviewer must confirm it under this rule"
+            return Outcome.NEEDS_REVIEW, f"{key} {echo(value)}: a reviewer must confirm it under this rule"
     wanted = [*rule.needs_evidence, *rule.allowed_values]
     missing = [key for key in dict.fromkeys(wanted) if details.get(key) in (None, "", [], {})]
     if missing:
@@ -159,7 +160,13 @@ def reads_evidence(rule: Rule) -> bool:
 
 
 def _normal(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
+    """A comparable form of an evidence value: strings without case and spaces, a list or object as text.
+
+    No accepted value is a list or an object, so a hostile evidence file cannot make the comparison fail.
+    """
+    if isinstance(value, str):
+        return value.strip().lower()
+    return value if isinstance(value, int | float | bool | type(None)) else repr(value)
 
 
 def _threshold(rule: Rule, observation: Observation) -> tuple[Outcome, str]:
