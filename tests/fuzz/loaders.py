@@ -695,7 +695,8 @@ def _mutate_rcp(seed: Path, folder: Path, rng: random.Random) -> Path:
             _plant(benchmark, f"result_{rng.randint(0, 12)}.txt", rng)
         elif choice < 0.8:
             outside = next(parent / "outside" for parent in folder.parents if (parent / "outside").is_dir())
-            (benchmark / "sub").symlink_to(rng.choice([os.path.relpath(outside, benchmark), ".", ".."]))
+            if not (benchmark / "sub").is_symlink():
+                (benchmark / "sub").symlink_to(rng.choice([os.path.relpath(outside, benchmark), ".", ".."]))
         elif choice < 0.9:
             current = benchmark
             for _ in range(rng.choice([65, 200, 1000])):

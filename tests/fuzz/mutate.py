@@ -126,8 +126,8 @@ def _paths(value, prefix=()):
 
 def mutate_json_value(value, rng: random.Random):
     """A copy of ``value`` with one to three nodes replaced, removed, renamed or duplicated."""
-    value = json.loads(json.dumps(value))
     for _ in range(rng.randint(1, 3)):
+        value = json.loads(json.dumps(value))  # a fresh copy each time: an edit never aliases another
         paths = [path for path, _ in _paths(value) if path]
         if not paths:
             return hostile_value(rng)
