@@ -266,6 +266,13 @@ def _reap(running, outcomes, base_rss, outside, outside_before, on_row) -> None:
     after = {path: list(info) for path, info in snapshot(folder).items()} if folder.exists() else {}
     outcome.modified = (before is not None and before != after) or snapshot(outside) != outside_before
     outcomes.append(outcome)
+    with open(report.parent / "outcomes.jsonl", "a", encoding="utf-8") as rows:  # the table survives a stop
+        rows.write(
+            json.dumps(
+                {"loader": outcome.loader, "index": outcome.index, "columns": sorted(outcome.columns())}
+            )
+            + "\n"
+        )
     if outcome.problem():
         report.with_suffix(".problem").write_text(json.dumps(outcome.__dict__, default=str))
     else:
