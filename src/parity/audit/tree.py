@@ -75,7 +75,9 @@ def _organisation(folder: Path) -> Organisation:
     systems = folder / "systems"
     if systems.is_dir():
         for entry in sorted(systems.iterdir()):
-            if entry.suffix == ".json":
+            if entry.suffix == ".json" and entry.is_symlink():
+                organisation.refused.append(Refused(str(entry), "symlink in systems/ (not followed)"))
+            elif entry.suffix == ".json":
                 organisation.systems[entry.stem] = entry
     for system in _folders(folder / "results", organisation):
         for benchmark in _folders(system, organisation):
