@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from parity.untrusted import LONE_SURROGATE, escaped
+from parity.untrusted import escaped, lone_surrogates
 
 #: version of every JSON shape parity writes (docs/json-format.md)
 VERSION = 1
@@ -26,7 +26,7 @@ def to_json(payload) -> str:
         text = json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: the rare case pays for a second walk
         text = json.dumps(_finite(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return LONE_SURROGATE.sub(escaped, text) + "\n"
+    return lone_surrogates().sub(escaped, text) + "\n"
 
 
 def _finite(value):
