@@ -25,6 +25,7 @@ from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, GraphPass, RewriteSet
 from parity.ir import Graph, Node, ValueInfo
 from parity.ir.layouts import BLOCK_SIZES, filter_layout, unblock
+from parity.observations.kinds import LAYOUT_CHANGED
 
 DOMAIN = "com.microsoft.nchwc."
 #: elementwise ops that may read NCHWc tensors directly (onnxruntime's own, and what later fusions make
@@ -83,7 +84,7 @@ class ResolveNchwc(GraphPass):
 
     says = ("", "")
     name = "resolve-nchwc"
-    kind = "graph.layout_changed"
+    kind = LAYOUT_CHANGED
 
     def run(self, graph: Graph) -> list[Application]:
         convs = [n for n in graph.nodes.values() if n.op == f"{DOMAIN}Conv" and not _resolved(graph, n)]
@@ -92,13 +93,10 @@ class ResolveNchwc(GraphPass):
         blocked = self._blocked_values(graph)
         channels, classes, guessed = self._channels(graph, blocked)
         blocks = self._blocks(graph, convs, channels, blocked)
-        for root in guessed:  # counts only a filter's size gave: padding shows as trailing zero channels
-            stored = channels.get(root)
-            if not stored or stored % blocks[0]:
-                continue
-            zeros = min(self._trailing_zeros(graph, classes, root, blocks[0], blocked), blocks[0] - 1)
+        # counts only a filter's size gave, less the zero channels that are padding
+        for root, zeros in self._padding(graph, classes, channels, guessed, blocks, blocked).items():
             if zeros:
-                channels.update({v: stored - zeros for v in blocked if classes.find(v) == root})
+                channels.update({v: channels[root] - zeros for v in blocked if classes.find(v) == root})
         blocks = self._blocks(graph, convs, channels, blocked)
         for node in convs:
             self._resolve_conv(graph, node, channels, blocks, blocked)
@@ -207,6 +205,24 @@ class ResolveNchwc(GraphPass):
                 columns = np.abs(plain).transpose(1, 0, 2, 3).reshape(plain.shape[1], -1).max(axis=1)
                 zeros.append(_trailing(columns))
         return min(zeros) if zeros else 0
+
+    def _padding(self, graph: Graph, classes: _Classes, channels, guessed, blocks, blocked) -> dict:
+        """Per guessed class, the trailing zero channels that are its padding.
+
+        Each possible block reads the filters in its own layout; the one that explains the most zero
+        channels as padding wins (ties go to the native block). Read in the wrong layout, padding is
+        scattered and mostly not trailing; and 8 zero channels of 32 are block-16 padding of 24, not
+        block-8 padding of 25 with one real channel that every filter keeps at zero.
+        """
+        found = []
+        for order, block in enumerate(blocks):
+            padding = {}
+            for root in guessed:
+                stored = channels.get(root)
+                if stored and not stored % block:
+                    padding[root] = min(self._trailing_zeros(graph, classes, root, block, blocked), block - 1)
+            found.append((sum(padding.values()), -order, padding))
+        return max(found, key=lambda item: item[:2])[2] if found else {}
 
     @staticmethod
     def _blocks(graph: Graph, convs: list[Node], channels: dict[str, int], blocked: set[str]) -> list[int]:
