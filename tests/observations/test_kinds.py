@@ -82,3 +82,34 @@ def test_category_wildcards_expand_to_that_category_only():
     assert "graph.batchnorm_folded" in graph and all(name.startswith("graph.") for name in graph)
     assert expand_pattern("weights.pruned") == ["weights.pruned"]
     assert expand_pattern("weights.nope") == [] and expand_pattern("nope.*") == []
+
+
+def test_emit_sites_use_the_vocabulary_constants_not_string_literals():
+    """A kind named by a literal can drift from the vocabulary unnoticed; a constant fails at import."""
+    import ast
+    from pathlib import Path
+
+    import parity
+
+    names = set(all_kinds())
+    literals = []
+    for path in Path(parity.__file__).parent.rglob("*.py"):
+        if path.name == "kinds.py" and path.parent.name == "observations":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in names:
+                literals.append(f"{path.name}:{node.lineno} {node.value}")
+    assert not literals, literals
+
+
+def test_a_kind_is_its_name_everywhere_a_string_goes():
+    import json
+    import pickle
+
+    from parity.observations.kinds import OP_REMOVED
+
+    assert OP_REMOVED == "graph.op_removed" and OP_REMOVED.name == "graph.op_removed"
+    assert type(OP_REMOVED.name) is str and OP_REMOVED.category == "graph"
+    assert json.dumps({OP_REMOVED: [OP_REMOVED]}) == '{"graph.op_removed": ["graph.op_removed"]}'
+    assert pickle.loads(pickle.dumps(OP_REMOVED)) is OP_REMOVED  # across a process pool
+    assert get_kind("graph.op_removed") is OP_REMOVED

@@ -13,17 +13,19 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from parity.audit.engines import MllogEngine, run
 from parity.audit.logs import LogResult
 from parity.audit.rcp import RcpResult, check_rcp
 from parity.audit.tree import BenchmarkFolder
 from parity.engines.convergence.rcp import SUBMISSION_RUNS, rcp_rounds, trim
 from parity.engines.convergence.runs import read_run
-from parity.engines.logs.checker import check_log, refused_observation
+from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.parser import ParsedLog, parse
 from parity.engines.logs.rounds import load_round
 from parity.errors import BadInput
 from parity.judge.table import judge_plain, load_table
 from parity.observations import plain
+from parity.observations.kinds import SUBMISSION_RUN_COUNT, SUBMISSION_RUNS_FAILED, SUBMISSION_STRAY_FILE
 
 #: the submission_* records compared with the system description
 IDENTITY_KEYS = ("submission_org", "submission_platform", "submission_status", "submission_division")
@@ -64,7 +66,7 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
     audit.observations += [refused_observation(item) for item in folder.refused]
     audit.observations += [
         plain.observation(
-            "submission.stray_file",
+            SUBMISSION_STRAY_FILE,
             "submission",
             f"not a result log: {os.path.basename(path)}",
             where,
@@ -82,14 +84,14 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
             summary += " with distinct run numbers; some repeat (result_1.txt and result_01.txt are one run)"
         details = {"found": len(folder.logs), "needed": needed, "repeated_numbers": repeated}
         audit.observations.append(
-            plain.observation("submission.run_count", "submission", summary, where, {}, details)
+            plain.observation(SUBMISSION_RUN_COUNT, "submission", summary, where, {}, details)
         )
     rules = load_round(ruleset)
     table = load_table(rules.rulebook)
     runs = []
     for path in folder.logs:  # each log is read once, for its checks, its run and its time
         parsed = parse(path)
-        checked = check_log(parsed, rules, folder.benchmark, division)
+        checked = run(MllogEngine, (parsed, rules, folder.benchmark, division))
         result = LogResult(checked, judge_plain(checked.observations, table, division, folder.benchmark))
         minutes, identity = _time_to_train(parsed)
         audit.logs.append(
@@ -104,7 +106,7 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         )
         audit.observations.append(
             plain.observation(
-                "submission.runs_failed",
+                SUBMISSION_RUNS_FAILED,
                 "submission",
                 summary,
                 where,

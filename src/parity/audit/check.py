@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parity.audit.engines import ENGINES, AuditContext
+from parity.audit.artifacts import MODEL_PAIR
+from parity.audit.engines import engines_for, run
 from parity.engines.numeric import NumericOptions
 from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES
 from parity.judge import Judgement, judge
@@ -16,8 +17,24 @@ from parity.rulebook import Rulebook, load_rulebook
 
 
 @dataclass
+class AuditContext:
+    """A model pair, and what its engines computed so far (each later engine reads the earlier ones')."""
+
+    reference: Path
+    candidate: Path
+    max_model_bytes: int
+    weights_check: str = "provenance"
+    reference_weights: Path | None = None
+    candidate_weights: Path | None = None
+    numeric_options: NumericOptions | None = None  # None: the models are not run
+    graph: Any = None  # GraphComparison: the correspondence the later engines reuse
+    weights: list | None = None  # TensorVerdict per matched parameter
+    numeric: Any = None  # NumericResult
+
+
+@dataclass
 class AuditResult:
-    """Observations, their judgement, and what the engines computed on the way."""
+    """Observations, their judgement, and the engines' typed results that reports show."""
 
     reference: str
     candidate: str
@@ -25,7 +42,9 @@ class AuditResult:
     judgement: Judgement
     observations: list[Observation]
     engines: list[str]
-    stash: dict[str, Any] = field(default_factory=dict)
+    graph: Any = None  # GraphComparison, if the graphs could be compared
+    weights: list = field(default_factory=list)  # TensorVerdict per matched parameter
+    numeric: Any = None  # NumericResult, if the models ran
 
 
 def check(
@@ -56,13 +75,14 @@ def check(
         weights_check=book.weights_check,
         reference_weights=None if reference_weights is None else Path(reference_weights),
         candidate_weights=None if candidate_weights is None else Path(candidate_weights),
-        numeric=numeric,
+        numeric_options=numeric,
     )
     observations: list[Observation] = []
-    for engine_type in ENGINES:
+    engines = engines_for(MODEL_PAIR)
+    for engine in engines:
         if on_step is not None:
-            on_step(engine_type.step)
-        observations.extend(engine_type().observe(context))
+            on_step(engine.step)
+        observations.extend(run(engine, context))
     judgement = judge(observations, book, division, benchmark)
     return AuditResult(
         reference=str(reference),
@@ -70,6 +90,8 @@ def check(
         rulebook=book,
         judgement=judgement,
         observations=observations,
-        engines=[engine.name for engine in ENGINES],
-        stash=context.stash,
+        engines=[engine.name for engine in engines],
+        graph=context.graph,
+        weights=context.weights or [],
+        numeric=context.numeric,
     )

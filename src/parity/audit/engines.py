@@ -1,51 +1,91 @@
-"""The engines an audit runs, registered in one tuple (pytest's ``default_plugins``).
+"""The engines, registered in one tuple (pytest's ``default_plugins``), each with what it reads and emits.
 
-An engine has a name, the change kinds it may emit, and ``observe(context)``; it keeps what later engines
-reuse (the graph correspondence) in the context's stash. Adding a check is adding an engine here.
+An engine has a ``name``, the :class:`~parity.audit.artifacts.Artifact` it ``reads``, the change kinds it
+``emits`` (constants of :mod:`parity.observations.kinds`), a ``step`` for progress displays, and
+``observe(subject)``, which returns a typed result: a list of observations, or an object whose
+``observations`` field holds them next to what reports show (a comparison, a benchmark's score).
+:func:`run` calls an engine and refuses a kind it did not declare, so a declaration cannot drift from
+what the code emits. ``parity check`` runs the model-pair engines; ``parity audit`` walks a submission
+and runs the engines of each artifact it finds. Adding a check is adding an engine here (README).
+
+Nothing heavy is imported at module level: the submission audit's workers and the fast commands load
+this module too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from parity.observations import Observation
+from parity.audit.artifacts import (
+    BENCHMARK_FOLDER,
+    MLLOG_FILE,
+    MODEL_PAIR,
+    SUBMISSION_LAYOUT,
+    SYSTEM_DESCRIPTION,
+    Artifact,
+)
+from parity.observations import kinds as vocabulary
+from parity.observations.kinds import (
+    ACCURACY_BELOW_TARGET,
+    CONVERGENCE_FASTER,
+    CONVERGENCE_METHODS_DISAGREE,
+    CONVERGENCE_REFERENCE_MISSING,
+    EXECUTION_FAILED,
+    GRAPH_QUANTIZED,
+    HPARAM_CHANGED,
+    HPARAM_OUT_OF_RANGE,
+    LOG_EVENT_MISSING,
+    LOG_FILE_REFUSED,
+    LOG_QUALITY_TARGET_MISSED,
+    LOG_SEED_INVALID,
+    LOG_TIME_LIMIT_EXCEEDED,
+    NOT_ANALYSED,
+    OUTPUTS_DIFFER,
+    OUTPUTS_MATCH,
+    PRECISION_CHANGED,
+    SUBMISSION_INCONSISTENT,
+    SUBMISSION_RUN_COUNT,
+    SUBMISSION_RUNS_FAILED,
+    SUBMISSION_STRAY_FILE,
+    SUBMISSION_SYSTEM_INCOMPLETE,
+    SUBMISSION_SYSTEM_INVALID,
+    WEIGHTS_REINIT_SAME,
+    ChangeKind,
+)
 
 
-@dataclass
-class AuditContext:
-    """What an audit is about, and the state engines share."""
-
-    reference: Path
-    candidate: Path
-    max_model_bytes: int
-    weights_check: str = "provenance"
-    reference_weights: Path | None = None
-    candidate_weights: Path | None = None
-    numeric: Any = None  # NumericOptions, or None to skip running the models
-    stash: dict[str, Any] = field(default_factory=dict)
+class UndeclaredKind(RuntimeError):
+    """An engine emitted a kind it does not declare: a bug in parity, reported as one (exit 4)."""
 
 
 class Engine(Protocol):
     """The engine protocol."""
 
     name: ClassVar[str]
+    reads: ClassVar[Artifact]
+    emits: ClassVar[frozenset[ChangeKind]]
     step: ClassVar[str]  # what the user is told while it runs
 
-    def observe(self, context: AuditContext) -> list[Observation]:
-        """Observations about how the candidate differs from the reference."""
+    def observe(self, subject: Any) -> Any:
+        """A typed result: observations, or an object with an ``observations`` field."""
         ...
 
 
+def _category(name: str) -> frozenset[ChangeKind]:
+    return frozenset(vocabulary.get_kind(kind) for kind in vocabulary.expand_pattern(f"{name}.*"))
+
+
+# --- a pair of models ---------------------------------------------------------------------------------
 class GraphEngine:
     """Structural equivalence of the two ONNX graphs (see parity.engines.graph)."""
 
     name = "graph"
+    reads = MODEL_PAIR
+    emits = _category("graph")
     step = "loading and canonicalising both graphs"
 
-    def observe(self, context: AuditContext) -> list[Observation]:
-        """Load, canonicalise and match both graphs; stash the comparison for later engines."""
+    def observe(self, context) -> list:
+        """Load, canonicalise and match both graphs; keep the comparison on the context for later engines."""
         from parity.engines.graph import compare_graphs
         from parity.ir import load_graph
         from parity.ir.weights_files import attach_weights
@@ -58,29 +98,28 @@ class GraphEngine:
             attach_weights(candidate, context.candidate_weights)
         try:
             comparison = compare_graphs(reference, candidate)
-            if context.numeric is not None:
+            if context.numeric_options is not None:
                 _verify_regions(comparison, context)
         except (ValueError, KeyError, IndexError, TypeError, ArithmeticError, RecursionError) as exc:
             # a model parity cannot analyse is a finding for a reviewer, never an internal error
             return [_not_analysed(exc)]
-        context.stash["graph"] = comparison
-        context.stash["graph_observations"] = comparison.observations
+        context.graph = comparison
         return comparison.observations
 
 
-def _not_analysed(exc: Exception) -> Observation:
-    from parity.observations import Evidence
+def _not_analysed(exc: Exception):
+    from parity.observations import Evidence, Observation
 
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     return Observation(
-        kind="graph.not_analysed",
+        kind=NOT_ANALYSED,
         engine="graph",
         summary=f"the two graphs could not be compared ({reason})",
         evidence=Evidence(details={"reason": reason}),
     )
 
 
-def _verify_regions(comparison, context: AuditContext) -> None:
+def _verify_regions(comparison, context) -> None:
     """Regions no proof settled, run on both sides (sandboxed) before anything is judged."""
     from parity.engines.numeric.compare import Tolerance
     from parity.engines.numeric.engine import candidate_format, samples_for
@@ -90,15 +129,11 @@ def _verify_regions(comparison, context: AuditContext) -> None:
         not check.equivalent and check.boundary and not check.refuted for check, _ in comparison.regions
     ):
         return
+    options = context.numeric_options
     tolerance = Tolerance.for_format(candidate_format(comparison.observations))
-    samples, _ = samples_for(comparison.reference, context.numeric)
+    samples, _ = samples_for(comparison.reference, options)
     verify_regions(
-        comparison,
-        samples,
-        tolerance,
-        context.reference,
-        context.numeric.time_limit,
-        context.numeric.memory_limit,
+        comparison, samples, tolerance, context.reference, options.time_limit, options.memory_limit
     )
 
 
@@ -106,17 +141,17 @@ class WeightsEngine:
     """Parameter provenance or initialisation distribution, over the graph engine's correspondence."""
 
     name = "weights"
+    reads = MODEL_PAIR
+    emits = _category("weights")
     step = "comparing the weights"
 
-    def observe(self, context: AuditContext) -> list[Observation]:
+    def observe(self, context) -> list:
         """Classify every matched parameter pair in the mode the rulebook asks for."""
         from parity.engines.weights import compare_weights
 
-        comparison = context.stash.get("graph")
-        if comparison is None:
+        if context.graph is None:
             return []
-        observations, verdicts = compare_weights(comparison, context.weights_check)
-        context.stash["weights"] = verdicts
+        observations, context.weights = compare_weights(context.graph, context.weights_check)
         return observations
 
 
@@ -124,28 +159,152 @@ class NumericEngine:
     """Both models run sandboxed on the same inputs; outputs compared, the first divergence located."""
 
     name = "numeric"
+    reads = MODEL_PAIR
+    emits = frozenset(
+        {
+            OUTPUTS_MATCH,
+            OUTPUTS_DIFFER,
+            EXECUTION_FAILED,
+            ACCURACY_BELOW_TARGET,
+            GRAPH_QUANTIZED,  # activations the quantizer clamps, seen only when both models run
+            PRECISION_CHANGED,
+            WEIGHTS_REINIT_SAME,  # training: the candidate run again with the reference's weights
+        }
+    )
     step = "running both models (sandboxed)"
 
-    def observe(self, context: AuditContext) -> list[Observation]:
+    def observe(self, context) -> list:
         """Run and compare, when numeric options were given and the graph engine ran."""
+        from dataclasses import replace
+
         from parity.engines.numeric import compare_numerics
 
-        comparison = context.stash.get("graph")
-        if comparison is None or context.numeric is None:
+        if context.graph is None or context.numeric_options is None:
             return []
-        options = context.numeric
+        options = context.numeric_options
         if context.weights_check == "distribution":  # training: judge the computation, not the draw
             options = replace(options, transplant=True)
-        result = compare_numerics(
-            comparison,
+        context.numeric = compare_numerics(
+            context.graph,
             context.reference,
             context.candidate,
-            context.stash.get("graph_observations", []),
+            context.graph.observations,
             options,
-            context.stash.get("weights"),
+            context.weights,
         )
-        context.stash["numeric"] = result
-        return result.observations
+        return context.numeric.observations
 
 
-ENGINES: tuple[type[Engine], ...] = (GraphEngine, WeightsEngine, NumericEngine)
+# --- a training submission ----------------------------------------------------------------------------
+class MllogEngine:
+    """One MLLOG result log against its round's logging rules (see parity.engines.logs)."""
+
+    name = "logs"
+    reads = MLLOG_FILE
+    emits = frozenset(
+        {
+            LOG_EVENT_MISSING,
+            LOG_FILE_REFUSED,
+            LOG_QUALITY_TARGET_MISSED,
+            LOG_SEED_INVALID,
+            LOG_TIME_LIMIT_EXCEEDED,
+            HPARAM_CHANGED,
+            HPARAM_OUT_OF_RANGE,
+        }
+    )
+    step = "checking result logs"
+
+    def observe(self, subject):
+        """``subject``: (parsed log, round rules, benchmark, division); returns its ``LogCheck``."""
+        from parity.engines.logs.checker import check_log
+
+        parsed, rules, benchmark, division = subject
+        return check_log(parsed, rules, benchmark, division)
+
+
+class BenchmarkFolderEngine:
+    """A benchmark's runs: their count, their logs (the MLLOG engine), RCP, seeds and the score."""
+
+    name = "benchmark"
+    reads = BENCHMARK_FOLDER
+    emits = frozenset(
+        {
+            SUBMISSION_RUN_COUNT,
+            SUBMISSION_RUNS_FAILED,
+            SUBMISSION_STRAY_FILE,
+            LOG_FILE_REFUSED,
+            LOG_QUALITY_TARGET_MISSED,  # the RCP check's "insufficient convergence"
+            LOG_SEED_INVALID,
+            CONVERGENCE_FASTER,
+            CONVERGENCE_REFERENCE_MISSING,
+            CONVERGENCE_METHODS_DISAGREE,
+        }
+    )
+    step = "auditing benchmark folders"
+
+    def observe(self, subject):
+        """``subject``: (``BenchmarkFolder``, round, division, RCP method); returns a ``BenchmarkAudit``."""
+        from parity.audit.benchmark_folder import audit_benchmark
+
+        return audit_benchmark(*subject)
+
+
+class SystemDescriptionEngine:
+    """A system description: required fields, placeholders, status; and whether its logs agree."""
+
+    name = "systems"
+    reads = SYSTEM_DESCRIPTION
+    emits = frozenset({SUBMISSION_SYSTEM_INVALID, SUBMISSION_SYSTEM_INCOMPLETE, SUBMISSION_INCONSISTENT})
+    step = "reading system descriptions"
+
+    def observe(self, subject):
+        """``subject``: (path, round); returns a ``SystemDescription`` (its data, if readable)."""
+        from parity.audit.systems import describe
+
+        return describe(*subject)
+
+
+class LayoutEngine:
+    """What an organisation folder holds that the layout does not define, or that must not be read."""
+
+    name = "layout"
+    reads = SUBMISSION_LAYOUT
+    emits = frozenset({SUBMISSION_STRAY_FILE, LOG_FILE_REFUSED, SUBMISSION_SYSTEM_INVALID})
+    step = "walking the submission"
+
+    def observe(self, subject) -> list[dict]:
+        """``subject``: (``Organisation``, round rules); returns the layout's observations."""
+        from parity.audit.tree import layout_observations
+
+        return layout_observations(*subject)
+
+
+ENGINES: tuple[type[Engine], ...] = (
+    GraphEngine,
+    WeightsEngine,
+    NumericEngine,
+    MllogEngine,
+    BenchmarkFolderEngine,
+    SystemDescriptionEngine,
+    LayoutEngine,
+)
+
+
+def engines_for(artifact: Artifact) -> tuple[type[Engine], ...]:
+    """The registered engines that read ``artifact``, in registration order."""
+    return tuple(engine for engine in ENGINES if engine.reads is artifact)
+
+
+def run(engine: type[Engine], subject: Any, instance: Engine | None = None) -> Any:
+    """``engine`` observes ``subject``; a kind it does not declare is a bug (:class:`UndeclaredKind`)."""
+    result = (instance or engine()).observe(subject)
+    check_declared(engine, result if isinstance(result, list) else result.observations)
+    return result
+
+
+def check_declared(engine: type[Engine], observations: list) -> None:
+    """Refuse an observation whose kind ``engine`` does not declare in ``emits``."""
+    for observation in observations:
+        kind = observation["kind"] if isinstance(observation, dict) else observation.kind
+        if kind not in engine.emits:
+            raise UndeclaredKind(f"the {engine.name} engine emitted {kind}, which it does not declare")

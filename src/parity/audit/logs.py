@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from parity.engines.logs.checker import LogCheck, check_log, refused_check
+from parity.audit.engines import MllogEngine, run
+from parity.engines.logs.checker import LogCheck, refused_check
 from parity.engines.logs.files import MAX_LOG_BYTES, Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
@@ -86,7 +87,7 @@ def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None)
             checked = refused_check(path, rules, benchmark, division)
         else:
             rules = load_round(ruleset or round_from_path(path) or available()[-1])
-            checked = check_log(parse(path), rules, benchmark, division)
+            checked = run(MllogEngine, (parse(path), rules, benchmark, division))
         judgement = judge_plain(
             checked.observations, load_table(rules.rulebook), checked.division or "closed", checked.benchmark
         )

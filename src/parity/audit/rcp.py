@@ -16,14 +16,20 @@ from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
 from parity.judge.table import JudgedResult, judge_plain, load_table
 from parity.observations import plain
+from parity.observations.kinds import (
+    CONVERGENCE_FASTER,
+    CONVERGENCE_METHODS_DISAGREE,
+    CONVERGENCE_REFERENCE_MISSING,
+    LOG_QUALITY_TARGET_MISSED,
+)
 
 #: the rulebook RCP findings are judged by (the latest training round's)
 RULEBOOK = "mlperf-training-v6.0"
 #: what each failing status of the test is, in the change-kind vocabulary
 KINDS = {
-    "faster_than_reference": "convergence.faster_than_reference",
-    "reference_missing": "convergence.reference_missing",
-    "insufficient_convergence": "log.quality_target_missed",
+    "faster_than_reference": CONVERGENCE_FASTER,
+    "reference_missing": CONVERGENCE_REFERENCE_MISSING,
+    "insufficient_convergence": LOG_QUALITY_TARGET_MISSED,
 }
 
 
@@ -47,6 +53,25 @@ class RcpResult(JudgedResult):
         self.observations = observations
         self.judgement = judgement
         self.other = other  # the other method's verdict, where it differs
+
+    @property
+    def quality_target(self) -> str | None:
+        """The round's ``eval_accuracy`` target for the benchmark (``>= 0.759``), for pictures."""
+        from parity.engines.logs.rounds import available, load_round
+
+        benchmark, round_name = self.verdict.benchmark, self.verdict.round
+        if round_name not in available():
+            return None
+        return next(
+            (
+                rule.target
+                for rule in load_round(round_name).rules
+                if rule.key == "eval_accuracy"
+                and rule.target
+                and benchmark in (rule.benchmarks or [benchmark])
+            ),
+            None,
+        )
 
 
 def check_rcp(
@@ -123,7 +148,7 @@ def _disagreement(verdict: RcpVerdict, other: RcpVerdict, folder: str) -> dict:
     }
     metrics = {"submission_mean": verdict.submission_mean}
     where = [plain.location("file", folder)]
-    return plain.observation("convergence.methods_disagree", "convergence", summary, where, metrics, details)
+    return plain.observation(CONVERGENCE_METHODS_DISAGREE, "convergence", summary, where, metrics, details)
 
 
 def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:

@@ -10,17 +10,22 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from parity.audit.benchmark_folder import BenchmarkAudit, audit_benchmark
-from parity.audit.systems import consistency_observations, description_observations, read_description
-from parity.audit.tree import BenchmarkFolder, Organisation, organisations
-from parity.engines.logs.checker import refused_observation
+from parity.audit.artifacts import SUBMISSION_LAYOUT, SYSTEM_DESCRIPTION
+from parity.audit.benchmark_folder import BenchmarkAudit
+from parity.audit.engines import (
+    BenchmarkFolderEngine,
+    SystemDescriptionEngine,
+    check_declared,
+    engines_for,
+    run,
+)
+from parity.audit.systems import SystemDescription, consistency_observations
+from parity.audit.tree import BenchmarkFolder, Organisation, known_benchmark, organisations
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
 from parity.judge.outcomes import Verdict
 from parity.judge.table import judge_plain, load_table
-from parity.observations import plain
 
 
 @dataclass
@@ -95,56 +100,30 @@ def audit_submission(
     rules = load_round(ruleset)
     table = load_table(rules.rulebook)
     audits = [OrganisationAudit(organisation) for organisation in found]
-    descriptions: dict[tuple[str, str], tuple[Path, dict | None]] = {}
-    jobs_to_run: list[tuple[int, BenchmarkFolder, str]] = []
-    for index, audit in enumerate(audits):
+    descriptions: dict[tuple[str, str], SystemDescription] = {}
+    folders: list[tuple[int, BenchmarkFolder, str]] = []
+    for index, audit in enumerate(audits):  # the tree's artifacts, each to the engines that read it
         organisation = audit.organisation
-        audit.observations += [refused_observation(item) for item in organisation.refused]
-        where = [plain.location("file", str(organisation.path))]
-        audit.observations += [
-            plain.observation(
-                "submission.stray_file", "submission", f"not part of the layout: {Path(p).name}", where
-            )
-            for p in organisation.stray
-        ]
-        for system, description in organisation.systems.items():
-            try:
-                data = read_description(description)
-            except BadInput as exc:
-                data = None
-                audit.observations.append(_unreadable(description, exc))
-            else:
-                audit.observations += description_observations(description, data, ruleset)
-            descriptions[(organisation.name, system)] = (description, data)
+        for engine in engines_for(SUBMISSION_LAYOUT):
+            audit.observations += run(engine, (organisation, rules))
+        for system, path in organisation.systems.items():
+            for engine in engines_for(SYSTEM_DESCRIPTION):
+                description = run(engine, (path, ruleset))
+                audit.observations += description.observations
+                descriptions[(organisation.name, system)] = description
         for folder in organisation.benchmarks:
-            description, data = descriptions.get((organisation.name, folder.system), (None, None))
-            if folder.benchmark not in rules.benchmarks.get(
-                "closed", ()
-            ) and folder.benchmark not in rules.benchmarks.get("open", ()):
-                audit.observations.append(
-                    plain.observation(
-                        "submission.stray_file",
-                        "submission",
-                        f"unknown benchmark folder: {folder.benchmark}",
-                        [plain.location("file", str(folder.path))],
-                    )
-                )
-                continue
-            if description is None:
-                audit.observations.append(
-                    _unreadable(folder.path, BadInput(f"no systems/{folder.system}.json"))
-                )
-            division = str((data or {}).get("division", "closed")).strip().lower() or "closed"
-            jobs_to_run.append((index, folder, division if division in ("closed", "open") else "closed"))
-    for (index, folder, division), result in zip(
-        jobs_to_run, _run(jobs_to_run, ruleset, method, jobs), strict=True
-    ):
+            if known_benchmark(folder, rules):
+                description = descriptions.get((organisation.name, folder.system))
+                folders.append((index, folder, description.division if description else "closed"))
+    for (index, folder, division), result in zip(folders, _run(folders, ruleset, method, jobs), strict=True):
         audit = audits[index]
-        description, data = descriptions.get((audit.organisation.name, folder.system), (None, None))
-        if data is not None and result.logs:
-            result.observations += consistency_observations(
-                description, data, folder.system, result.logs[0].identity
+        description = descriptions.get((audit.organisation.name, folder.system))
+        if description is not None and description.data is not None and result.logs:
+            found_here = consistency_observations(
+                description.path, description.data, folder.system, result.logs[0].identity
             )
+            check_declared(SystemDescriptionEngine, found_here)
+            result.observations += found_here
         result.judgement = judge_plain(result.observations, table, division, folder.benchmark)
         audit.benchmarks.append(result)
         if on_done is not None:
@@ -154,22 +133,16 @@ def audit_submission(
     return SubmissionAudit(str(path), ruleset, method, rules.rulebook, audits)
 
 
-def _run(jobs_to_run, ruleset: str, method: str, jobs: int | None):
+def _run(folders, ruleset: str, method: str, jobs: int | None):
     """Every benchmark folder audited, in order; on several cores when there is more than one folder."""
-    workers = min(jobs or os.cpu_count() or 1, len(jobs_to_run))
-    arguments = [(folder, ruleset, division, method) for _, folder, division in jobs_to_run]
+    workers = min(jobs or os.cpu_count() or 1, len(folders))
+    arguments = [(folder, ruleset, division, method) for _, folder, division in folders]
     if workers <= 1:
-        yield from (audit_benchmark(*item) for item in arguments)
+        yield from (_audit_one(item) for item in arguments)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_audit_one, arguments, chunksize=1)  # in order, as each is done
 
 
 def _audit_one(arguments) -> BenchmarkAudit:
-    return audit_benchmark(*arguments)
-
-
-def _unreadable(path, exc: BadInput) -> dict:
-    where = [plain.location("file", str(path))]
-    summary = f"{Path(str(path)).name}: {exc.problem}"
-    return plain.observation("submission.system_invalid", "submission", summary, where, {}, {"fields": []})
+    return run(BenchmarkFolderEngine, arguments)

@@ -12,6 +12,11 @@ from pathlib import Path
 
 from parity.errors import BadInput
 from parity.observations import plain
+from parity.observations.kinds import (
+    SUBMISSION_INCONSISTENT,
+    SUBMISSION_SYSTEM_INCOMPLETE,
+    SUBMISSION_SYSTEM_INVALID,
+)
 from parity.untrusted import echo, read_json
 
 REQUIRED_FIELDS = (
@@ -68,6 +73,37 @@ PLACEHOLDER = re.compile(r"^\s*(|tbd|todo|xxx+|fixme|<[^>]*>|\?+|placeholder)\s*
 MAX_DESCRIPTION_BYTES = 1024**2
 
 
+class SystemDescription:
+    """One ``systems/<system>.json``: its data (None if unreadable) and what was observed of it."""
+
+    __slots__ = ("data", "observations", "path")
+
+    def __init__(self, path: Path, data: dict | None, observations: list[dict]) -> None:
+        self.path, self.data, self.observations = path, data, observations
+
+    @property
+    def division(self) -> str:
+        """The division it states (``closed`` when unreadable or unknown)."""
+        division = str((self.data or {}).get("division", "closed")).strip().lower()
+        return division if division in ("closed", "open") else "closed"
+
+
+def describe(path: Path, ruleset: str) -> SystemDescription:
+    """Read and check one description; an unreadable one is a ``submission.system_invalid`` finding."""
+    try:
+        data = read_description(path)
+    except BadInput as exc:
+        return SystemDescription(path, None, [unreadable(path, exc.problem)])
+    return SystemDescription(path, data, description_observations(path, data, ruleset))
+
+
+def unreadable(path, problem: str) -> dict:
+    """``submission.system_invalid`` for a description that is missing or cannot be read."""
+    where = [plain.location("file", str(path))]
+    summary = f"{Path(str(path)).name}: {problem}"
+    return plain.observation(SUBMISSION_SYSTEM_INVALID, "submission", summary, where, {}, {"fields": []})
+
+
 def read_description(path: Path) -> dict:
     """The description's JSON object.
 
@@ -103,7 +139,7 @@ def description_observations(path: Path, data: dict, ruleset: str) -> list[dict]
         where = [plain.location("file", str(path))]
         details = {"fields": empty}
         found.append(
-            plain.observation("submission.system_incomplete", "submission", summary, where, {}, details)
+            plain.observation(SUBMISSION_SYSTEM_INCOMPLETE, "submission", summary, where, {}, details)
         )
     status = data.get("status")
     if (
@@ -118,7 +154,7 @@ def description_observations(path: Path, data: dict, ruleset: str) -> list[dict]
 def _invalid(path: Path, names: list[str], problem: str) -> dict:
     where = plain.location("file", str(path))
     return plain.observation(
-        "submission.system_invalid", "submission", f"{path.name}: {problem}", [where], {}, {"fields": names}
+        SUBMISSION_SYSTEM_INVALID, "submission", f"{path.name}: {problem}", [where], {}, {"fields": names}
     )
 
 
@@ -147,7 +183,7 @@ def consistency_observations(path: Path, data: dict, system: str, logged: dict) 
         summary = f"{key} {echo(value)} in {log.name}, but {path.name} says {echo(known[0])}"
         where = [plain.location("file", str(log))]
         details = {"key": key, "value": value, "description": known[0]}
-        found.append(plain.observation("submission.inconsistent", "submission", summary, where, {}, details))
+        found.append(plain.observation(SUBMISSION_INCONSISTENT, "submission", summary, where, {}, details))
     return found
 
 

@@ -113,3 +113,39 @@ def _benchmark(folder: Path, organisation: str, system: str) -> BenchmarkFolder:
             result.stray.append(str(entry))
     result.logs = [path for path in result.logs if os.path.dirname(path) == str(folder)]  # not nested ones
     return result
+
+
+def layout_observations(organisation: Organisation, rules) -> list[dict]:
+    """What the layout engine reports of one organisation folder.
+
+    Files that were not read (links, FIFOs, oversized files), files and folders the layout does not
+    define, benchmark folders the round does not know, and results of a system with no description.
+    """
+    from parity.audit.systems import unreadable
+    from parity.engines.logs.checker import refused_observation
+    from parity.observations import plain
+    from parity.observations.kinds import SUBMISSION_STRAY_FILE
+
+    found = [refused_observation(item) for item in organisation.refused]
+    where = [plain.location("file", str(organisation.path))]
+    found += [
+        plain.observation(
+            SUBMISSION_STRAY_FILE, "submission", f"not part of the layout: {Path(p).name}", where
+        )
+        for p in organisation.stray
+    ]
+    missing = set()
+    for folder in organisation.benchmarks:
+        if not known_benchmark(folder, rules):
+            summary = f"unknown benchmark folder: {folder.benchmark}"
+            at = [plain.location("file", str(folder.path))]
+            found.append(plain.observation(SUBMISSION_STRAY_FILE, "submission", summary, at))
+        elif folder.system not in organisation.systems and folder.system not in missing:
+            missing.add(folder.system)
+            found.append(unreadable(folder.path, f"no systems/{folder.system}.json"))
+    return found
+
+
+def known_benchmark(folder: BenchmarkFolder, rules) -> bool:
+    """Whether the round defines the folder's benchmark, in either division."""
+    return any(folder.benchmark in rules.benchmarks.get(division, ()) for division in ("closed", "open"))

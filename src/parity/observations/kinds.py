@@ -7,10 +7,7 @@ themselves; a duplicate or an unknown parent is a programming error caught at im
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
-
-CATEGORIES: Final = {
+CATEGORIES = {
     "graph": "Structure of the computation graph.",
     "weights": "Values and provenance of the parameters.",
     "numeric": "Outputs of the models run on the same inputs.",
@@ -24,40 +21,52 @@ CATEGORIES: Final = {
 _REGISTRY: dict[str, ChangeKind] = {}
 
 
-@dataclass(frozen=True)
-class ChangeKind:
-    """One entry of the vocabulary.
+class ChangeKind(str):
+    """One entry of the vocabulary: its dotted name *is* the string engines emit and rules name.
+
+    A ``str`` subclass, so emit sites write the constant (``OP_REMOVED``), JSON carries the plain name,
+    and comparisons with names read from files just work.
 
     Attributes:
-        name: dotted name, ``<category>.<what>``.
+        name: dotted name, ``<category>.<what>`` (the string itself).
         meaning: one line saying what an engine has observed when it emits this kind.
         difference: False for kinds that confirm sameness (no rule needed to accept them).
         parent: a more general kind that rules may govern instead (one level only).
     """
 
-    name: str
-    meaning: str
-    difference: bool = True
-    parent: str | None = None
+    __slots__ = ("difference", "meaning", "parent")
 
-    def __post_init__(self) -> None:
-        category, _, rest = self.name.partition(".")
+    def __new__(cls, name: str, meaning: str, difference: bool = True, parent: str | None = None):
+        """Register the kind; a bad name, a second definition or an unknown parent is refused."""
+        category, _, rest = name.partition(".")
         if category not in CATEGORIES or not rest:
-            raise ValueError(f"change kind {self.name!r} is not '<category>.<what>' with a known category")
-        if self.name in _REGISTRY:
-            raise ValueError(f"change kind {self.name!r} is defined twice")
-        if self.parent is not None:
-            parent = _REGISTRY.get(self.parent)
-            if parent is None or parent.parent is not None:
-                raise ValueError(
-                    f"change kind {self.name!r}: parent {self.parent!r} must be a defined root kind"
-                )
-        _REGISTRY[self.name] = self
+            raise ValueError(f"change kind {name!r} is not '<category>.<what>' with a known category")
+        if name in _REGISTRY:
+            raise ValueError(f"change kind {name!r} is defined twice")
+        if parent is not None:
+            known = _REGISTRY.get(parent)
+            if known is None or known.parent is not None:
+                raise ValueError(f"change kind {name!r}: parent {parent!r} must be a defined root kind")
+        kind = super().__new__(cls, name)
+        kind.meaning, kind.difference, kind.parent = meaning, difference, parent
+        _REGISTRY[name] = kind
+        return kind
+
+    def __reduce__(self):  # a kind crosses a process pool as its name and is looked up again there
+        return (get_kind, (str(self),))
+
+    def __repr__(self) -> str:
+        return f"ChangeKind({str(self)!r})"
+
+    @property
+    def name(self) -> str:
+        """The dotted name as a plain ``str``."""
+        return str.__str__(self)
 
     @property
     def category(self) -> str:
         """The part before the first dot (``graph``, ``weights``, ...)."""
-        return self.name.partition(".")[0]
+        return self.partition(".")[0]
 
 
 def _kind(name: str, meaning: str, *, difference: bool = True, parent: str | None = None) -> ChangeKind:
@@ -65,209 +74,201 @@ def _kind(name: str, meaning: str, *, difference: bool = True, parent: str | Non
 
 
 # --- graph -------------------------------------------------------------------------------------------
-OP_REMOVED: Final = _kind(
-    "graph.op_removed", "An operation of the reference has no counterpart in the candidate."
-)
-OP_ADDED: Final = _kind("graph.op_added", "The candidate computes an operation the reference does not have.")
-OP_CHANGED: Final = _kind(
+OP_REMOVED = _kind("graph.op_removed", "An operation of the reference has no counterpart in the candidate.")
+OP_ADDED = _kind("graph.op_added", "The candidate computes an operation the reference does not have.")
+OP_CHANGED = _kind(
     "graph.op_changed", "A matched operation has a different type or different semantic attributes."
 )
-OPS_FUSED: Final = _kind(
-    "graph.ops_fused", "Several reference operations are computed by one fused operation."
-)
-SHAPE_CHANGED: Final = _kind(
-    "graph.shape_changed", "A tensor has a different shape (beyond a layout permutation)."
-)
-IDENTITY_REMOVED: Final = _kind(
+OPS_FUSED = _kind("graph.ops_fused", "Several reference operations are computed by one fused operation.")
+SHAPE_CHANGED = _kind("graph.shape_changed", "A tensor has a different shape (beyond a layout permutation).")
+IDENTITY_REMOVED = _kind(
     "graph.identity_removed", "An Identity or other no-op node was removed.", parent="graph.op_removed"
 )
-DROPOUT_REMOVED: Final = _kind(
+DROPOUT_REMOVED = _kind(
     "graph.dropout_removed",
     "A Dropout node was removed (it is the identity at inference, not during training).",
     parent="graph.op_removed",
 )
-PARAMETER_REMOVED: Final = _kind(
+PARAMETER_REMOVED = _kind(
     "graph.parameter_removed",
     "An operation reading a stored parameter was removed because the parameter's values are neutral (an "
     "all-zero bias, an all-one scale): the same function at these values, one parameter fewer to train.",
     parent="graph.op_removed",
 )
-DEAD_CODE_REMOVED: Final = _kind(
+DEAD_CODE_REMOVED = _kind(
     "graph.dead_code_removed",
     "Nodes whose results reach no graph output were removed.",
     parent="graph.op_removed",
 )
-CONSTANT_FOLDED: Final = _kind(
+CONSTANT_FOLDED = _kind(
     "graph.constant_folded",
     "A computation on constants (for example of shapes) was replaced by its result.",
     parent="graph.op_removed",
 )
-CSE_MERGED: Final = _kind(
+CSE_MERGED = _kind(
     "graph.common_subexpression_merged",
     "Identical computations on the same inputs were merged into one.",
     parent="graph.op_removed",
 )
-OPS_UNFUSED: Final = _kind(
+OPS_UNFUSED = _kind(
     "graph.ops_unfused",
     "One reference operation is computed by several simpler operations.",
     parent="graph.op_added",
 )
-BATCHNORM_FOLDED: Final = _kind(
+BATCHNORM_FOLDED = _kind(
     "graph.batchnorm_folded",
     "A BatchNormalization was folded into the weights and bias of the preceding Conv or Gemm.",
     parent="graph.ops_fused",
 )
-LAYOUT_CHANGED: Final = _kind(
+LAYOUT_CHANGED = _kind(
     "graph.layout_changed",
     "Tensors are stored in another layout (NCHW/NHWC, blocked NCHWc, transposes added).",
 )
-EQUIVALENT_OP_SUBSTITUTED: Final = _kind(
+EQUIVALENT_OP_SUBSTITUTED = _kind(
     "graph.equivalent_op_substituted",
     "An operation was replaced by a mathematically equivalent one (Gemm and MatMul+Add, Sum and Add, ...).",
     parent="graph.op_changed",
 )
-APPROXIMATED: Final = _kind(
+APPROXIMATED = _kind(
     "graph.approximated",
     "An operation was replaced by an approximation of it (for example a polynomial for a transcendental).",
     parent="graph.op_changed",
 )
-PRECISION_CHANGED: Final = _kind(
+PRECISION_CHANGED = _kind(
     "graph.precision_changed", "Part of the graph computes in another numeric format (fp16, bf16, fp8, ...)."
 )
-GRAPH_QUANTIZED: Final = _kind(
+GRAPH_QUANTIZED = _kind(
     "graph.quantized",
     "Quantize/dequantize pairs or quantized operators (QLinear*) were introduced.",
     parent="graph.precision_changed",
 )
-REGION_EQUIVALENT: Final = _kind(
+REGION_EQUIVALENT = _kind(
     "graph.region_equivalent",
     "Operations matching left unpaired compute the same function on both sides of their matched "
     "boundary; the evidence names the method (proved_symbolic, proved_exact, evaluated_constant, "
     "verified_numerically) and, for proofs, the normal forms.",
 )
-NOT_ANALYSED: Final = _kind(
+NOT_ANALYSED = _kind(
     "graph.not_analysed",
     "The audit could not compare the two graphs (the reason is in the evidence): nothing is known of "
     "their equivalence, so a person must compare them.",
 )
-OPSET_CHANGED: Final = _kind("graph.opset_changed", "The model was converted to another ONNX opset version.")
+OPSET_CHANGED = _kind("graph.opset_changed", "The model was converted to another ONNX opset version.")
 
 # --- weights -----------------------------------------------------------------------------------------
-WEIGHTS_IDENTICAL: Final = _kind(
+WEIGHTS_IDENTICAL = _kind(
     "weights.identical", "The candidate parameter equals the reference parameter.", difference=False
 )
-WEIGHTS_RECOMPUTED: Final = _kind(
+WEIGHTS_RECOMPUTED = _kind(
     "weights.recomputed",
     "Values equal the reference's within the rounding of computing them again in the same format (a few "
     "units in the last place), as when two exporters fold the same batch norm in a different order.",
     difference=False,
 )
-WEIGHTS_MODIFIED: Final = _kind(
+WEIGHTS_MODIFIED = _kind(
     "weights.modified", "Parameter values differ from the reference in a way no declared transform explains."
 )
-WEIGHTS_REARRANGED: Final = _kind(
+WEIGHTS_REARRANGED = _kind(
     "weights.rearranged", "Same values, rearranged (transpose, reshape, layout, concatenation or split)."
 )
-WEIGHTS_FOLDED: Final = _kind(
+WEIGHTS_FOLDED = _kind(
     "weights.folded", "Values equal a fold of reference parameters (batch norm or scale into conv or gemm)."
 )
-WEIGHTS_PRECISION_REDUCED: Final = _kind(
+WEIGHTS_PRECISION_REDUCED = _kind(
     "weights.precision_reduced", "Values equal the reference rounded to a narrower floating-point format."
 )
-WEIGHTS_QUANTIZED: Final = _kind(
+WEIGHTS_QUANTIZED = _kind(
     "weights.quantized",
     "Values are an integer or low-bit quantization (scale, zero point) of the reference.",
     parent="weights.precision_reduced",
 )
-WEIGHTS_PRUNED: Final = _kind(
+WEIGHTS_PRUNED = _kind(
     "weights.pruned",
     "Non-zero reference entries are zero (or absent) in the candidate.",
     parent="weights.modified",
 )
-WEIGHTS_REPLACED: Final = _kind(
+WEIGHTS_REPLACED = _kind(
     "weights.replaced",
     "The parameter is unrelated to the reference (low correlation).",
     parent="weights.modified",
 )
-WEIGHTS_REINIT_SAME: Final = _kind(
+WEIGHTS_REINIT_SAME = _kind(
     "weights.reinitialised_same_distribution",
     "Different values drawn from the same distribution as the reference's initialisation.",
 )
-WEIGHTS_DISTRIBUTION_CHANGED: Final = _kind(
+WEIGHTS_DISTRIBUTION_CHANGED = _kind(
     "weights.distribution_changed", "The initial values follow a different distribution than the reference's."
 )
 
 # --- numeric and accuracy ----------------------------------------------------------------------------
-OUTPUTS_MATCH: Final = _kind(
+OUTPUTS_MATCH = _kind(
     "numeric.outputs_match",
     "Outputs agree within the tolerance derived from the precision.",
     difference=False,
 )
-OUTPUTS_DIFFER: Final = _kind("numeric.outputs_differ", "Outputs differ beyond the derived tolerance.")
-EXECUTION_FAILED: Final = _kind(
+OUTPUTS_DIFFER = _kind("numeric.outputs_differ", "Outputs differ beyond the derived tolerance.")
+EXECUTION_FAILED = _kind(
     "numeric.execution_failed",
     "A model could not be run: it crashed, hung past the time limit, ran out of memory or was refused.",
 )
-ACCURACY_BELOW_TARGET: Final = _kind(
+ACCURACY_BELOW_TARGET = _kind(
     "accuracy.below_target",
     "The task metric of the candidate is below the required fraction of the reference's.",
 )
 
 # --- training logs and convergence -------------------------------------------------------------------
-HPARAM_CHANGED: Final = _kind("hparam.changed", "A hyperparameter differs from the reference value.")
-HPARAM_OUT_OF_RANGE: Final = _kind(
+HPARAM_CHANGED = _kind("hparam.changed", "A hyperparameter differs from the reference value.")
+HPARAM_OUT_OF_RANGE = _kind(
     "hparam.out_of_range", "A tunable hyperparameter lies outside the values its constraint allows."
 )
-LOG_EVENT_MISSING: Final = _kind(
-    "log.event_missing", "A required event is missing from the log (or malformed)."
-)
-LOG_QUALITY_TARGET_MISSED: Final = _kind(
+LOG_EVENT_MISSING = _kind("log.event_missing", "A required event is missing from the log (or malformed).")
+LOG_QUALITY_TARGET_MISSED = _kind(
     "log.quality_target_missed", "The run stopped without reaching the quality target."
 )
-LOG_TIME_LIMIT_EXCEEDED: Final = _kind(
+LOG_TIME_LIMIT_EXCEEDED = _kind(
     "log.time_limit_exceeded", "A timed phase (such as untimed initialisation) exceeded its limit."
 )
-LOG_FILE_REFUSED: Final = _kind(
+LOG_FILE_REFUSED = _kind(
     "log.file_refused",
     "A file of the submission was not read: a symlink leaving the audited folder, a FIFO, device or socket.",
 )
-LOG_SEED_INVALID: Final = _kind("log.seed_invalid", "The random seed is missing, not an integer, or reused.")
-CONVERGENCE_FASTER: Final = _kind(
+LOG_SEED_INVALID = _kind("log.seed_invalid", "The random seed is missing, not an integer, or reused.")
+CONVERGENCE_FASTER = _kind(
     "convergence.faster_than_reference",
     "The runs converge faster than the reference convergence points allow (one-sided t-test).",
 )
-CONVERGENCE_REFERENCE_MISSING: Final = _kind(
+CONVERGENCE_REFERENCE_MISSING = _kind(
     "convergence.reference_missing",
     "No reference convergence points exist for this benchmark and batch size.",
 )
 # --- whole submissions ------------------------------------------------------------------------------
-SUBMISSION_SYSTEM_INVALID: Final = _kind(
+SUBMISSION_SYSTEM_INVALID = _kind(
     "submission.system_invalid",
     "A system description is unreadable, lacks a required field, or states a status outside the round's "
     "vocabulary.",
 )
-SUBMISSION_SYSTEM_INCOMPLETE: Final = _kind(
+SUBMISSION_SYSTEM_INCOMPLETE = _kind(
     "submission.system_incomplete",
     "A system description leaves required fields empty or holds placeholders in them.",
 )
-SUBMISSION_INCONSISTENT: Final = _kind(
+SUBMISSION_INCONSISTENT = _kind(
     "submission.inconsistent",
     "A result log's submission_org, submission_status or submission_platform disagrees with its system "
     "description.",
 )
-SUBMISSION_RUN_COUNT: Final = _kind(
+SUBMISSION_RUN_COUNT = _kind(
     "submission.run_count",
     "A benchmark folder holds another number of result logs than the benchmark requires.",
 )
-SUBMISSION_RUNS_FAILED: Final = _kind(
+SUBMISSION_RUNS_FAILED = _kind(
     "submission.runs_failed",
     "More result logs of a benchmark fail their checks than olympic scoring allows.",
 )
-SUBMISSION_STRAY_FILE: Final = _kind(
+SUBMISSION_STRAY_FILE = _kind(
     "submission.stray_file",
     "A file or folder the submission layout does not define: not a result log, or an unknown benchmark.",
 )
-CONVERGENCE_METHODS_DISAGREE: Final = _kind(
+CONVERGENCE_METHODS_DISAGREE = _kind(
     "convergence.methods_disagree",
     "The rules' RCP statistics and mlperf-logging's give the runs different verdicts.",
 )

@@ -14,9 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from parity.engines.convergence.rcp import IN_SAMPLES
-from parity.engines.logs.rounds import available, load_round
-
 WIDTH, HEIGHT, LEFT, BOTTOM = 680, 260, 56, 28
 PALETTE = ("#2b5fad", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d")
 TARGET = re.compile(r"value\s*(?:>=|>|<=|<)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)")
@@ -76,29 +73,14 @@ class RcpPlot:
     ticks: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _target(benchmark: str, round_name: str) -> str | None:
-    if round_name not in available():
-        return None
-    rules = load_round(round_name).rules
-    return next(
-        (
-            r.target
-            for r in rules
-            if r.key == "eval_accuracy" and r.target and benchmark in (r.benchmarks or [benchmark])
-        ),
-        None,
-    )
-
-
 def quality_plot(result: Any) -> QualityPlot | None:
     """Quality over training for each run of an RCP check (None if no run logged a numeric quality)."""
-    benchmark = result.verdict.benchmark
     series = [(run, run.evaluations) for run in result.runs if run.evaluations]
     if not series:
         return None
     xs = [x for _, points in series for x, _ in points]
     ys = [y for _, points in series for _, y in points]
-    target = _target(benchmark, result.verdict.round)
+    target = result.quality_target
     found = TARGET.search(target or "")
     target_value = float(found.group(1)) if found else None
     if target_value is not None:
@@ -115,7 +97,7 @@ def quality_plot(result: Any) -> QualityPlot | None:
         for i, (run, points) in enumerate(series)
     ]
     return QualityPlot(
-        "samples" if benchmark in IN_SAMPLES else "epochs",
+        result.verdict.unit,
         curves,
         x_axis.ticks(),
         y_axis.ticks(),
@@ -137,7 +119,7 @@ def rcp_plot(result: Any) -> RcpPlot | None:
         marks.append(("submission mean", verdict.submission_mean, "#2b5fad"))
     values = [*verdict.reference.runs, *submission, *(value for _, value, _ in marks)]
     axis = Axis(min(values), max(values), LEFT, WIDTH - 30)
-    unit = "samples" if verdict.benchmark in IN_SAMPLES else "epochs"
+    unit = verdict.unit
     return RcpPlot(
         f"{unit} to converge (batch size {verdict.batch_size:g}; reference {verdict.reference.name})",
         [axis(v) for v in verdict.reference.runs],

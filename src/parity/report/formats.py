@@ -13,8 +13,8 @@ def show_text(result: Any, console: Console) -> None:
     from parity.report import text
 
     text.judgement(console, result.judgement, result.rulebook)
-    if result.stash.get("weights"):
-        text.weights_table(console, result.stash["weights"])
+    if result.weights:
+        text.weights_table(console, result.weights)
 
 
 def _text(result: Any) -> str:

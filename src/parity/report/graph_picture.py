@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from parity.engines.graph.engine import GraphComparison, region_observation
-from parity.engines.graph.residual import regions
 from parity.ir.graph import Graph
+from parity.observations.kinds import OP_ADDED, OP_CHANGED, OP_REMOVED
 
 BOX_WIDTH, BOX_HEIGHT, COLUMN, ROW = 170, 30, 200, 40
 MAX_NODES = 30
-REGION_KINDS = frozenset({"graph.op_removed", "graph.op_added", "graph.op_changed"})
+REGION_KINDS = frozenset({OP_REMOVED, OP_ADDED, OP_CHANGED})
 
 
 @dataclass
@@ -126,7 +125,7 @@ def _picture(kind: str, summary: str, lanes: list[Lane]) -> RegionPicture:
     return RegionPicture(kind, summary, width, sum(lane.height for lane in lanes), lanes)
 
 
-def explained_pictures(comparison: GraphComparison, findings: list, limit: int = 20) -> list[RegionPicture]:
+def explained_pictures(comparison, findings: list, limit: int = 20) -> list[RegionPicture]:
     """Changes a rewrite explained (folded, fused, removed): the nodes each side has, as in the files."""
     pictures = []
     for finding in findings:
@@ -148,16 +147,15 @@ def explained_pictures(comparison: GraphComparison, findings: list, limit: int =
     return pictures[:limit]
 
 
-def region_pictures(comparison: GraphComparison, limit: int = 20) -> list[RegionPicture]:
+def region_pictures(comparison, limit: int = 20) -> list[RegionPicture]:
     """The first `limit` differing regions, drawn."""
     pictures = []
-    for region in regions(comparison.reference, comparison.candidate, comparison.correspondence)[:limit]:
+    for region, summary in comparison.differing_regions(limit):
         anchors = set(region.anchors)
         counterparts = {
             comparison.correspondence.nodes[a] for a in anchors if a in comparison.correspondence.nodes
         }
         reference = _lane(comparison.reference, region.reference, anchors, "reference", 0)
         candidate = _lane(comparison.candidate, region.candidate, counterparts, "candidate", reference.height)
-        summary = region_observation(comparison.reference, comparison.candidate, region).summary
         pictures.append(_picture(region.kind, summary, [reference, candidate]))
     return pictures

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from parity.judge import Outcome
+from parity.observations.kinds import WEIGHTS_IDENTICAL
 from parity.report.graph_picture import BOX_HEIGHT, BOX_WIDTH, explained_pictures, region_pictures
 from parity.rulebook import load_rulebook
 
@@ -44,7 +45,7 @@ def render_report(result: Any) -> str:
             },
         )
         group["findings"].append(finding)
-    numeric, graph = result.stash.get("numeric"), result.stash.get("graph")
+    numeric, graph = result.numeric, result.graph
     return (
         _environment()
         .get_template("report.html.j2")
@@ -55,8 +56,8 @@ def render_report(result: Any) -> str:
             groups=groups,
             regions=(region_pictures(graph) + explained_pictures(graph, ordered)) if graph else [],
             matched=len(graph.correspondence.nodes) if graph else 0,
-            weights=[v for v in result.stash.get("weights", []) if v.kind != "weights.identical"],
-            identical=sum(1 for v in result.stash.get("weights", []) if v.kind == "weights.identical"),
+            weights=[v for v in result.weights if v.kind != WEIGHTS_IDENTICAL],
+            identical=sum(1 for v in result.weights if v.kind == WEIGHTS_IDENTICAL),
             numeric=[o for o in result.observations if o.engine == "numeric"],
             divergence=_divergence_plot(numeric.divergence if numeric else None),
             default_rationale=book.default_rationale,

@@ -11,7 +11,6 @@ import math
 import os
 import sys
 
-from parity.engines.convergence.rcp import RULES_TEXT
 from parity.report.json_output import envelope
 
 #: control characters (from a hostile log or file name) are shown escaped, never sent to the terminal
@@ -122,7 +121,7 @@ def rcp_text(result, paint=None) -> str:
         other = result.other
         lines.append(
             f"the {other.method} method gives another result: {other.status}: {other.message}; "
-            f"normalisation {other.normalisation or 1:.6g}. {RULES_TEXT}"
+            f"normalisation {other.normalisation or 1:.6g}. {other.rules_text}"
         )
     lines.extend(_findings(result.problems, paint, set()))
     lines.append(f"Verdict: {paint(result.judgement['verdict'])}")
@@ -140,7 +139,7 @@ def other_method_payload(other) -> dict | None:
         "normalisation": other.normalisation,
         "min_acceptable_mean": other.min_acceptable_mean,
         "reference": None if other.reference is None else other.reference.name,
-        "rules_text": RULES_TEXT,
+        "rules_text": other.rules_text,
     }
 
 

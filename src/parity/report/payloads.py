@@ -177,6 +177,6 @@ def report_payload(result: Any) -> dict[str, Any]:
         "rulebook_title": result.rulebook.title,
         "observations": [obs.model_dump(mode="json") for obs in result.observations],
     }
-    if "graph" in result.stash:
-        body["correspondence"] = correspondence_payload(result.stash["graph"])
+    if result.graph is not None:
+        body["correspondence"] = correspondence_payload(result.graph)
     return envelope("report", body)

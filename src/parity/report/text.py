@@ -13,6 +13,7 @@ from rich.text import Text
 
 from parity.judge import Finding, Judgement, KindContrast, Outcome, Verdict
 from parity.observations import all_kinds
+from parity.observations.kinds import WEIGHTS_IDENTICAL
 from parity.rulebook import Rule, Rulebook
 from parity.rulebook.diff import RulebookDiff
 
@@ -216,7 +217,7 @@ def kinds(console: Console) -> None:
 
 def weights_table(console: Console, verdicts: list) -> None:
     """Per-tensor provenance: every tensor that is not identical, and how many are."""
-    identical = sum(1 for v in verdicts if v.kind == "weights.identical")
+    identical = sum(1 for v in verdicts if v.kind == WEIGHTS_IDENTICAL)
     table = Table(title=f"Weights: {len(verdicts)} matched tensors, {identical} identical")
     for column in (
         "candidate tensor",
@@ -229,7 +230,7 @@ def weights_table(console: Console, verdicts: list) -> None:
     ):
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
-        if verdict.kind == "weights.identical":
+        if verdict.kind == WEIGHTS_IDENTICAL:
             continue
         m = verdict.metrics
         detail = ", ".join(

@@ -116,6 +116,16 @@ class RcpVerdict:
         self.normalisation: float | None = None
         self.details: dict = {}
 
+    @property
+    def unit(self) -> str:
+        """What convergence is counted in: ``samples`` or ``epochs``."""
+        return "samples" if self.benchmark in IN_SAMPLES else "epochs"
+
+    @property
+    def rules_text(self) -> str:
+        """What the rules' text says where the two methods part (:data:`RULES_TEXT`)."""
+        return RULES_TEXT
+
 
 def trim(benchmark: str) -> int:
     """Runs dropped at each end of the olympic mean."""

@@ -9,6 +9,7 @@ checks the same three things and names the log line of each problem.
 from __future__ import annotations
 
 from parity.observations import plain
+from parity.observations.kinds import LOG_SEED_INVALID
 from parity.untrusted import echo
 
 #: the first round whose rules require logged seeds
@@ -64,5 +65,5 @@ def _observation(path, line: int | None, problem: str, details: dict) -> dict:
     summary = f"{problem} (line {line})" if line else problem
     where = plain.location("log_line", "seed", str(path), line)
     return plain.observation(
-        "log.seed_invalid", "convergence", summary, [where], {}, {"key": "seed", **details}
+        LOG_SEED_INVALID, "convergence", summary, [where], {}, {"key": "seed", **details}
     )

@@ -20,6 +20,14 @@ from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
 from parity.engines.graph.rewrites import DEFAULT_REWRITES
 from parity.ir import Graph
 from parity.observations import Evidence, Location, Observation
+from parity.observations.kinds import (
+    GRAPH_QUANTIZED,
+    OP_ADDED,
+    OP_CHANGED,
+    OP_REMOVED,
+    OPSET_CHANGED,
+    REGION_EQUIVALENT,
+)
 
 ENGINE = "graph"
 MAX_LOCATIONS = 50
@@ -49,6 +57,13 @@ class GraphComparison:
                 self.observations[self.observations.index(observation)] = replacement
                 return
         raise ValueError("not a region of this comparison")
+
+    def differing_regions(self, limit: int) -> list[tuple[Region, str]]:
+        """The first ``limit`` connected regions of unmatched nodes, each with its one-line summary."""
+        found = regions(self.reference, self.candidate, self.correspondence)[:limit]
+        return [
+            (region, region_observation(self.reference, self.candidate, region).summary) for region in found
+        ]
 
     def node_pairs(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         """Matched nodes as (reference original names, candidate original names)."""
@@ -130,7 +145,7 @@ def _opset(reference: Graph, candidate: Graph) -> list[Observation]:
         return []
     return [
         Observation(
-            kind="graph.opset_changed",
+            kind=OPSET_CHANGED,
             engine=ENGINE,
             summary=f"ONNX opset {left} in the reference, {right} in the candidate",
             evidence=Evidence(details={"reference_opset": left, "candidate_opset": right}),
@@ -281,7 +296,7 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
     ops = ", ".join(sorted(details["reference_ops"])) or "nothing"
     cand = ", ".join(sorted(details["candidate_ops"])) or "nothing"
     return Observation(
-        kind="graph.region_equivalent",
+        kind=REGION_EQUIVALENT,
         engine=ENGINE,
         summary=f"{ops} → {cand}: same function ({check.method.replace('_', ' ')}) near "
         f"{', '.join(details['neighbours'][:2]) or 'the graph boundary'}",
@@ -299,7 +314,7 @@ def _clamp_observation(names: list[str], method: str | None = None) -> Observati
     if method:
         details["method"] = method
     return Observation(
-        kind="graph.quantized",
+        kind=GRAPH_QUANTIZED,
         engine=ENGINE,
         summary=f"activations clamped at zero by the quantizer's calibrated range, {len(names)}×: "
         + ", ".join(names[:4]),
@@ -316,11 +331,9 @@ def region_observation(reference: Graph, candidate: Graph, region: Region) -> Ob
     ref_names = [name for n in region.reference for name in reference.nodes[n].origin]
     cand_names = [name for n in region.candidate for name in candidate.nodes[n].origin]
     anchors = [name for n in region.anchors for name in reference.nodes[n].origin]
-    verb = {"graph.op_removed": "removed", "graph.op_added": "added", "graph.op_changed": "changed"}[
-        region.kind
-    ]
+    verb = {OP_REMOVED: "removed", OP_ADDED: "added", OP_CHANGED: "changed"}[region.kind]
     shown = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in sorted((ref_ops or cand_ops).items()))
-    if region.kind == "graph.op_changed":
+    if region.kind == OP_CHANGED:
         shown = ", ".join(sorted(ref_ops)) + " → " + ", ".join(sorted(cand_ops))
     return Observation(
         kind=region.kind,

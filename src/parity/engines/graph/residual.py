@@ -17,6 +17,7 @@ import networkx as nx
 from parity.engines.graph.matching import Correspondence, _param_shape
 from parity.engines.graph.params import FLOAT_TYPES, precision_name
 from parity.ir import Graph
+from parity.observations.kinds import OP_ADDED, OP_CHANGED, OP_REMOVED, PRECISION_CHANGED, SHAPE_CHANGED
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,10 @@ class Region:
     def kind(self) -> str:
         """graph.op_removed, graph.op_added or graph.op_changed."""
         if not self.candidate:
-            return "graph.op_removed"
+            return OP_REMOVED
         if not self.reference:
-            return "graph.op_added"
-        return "graph.op_changed"
+            return OP_ADDED
+        return OP_CHANGED
 
 
 def _neighbours(graph: Graph, name: str) -> set[str]:
@@ -100,7 +101,7 @@ def pair_differences(
                 if shape_a != shape_b:
                     found.append(
                         PairDifference(
-                            "graph.shape_changed",
+                            SHAPE_CHANGED,
                             left,
                             right,
                             {
@@ -121,7 +122,7 @@ def pair_differences(
             ):
                 found.append(
                     PairDifference(
-                        "graph.shape_changed",
+                        SHAPE_CHANGED,
                         left,
                         right,
                         {"reference_shape": list(info_a.shape), "candidate_shape": list(info_b.shape)},
@@ -130,7 +131,7 @@ def pair_differences(
             if info_a.dtype in FLOAT_TYPES and info_b.dtype in FLOAT_TYPES and info_a.dtype != info_b.dtype:
                 found.append(
                     PairDifference(
-                        "graph.precision_changed",
+                        PRECISION_CHANGED,
                         left,
                         right,
                         {

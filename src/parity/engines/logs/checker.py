@@ -11,6 +11,12 @@ from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
 from parity.observations import plain
+from parity.observations.kinds import (
+    HPARAM_OUT_OF_RANGE,
+    LOG_EVENT_MISSING,
+    LOG_FILE_REFUSED,
+    LOG_QUALITY_TARGET_MISSED,
+)
 from parity.untrusted import MAX_ECHO_CHARS, echo
 
 ENGINE = "logs"
@@ -69,7 +75,7 @@ def check_log(
         found.insert(
             0,
             _observation(
-                "log.event_missing",
+                LOG_EVENT_MISSING,
                 parsed.path,
                 grouped["run_start"][1].line,
                 f"the log holds {len(grouped['run_start'])} runs (run_start repeated); "
@@ -92,7 +98,7 @@ def refused_observation(refused) -> dict:
     """``log.file_refused`` for a file the audit would not read, saying why."""
     where = plain.location("file", str(refused.path))
     summary = f"not read: {refused.reason}"
-    return plain.observation("log.file_refused", ENGINE, summary, [where], {}, {"reason": refused.reason})
+    return plain.observation(LOG_FILE_REFUSED, ENGINE, summary, [where], {}, {"reason": refused.reason})
 
 
 def _identity(
@@ -111,9 +117,7 @@ def _identity(
         )
     else:
         return None
-    return _observation(
-        "log.event_missing", parsed.path, _line(grouped, key), f"{key} {problem}", {"key": key}
-    )
+    return _observation(LOG_EVENT_MISSING, parsed.path, _line(grouped, key), f"{key} {problem}", {"key": key})
 
 
 def _aggregate(events: list[Event], aggregation: Aggregation) -> list[Event]:
@@ -204,7 +208,7 @@ def _check_rule(
     if not ok and not (truncated and problem.startswith("missing")) and not (several and "times" in problem):
         found.append(
             _observation(
-                "log.event_missing",
+                LOG_EVENT_MISSING,
                 path,
                 occurrences[0].line if occurrences else None,
                 f"{rule.key}: {problem} ({rule.count})",
@@ -216,7 +220,7 @@ def _check_rule(
         if missing:
             found.append(
                 _observation(
-                    "log.event_missing",
+                    LOG_EVENT_MISSING,
                     path,
                     event.line,
                     f"{rule.key}: metadata {', '.join(missing)} missing",
@@ -229,7 +233,7 @@ def _check_rule(
             if not verdict:
                 found.append(
                     _observation(
-                        rule.kind or "hparam.out_of_range",
+                        rule.kind or HPARAM_OUT_OF_RANGE,
                         path,
                         event.line,
                         f"{rule.key} = {echo(event.value)} fails `{rule.check}`{reason}",
@@ -249,7 +253,7 @@ def _check_rule(
         last = occurrences[-1]
         found.append(
             _observation(
-                "log.quality_target_missed",
+                LOG_QUALITY_TARGET_MISSED,
                 path,
                 last.line,
                 f"{rule.key} never satisfies `{rule.target}` (last: {echo(last.value)})",
@@ -283,7 +287,7 @@ def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[L
     )
     where = f"after {last.key} at line {last.line}" if last else "before any record"
     return _observation(
-        "log.event_missing",
+        LOG_EVENT_MISSING,
         parsed.path,
         last.line if last else None,
         f"run incomplete: the log ends {where} without run_stop",
@@ -294,7 +298,7 @@ def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[L
 def _malformed(parsed: ParsedLog) -> dict:
     first = parsed.malformed[0]
     return _observation(
-        "log.event_missing",
+        LOG_EVENT_MISSING,
         parsed.path,
         first.line,
         f"{len(parsed.malformed)} malformed MLLOG line(s); first at line {first.line}: {first.problem}",

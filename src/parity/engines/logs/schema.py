@@ -12,15 +12,23 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from parity.engines.logs.expressions import ExpressionError, compile_expression
+from parity.observations.kinds import (
+    HPARAM_CHANGED,
+    HPARAM_OUT_OF_RANGE,
+    LOG_EVENT_MISSING,
+    LOG_QUALITY_TARGET_MISSED,
+    LOG_SEED_INVALID,
+    LOG_TIME_LIMIT_EXCEEDED,
+)
 
 COUNT = re.compile(r"^(exactly_one|at_least_one|optional|at_least:[1-9][0-9]*|at_least_one_or:[a-z0-9_,]+)$")
 KINDS = (
-    "log.event_missing",
-    "hparam.changed",
-    "hparam.out_of_range",
-    "log.time_limit_exceeded",
-    "log.seed_invalid",
-    "log.quality_target_missed",
+    LOG_EVENT_MISSING,
+    HPARAM_CHANGED,
+    HPARAM_OUT_OF_RANGE,
+    LOG_TIME_LIMIT_EXCEEDED,
+    LOG_SEED_INVALID,
+    LOG_QUALITY_TARGET_MISSED,
 )
 
 

@@ -30,6 +30,14 @@ from parity.engines.numeric.transplant import transplant_plan, write_transplante
 from parity.errors import BadInput
 from parity.ir.npz_file import read_npz
 from parity.observations import Evidence, Location, Observation
+from parity.observations.kinds import (
+    ACCURACY_BELOW_TARGET,
+    EXECUTION_FAILED,
+    GRAPH_QUANTIZED,
+    OUTPUTS_DIFFER,
+    OUTPUTS_MATCH,
+    PRECISION_CHANGED,
+)
 
 ENGINE = "numeric"
 #: narrowest first: the candidate's computing format sets the tolerance
@@ -69,7 +77,7 @@ def candidate_format(observations: list[Observation]) -> str | None:
     seen = {
         o.evidence.details.get("format")
         for o in observations
-        if o.kind in ("graph.precision_changed", "graph.quantized")
+        if o.kind in (PRECISION_CHANGED, GRAPH_QUANTIZED)
     }
     return next((fmt for fmt in FORMAT_ORDER if fmt in seen), None)
 
@@ -142,12 +150,10 @@ def compare_numerics(
             _output_observations(outputs, ran, tolerance, options, count, casts, transplant, convention),
             ran["outputs"],
         )
-        if options.localise != "never" and any(
-            o.kind == "numeric.outputs_differ" for o in result.observations
-        ):
+        if options.localise != "never" and any(o.kind == OUTPUTS_DIFFER for o in result.observations):
             result.divergence = _localise(comparison, job, options, ran if cuts else None)
             for observation in result.observations:
-                if observation.kind == "numeric.outputs_differ":
+                if observation.kind == OUTPUTS_DIFFER:
                     observation.evidence.details["first_divergence"] = result.divergence
             _save_inputs(samples, ran.get("worst_samples", []), options)
         if options.labels is not None:
@@ -185,7 +191,7 @@ def _attribute(
 def _failed(model: str, side: str, reason: str) -> Observation:
     name = sandbox.model_name(model)
     return Observation(
-        kind="numeric.execution_failed",
+        kind=EXECUTION_FAILED,
         engine=ENGINE,
         summary=f"{side} {name}: {reason}",
         evidence=Evidence(
@@ -244,7 +250,7 @@ def _output_observations(
             summary += f" (the reference's weights in {len(transplant['weights'])} re-drawn tensors)"
         found.append(
             Observation(
-                kind="numeric.outputs_match" if matched else "numeric.outputs_differ",
+                kind=OUTPUTS_MATCH if matched else OUTPUTS_DIFFER,
                 engine=ENGINE,
                 summary=summary,
                 evidence=Evidence(
@@ -323,7 +329,7 @@ def _accuracy(labels_path: Path, predictions: list | None, count: int) -> list[O
         return []
     return [
         Observation(
-            kind="accuracy.below_target",
+            kind=ACCURACY_BELOW_TARGET,
             engine=ENGINE,
             summary=f"top-1 accuracy {cand_accuracy:.2%} vs reference {ref_accuracy:.2%} "
             f"({ratio:.2%} of the reference)",

@@ -17,9 +17,10 @@ from onnx import numpy_helper
 
 from parity.engines.graph import GraphComparison
 from parity.engines.weights.distribution import FROM_REFERENCE
+from parity.observations.kinds import WEIGHTS_REINIT_SAME
 
 #: weight verdicts a transplant replaces (the values are a draw, not the reference's)
-DRAWN = frozenset({"weights.reinitialised_same_distribution"})
+DRAWN = frozenset({WEIGHTS_REINIT_SAME})
 #: weight verdicts that leave the values as they are (the reference's, under a transform)
 KEPT = FROM_REFERENCE
 

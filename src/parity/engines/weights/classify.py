@@ -21,6 +21,17 @@ from parity.engines.weights.semantics import FP16_CLAMP, NCHWC_PADDING, ToolSema
 from parity.engines.weights.tolerance import FOLD_UNITS, MANTISSA, TINY
 from parity.ir import Param
 from parity.ir.layouts import nchwc_candidates, unblock
+from parity.observations.kinds import (
+    WEIGHTS_FOLDED,
+    WEIGHTS_IDENTICAL,
+    WEIGHTS_MODIFIED,
+    WEIGHTS_PRECISION_REDUCED,
+    WEIGHTS_PRUNED,
+    WEIGHTS_QUANTIZED,
+    WEIGHTS_REARRANGED,
+    WEIGHTS_RECOMPUTED,
+    WEIGHTS_REPLACED,
+)
 
 FOLDS = frozenset({"fold_bn", "fuse_bias", "fuse_scale", "reciprocal", "gemm_c"})
 REARRANGEMENTS = frozenset(
@@ -86,9 +97,9 @@ def _names(param: Param) -> tuple[str, ...]:
 def classify(reference: Param, candidate: Param) -> TensorVerdict:
     """Classify the candidate parameter against the reference parameter it is matched with."""
     transforms = tuple(dict.fromkeys([*reference.transform, *candidate.transform]))
-    verdict = TensorVerdict("weights.identical", _names(reference), _names(candidate), transforms)
+    verdict = TensorVerdict(WEIGHTS_IDENTICAL, _names(reference), _names(candidate), transforms)
     if tuple(reference.shape) != tuple(candidate.shape):
-        verdict.kind = "weights.modified"
+        verdict.kind = WEIGHTS_MODIFIED
         verdict.details["problem"] = f"shape {list(candidate.shape)} vs {list(reference.shape)}"
         return verdict
     r, c = reference.values(), candidate.values()
@@ -97,7 +108,7 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
     if "nchwc_blocked" in candidate.transform:
         c = _unblocked(np.asarray(r, dtype=np.float64), candidate, np.asarray(c, dtype=np.float64), verdict)
         if verdict.metrics.get("padding_nonzero"):
-            verdict.kind = "weights.modified"
+            verdict.kind = WEIGHTS_MODIFIED
             verdict.details["problem"] = (
                 f"{verdict.metrics['padding_nonzero']:.0f} non-zero entries in the NCHWc channel padding"
             )
@@ -114,7 +125,7 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
             )
             if count
         ]
-        verdict.kind = "weights.modified"
+        verdict.kind = WEIGHTS_MODIFIED
         verdict.details["problem"] = f"non-finite values in {' and '.join(sides)}"
         return verdict
     if stats.equal and not transforms:
@@ -126,7 +137,7 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
             verdict.details["documented"] = expect.clamp.documented
         return verdict
     verdict.kind = stats.failure()
-    if verdict.kind == "weights.pruned":
+    if verdict.kind == WEIGHTS_PRUNED:
         verdict.metrics["pruned"] = float(stats.zeroed)
         verdict.metrics["pruned_fraction"] = stats.zeroed / max(stats.nonzero, 1)
     else:
@@ -143,14 +154,14 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         # its rounding may land one step away, which is still 2^-31 of the range
         steps = 2.0 if "dequantize_bias" in candidate.transform else 1.0
         return _Expectation(
-            "weights.quantized",
+            WEIGHTS_QUANTIZED,
             step=_half_steps(scale * steps, shape, int(info.get("axis", 1))),
             details={"format": info.get("format") or info.get("stored_format"), "scheme": scheme},
         )
     stored = candidate.info.get("stored_format") or NARROW_FLOATS.get(candidate.dtype)
     if stored in ("fp16", "bf16", "float8e4m3fn", "float8e5m2"):
         return _Expectation(
-            "weights.precision_reduced",
+            WEIGHTS_PRECISION_REDUCED,
             rounding_bits=MANTISSA[stored],
             rounding_tiny=TINY[stored],
             fold_units=FOLD_UNITS,
@@ -159,12 +170,12 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         )
     folded = FOLDS & {*reference.transform, *candidate.transform}
     if folded and folded <= MOVED_AS_IS and _single_source(candidate) and _single_source(reference):
-        return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)  # a bias moved, not combined
+        return _Expectation(WEIGHTS_REARRANGED, fold_units=FOLD_UNITS)  # a bias moved, not combined
     if folded:
-        return _Expectation("weights.folded", fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
+        return _Expectation(WEIGHTS_FOLDED, fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
     if REARRANGEMENTS & {*candidate.transform, *reference.transform}:
-        return _Expectation("weights.rearranged", fold_units=FOLD_UNITS)
-    return _Expectation("weights.recomputed", fold_units=FOLD_UNITS)
+        return _Expectation(WEIGHTS_REARRANGED, fold_units=FOLD_UNITS)
+    return _Expectation(WEIGHTS_RECOMPUTED, fold_units=FOLD_UNITS)
 
 
 #: folds that only move a tensor when nothing is added to it (a bias Add into a Conv that had none)
@@ -233,8 +244,8 @@ class _Stats:
 
     def failure(self) -> str:
         if self.zeroed and self.zeroed >= 0.5 * self.bad:
-            return "weights.pruned"
-        return "weights.replaced" if self.correlation() < REPLACED_BELOW else "weights.modified"
+            return WEIGHTS_PRUNED
+        return WEIGHTS_REPLACED if self.correlation() < REPLACED_BELOW else WEIGHTS_MODIFIED
 
 
 def _compare(r_flat: np.ndarray, c_flat: np.ndarray, expect: _Expectation) -> _Stats:

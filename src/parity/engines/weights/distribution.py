@@ -14,6 +14,18 @@ import numpy as np
 
 from parity.engines.weights.classify import TensorVerdict, classify
 from parity.ir import Param
+from parity.observations.kinds import (
+    WEIGHTS_DISTRIBUTION_CHANGED,
+    WEIGHTS_FOLDED,
+    WEIGHTS_IDENTICAL,
+    WEIGHTS_MODIFIED,
+    WEIGHTS_PRECISION_REDUCED,
+    WEIGHTS_PRUNED,
+    WEIGHTS_QUANTIZED,
+    WEIGHTS_REARRANGED,
+    WEIGHTS_RECOMPUTED,
+    WEIGHTS_REINIT_SAME,
+)
 
 #: KS p-value below which the distributions differ
 ALPHA = 0.001
@@ -24,12 +36,12 @@ EDITED = 0.5
 #: provenance verdicts that answer training's question on their own (the values are the reference's)
 FROM_REFERENCE = frozenset(
     {
-        "weights.identical",
-        "weights.recomputed",
-        "weights.rearranged",
-        "weights.folded",
-        "weights.precision_reduced",
-        "weights.quantized",
+        WEIGHTS_IDENTICAL,
+        WEIGHTS_RECOMPUTED,
+        WEIGHTS_REARRANGED,
+        WEIGHTS_FOLDED,
+        WEIGHTS_PRECISION_REDUCED,
+        WEIGHTS_QUANTIZED,
     }
 )
 
@@ -45,10 +57,10 @@ def compare_distributions(reference: Param, candidate: Param) -> TensorVerdict:
     if provenance.kind in FROM_REFERENCE or "problem" in provenance.details:
         return provenance
     verdict = _distribution(reference, candidate)
-    edited = provenance.kind == "weights.pruned" or (
-        provenance.kind == "weights.modified" and provenance.metrics.get("differing_fraction", 1.0) <= EDITED
+    edited = provenance.kind == WEIGHTS_PRUNED or (
+        provenance.kind == WEIGHTS_MODIFIED and provenance.metrics.get("differing_fraction", 1.0) <= EDITED
     )
-    if verdict.kind == "weights.reinitialised_same_distribution" and edited:
+    if verdict.kind == WEIGHTS_REINIT_SAME and edited:
         verdict.kind = provenance.kind
     verdict.metrics.update({k: v for k, v in provenance.metrics.items() if k not in verdict.metrics})
     return verdict
@@ -61,7 +73,7 @@ def _distribution(reference: Param, candidate: Param) -> TensorVerdict:
     r = np.asarray(reference.values(), dtype=np.float64).reshape(-1)
     c = np.asarray(candidate.values(), dtype=np.float64).reshape(-1)
     verdict = TensorVerdict(
-        "weights.identical",
+        WEIGHTS_IDENTICAL,
         reference.sources or (reference.name,),
         candidate.sources or (candidate.name,),
         tuple(dict.fromkeys([*reference.transform, *candidate.transform])),
@@ -78,7 +90,7 @@ def _distribution(reference: Param, candidate: Param) -> TensorVerdict:
     if r.shape == c.shape and np.array_equal(r, c):
         return verdict
     if not np.isfinite(c).all() or r.size == 0 or c.size == 0:
-        verdict.kind = "weights.distribution_changed"
+        verdict.kind = WEIGHTS_DISTRIBUTION_CHANGED
         verdict.details["problem"] = "non-finite or empty values"
         return verdict
     rng = np.random.default_rng(0)
@@ -91,7 +103,5 @@ def _distribution(reference: Param, candidate: Param) -> TensorVerdict:
         result = stats.ks_2samp(sample_r, sample_c, method="asymp")
         statistic, pvalue = float(result.statistic), float(result.pvalue)
     verdict.metrics.update({"ks_statistic": statistic, "ks_pvalue": pvalue})
-    verdict.kind = (
-        "weights.reinitialised_same_distribution" if pvalue >= ALPHA else "weights.distribution_changed"
-    )
+    verdict.kind = WEIGHTS_REINIT_SAME if pvalue >= ALPHA else WEIGHTS_DISTRIBUTION_CHANGED
     return verdict

@@ -15,17 +15,28 @@ from parity.engines.weights.classify import TensorVerdict, classify
 from parity.engines.weights.distribution import compare_distributions
 from parity.ir import Param
 from parity.observations import Evidence, Location, Observation
+from parity.observations.kinds import (
+    WEIGHTS_DISTRIBUTION_CHANGED,
+    WEIGHTS_FOLDED,
+    WEIGHTS_IDENTICAL,
+    WEIGHTS_PRECISION_REDUCED,
+    WEIGHTS_PRUNED,
+    WEIGHTS_QUANTIZED,
+    WEIGHTS_REARRANGED,
+    WEIGHTS_REINIT_SAME,
+    WEIGHTS_REPLACED,
+)
 
 ENGINE = "weights"
 #: kinds reported once per kind (with every tensor listed); the others once per tensor
 GROUPED = frozenset(
     {
-        "weights.identical",
-        "weights.rearranged",
-        "weights.folded",
-        "weights.precision_reduced",
-        "weights.quantized",
-        "weights.reinitialised_same_distribution",
+        WEIGHTS_IDENTICAL,
+        WEIGHTS_REARRANGED,
+        WEIGHTS_FOLDED,
+        WEIGHTS_PRECISION_REDUCED,
+        WEIGHTS_QUANTIZED,
+        WEIGHTS_REINIT_SAME,
     }
 )
 MODES = ("provenance", "distribution")
@@ -127,11 +138,11 @@ def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]
 
 def _describe(verdict: TensorVerdict) -> str:
     m = verdict.metrics
-    if verdict.kind == "weights.pruned":
+    if verdict.kind == WEIGHTS_PRUNED:
         return f"{m['pruned']:.0f} non-zero entries set to zero ({m['pruned_fraction']:.1%})"
-    if verdict.kind == "weights.replaced":
+    if verdict.kind == WEIGHTS_REPLACED:
         return f"unrelated to the reference (correlation {m.get('correlation', 0):.2f})"
-    if verdict.kind == "weights.distribution_changed":
+    if verdict.kind == WEIGHTS_DISTRIBUTION_CHANGED:
         return f"initial distribution differs (KS p = {m.get('ks_pvalue', 0):.2g})"
     if "problem" in verdict.details:
         return verdict.details["problem"]

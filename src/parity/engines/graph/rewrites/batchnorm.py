@@ -12,6 +12,7 @@ import numpy as np
 from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node
+from parity.observations.kinds import BATCHNORM_FOLDED, OPS_FUSED, OPS_UNFUSED
 
 
 def _statistics_read(graph: Graph, node: Node) -> bool:
@@ -26,8 +27,8 @@ class FoldBatchNormIntoConv(Rewrite):
 
     name = "fold-batchnorm"
     ops = ("BatchNormalization",)
-    kind = "graph.batchnorm_folded"
-    candidate_kind = "graph.ops_unfused"
+    kind = BATCHNORM_FOLDED
+    candidate_kind = OPS_UNFUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if _statistics_read(graph, node):
@@ -100,8 +101,8 @@ class _FuseConstantIntoConv(Rewrite):
     """Shared matching for op(Conv(x, W[, b]), c) with a per-channel (or, if allowed, scalar) constant c."""
 
     ops: tuple[str, ...]
-    kind = "graph.ops_fused"
-    candidate_kind = "graph.ops_unfused"
+    kind = OPS_FUSED
+    candidate_kind = OPS_UNFUSED
     scalar_ok = False
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -195,8 +196,8 @@ class FoldBatchNormIntoMatMul(Rewrite):
     )
     name = "fold-batchnorm-matmul"
     ops = ("BatchNormalization",)
-    kind = "graph.batchnorm_folded"
-    candidate_kind = "graph.ops_unfused"
+    kind = BATCHNORM_FOLDED
+    candidate_kind = OPS_UNFUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if _statistics_read(graph, node):
@@ -281,8 +282,8 @@ class BatchNormAsDepthwiseConv(Rewrite):
 
     name = "batchnorm-as-depthwise-conv"
     ops = ("BatchNormalization",)
-    kind = "graph.batchnorm_folded"
-    candidate_kind = "graph.ops_unfused"
+    kind = BATCHNORM_FOLDED
+    candidate_kind = OPS_UNFUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if _statistics_read(graph, node) or not all(is_param(graph, v) for v in node.inputs[1:5]):

@@ -13,6 +13,7 @@ from parity.engines.graph.evaluate import MAX_ELEMENTS, can_evaluate, evaluate
 from parity.engines.graph.params import constant, derive, is_param, precision_name
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
 from parity.ir import Graph, Node
+from parity.observations.kinds import CONSTANT_FOLDED, GRAPH_QUANTIZED, PRECISION_CHANGED
 
 SMALL = 4096
 
@@ -53,8 +54,8 @@ class DequantizeWeights(Rewrite):
 
     name = "dequantize-weights"
     ops = ("DequantizeLinear",)
-    kind = "graph.precision_changed"
-    candidate_kind = "graph.quantized"
+    kind = PRECISION_CHANGED
+    candidate_kind = GRAPH_QUANTIZED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if not node.inputs or not all(is_param(graph, v) for v in node.inputs if v):
@@ -106,7 +107,7 @@ class CastWeights(Rewrite):
 
     name = "cast-weights"
     ops = ("Cast",)
-    kind = "graph.precision_changed"
+    kind = PRECISION_CHANGED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if not node.inputs or not is_param(graph, node.inputs[0]):
@@ -126,7 +127,7 @@ class ShapeOfStaticTensor(Rewrite):
 
     name = "fold-static-shape"
     ops = ("Shape",)
-    kind = "graph.constant_folded"
+    kind = CONSTANT_FOLDED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         shape = graph.value_info(node.inputs[0]).shape
@@ -146,7 +147,7 @@ class FoldConstants(Rewrite):
 
     name = "fold-constants"
     ops = ("*",)
-    kind = "graph.constant_folded"
+    kind = CONSTANT_FOLDED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         params = graph.params

@@ -17,6 +17,7 @@ import numpy as np
 from parity.engines.graph.params import constant, derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node, ValueInfo
+from parity.observations.kinds import LAYOUT_CHANGED, OPS_FUSED, OPS_UNFUSED
 
 _ACTIVATION_PARAMS = {"LeakyRelu": ("alpha",), "HardSigmoid": ("alpha", "beta"), "Elu": ("alpha",)}
 
@@ -57,8 +58,8 @@ class UnfuseConvActivation(Rewrite):
 
     name = "unfuse-conv-activation"
     ops = ("com.microsoft.FusedConv", "com.microsoft.nchwc.Conv")
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         inputs = list(node.inputs)
@@ -84,8 +85,8 @@ class UnfuseGemmActivation(Rewrite):
 
     name = "unfuse-gemm-activation"
     ops = ("com.microsoft.FusedGemm",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         out = node.outputs[0]
@@ -103,8 +104,8 @@ class UnfuseScaledMatMul(Rewrite):
 
     name = "unfuse-scaled-matmul"
     ops = ("com.microsoft.FusedMatMul",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if node.attrs.get("transBatchA") or node.attrs.get("transBatchB"):
@@ -146,8 +147,8 @@ class UnfuseSkipLayerNorm(Rewrite):
 
     name = "unfuse-skip-layernorm"
     ops = ("com.microsoft.SkipLayerNormalization",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if len(node.outputs) > 1 and any(graph.consumers.get(v) for v in node.outputs[1:3] if v):
@@ -212,8 +213,8 @@ class UnfuseSimplifiedLayerNorm(Rewrite):
 
     name = "unfuse-simplified-layernorm"
     ops = ("SimplifiedLayerNormalization", "com.microsoft.SkipSimplifiedLayerNormalization")
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         skip = node.op.endswith("SkipSimplifiedLayerNormalization")
@@ -239,8 +240,8 @@ class UnfuseQuickGelu(Rewrite):
 
     name = "unfuse-quick-gelu"
     ops = ("com.microsoft.QuickGelu",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         x, out = node.inputs[0], node.outputs[0]
@@ -262,8 +263,8 @@ class UnfuseGelu(Rewrite):
 
     name = "unfuse-gelu"
     ops = ("com.microsoft.Gelu",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         x, out = node.inputs[0], node.outputs[0]
@@ -289,8 +290,8 @@ class UnfuseAttention(Rewrite):
 
     name = "unfuse-attention"
     ops = ("com.microsoft.Attention",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if len([v for v in node.inputs if v]) != 3 or len([v for v in node.outputs if v]) != 1:
@@ -388,7 +389,7 @@ class NchwcToStandard(Rewrite):
         "com.microsoft.nchwc.ReorderOutput",
         "com.microsoft.nchwc.Upsample",
     )
-    kind = "graph.layout_changed"
+    kind = LAYOUT_CHANGED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         op = node.op.rsplit(".", 1)[-1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
 from parity.ir import Graph, Node
+from parity.observations.kinds import LAYOUT_CHANGED
 
 
 class CancelTransposePair(Rewrite):
@@ -17,7 +18,7 @@ class CancelTransposePair(Rewrite):
 
     name = "cancel-transpose-pair"
     ops = ("Transpose",)
-    kind = "graph.layout_changed"
+    kind = LAYOUT_CHANGED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         inner = graph.producer_of(node.inputs[0])

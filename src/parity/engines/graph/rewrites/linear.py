@@ -9,6 +9,7 @@ from __future__ import annotations
 from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node, ValueInfo
+from parity.observations.kinds import EQUIVALENT_OP_SUBSTITUTED, OPS_FUSED, OPS_UNFUSED
 
 
 class DecomposeGemm(Rewrite):
@@ -18,7 +19,7 @@ class DecomposeGemm(Rewrite):
 
     name = "gemm-to-matmul-add"
     ops = ("Gemm",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         a, b = node.inputs[0], node.inputs[1]
@@ -80,7 +81,7 @@ class LowerMatMulRank(Rewrite):
 
     name = "lower-matmul-rank"
     ops = ("MatMul",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -110,7 +111,7 @@ class MergeConsecutiveReshapes(Rewrite):
 
     name = "merge-consecutive-reshapes"
     ops = ("Reshape",)
-    kind = "graph.ops_fused"
+    kind = OPS_FUSED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -140,8 +141,8 @@ class SplitFusedProjection(Rewrite):
     )
     name = "split-fused-projection"
     ops = ("Split",)
-    kind = "graph.ops_unfused"
-    candidate_kind = "graph.ops_fused"
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         source = graph.producer_of(node.inputs[0])

@@ -11,6 +11,7 @@ import numpy as np
 from parity.engines.graph.params import is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet
 from parity.ir import Graph, Node
+from parity.observations.kinds import DROPOUT_REMOVED, IDENTITY_REMOVED, PARAMETER_REMOVED
 
 
 class RemoveIdentity(Rewrite):
@@ -20,7 +21,7 @@ class RemoveIdentity(Rewrite):
 
     name = "remove-identity"
     ops = ("Identity",)
-    kind = "graph.identity_removed"
+    kind = IDENTITY_REMOVED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if len(node.inputs) != 1 or not node.inputs[0]:
@@ -36,7 +37,7 @@ class RemoveDropout(Rewrite):
 
     name = "remove-dropout"
     ops = ("Dropout",)
-    kind = "graph.dropout_removed"
+    kind = DROPOUT_REMOVED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if node.attrs.get("training_mode") or (
@@ -56,7 +57,7 @@ class RemoveIdentityTranspose(Rewrite):
 
     name = "remove-identity-transpose"
     ops = ("Transpose",)
-    kind = "graph.identity_removed"
+    kind = IDENTITY_REMOVED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         perm = node.attrs.get("perm")
@@ -73,7 +74,7 @@ class RemoveNoopReshape(Rewrite):
 
     name = "remove-noop-reshape"
     ops = ("Reshape", "Squeeze", "Unsqueeze", "Flatten")
-    kind = "graph.identity_removed"
+    kind = IDENTITY_REMOVED
     silent = True  # Reshape placement is normalised (see linear.py), so counts of no-op Reshapes mean nothing
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -110,7 +111,7 @@ class RemoveNeutralArithmetic(Rewrite):
 
     name = "remove-neutral-arithmetic"
     ops = tuple(NEUTRAL)
-    kind = "graph.parameter_removed"
+    kind = PARAMETER_REMOVED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if len(node.inputs) != 2:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from parity.engines.graph.rewrite import Application, GraphPass, RewriteSet
 from parity.ir import Graph
+from parity.observations.kinds import CSE_MERGED, DEAD_CODE_REMOVED
 
 
 class RemoveDeadCode(GraphPass):
@@ -16,7 +17,7 @@ class RemoveDeadCode(GraphPass):
     says = ("dead code removed", "dead code present")
 
     name = "remove-dead-code"
-    kind = "graph.dead_code_removed"
+    kind = DEAD_CODE_REMOVED
 
     def run(self, graph: Graph) -> list[Application]:
         live: set[str] = set()
@@ -39,7 +40,7 @@ class MergeCommonSubexpressions(GraphPass):
     says = ("duplicate computations merged", "computations duplicated")
 
     name = "merge-common-subexpressions"
-    kind = "graph.common_subexpression_merged"
+    kind = CSE_MERGED
 
     def run(self, graph: Graph) -> list[Application]:
         seen: dict[tuple, str] = {}

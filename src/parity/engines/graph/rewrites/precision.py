@@ -11,6 +11,7 @@ import numpy as np
 from parity.engines.graph.params import FLOAT_TYPES, is_param, precision_name
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node
+from parity.observations.kinds import GRAPH_QUANTIZED, IDENTITY_REMOVED, PRECISION_CHANGED
 
 _ONNX_FLOATS = {1: "FLOAT", 10: "FLOAT16", 16: "BFLOAT16", 11: "DOUBLE"}
 
@@ -22,7 +23,7 @@ class RemoveFloatCast(Rewrite):
 
     name = "remove-float-cast"
     ops = ("Cast",)
-    kind = "graph.precision_changed"
+    kind = PRECISION_CHANGED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if is_param(graph, node.inputs[0]):
@@ -42,8 +43,8 @@ class RemoveQuantizeDequantize(Rewrite):
 
     name = "remove-qdq"
     ops = ("DequantizeLinear",)
-    kind = "graph.precision_changed"
-    candidate_kind = "graph.quantized"
+    kind = PRECISION_CHANGED
+    candidate_kind = GRAPH_QUANTIZED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         quantize = graph.producer_of(node.inputs[0])
@@ -72,7 +73,7 @@ class DequantizeBeforeShapeOp(Rewrite):
     says = ("", "")
     name = "dequantize-before-shape-op"
     ops = ("DequantizeLinear",)
-    kind = "graph.quantized"
+    kind = GRAPH_QUANTIZED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -139,7 +140,7 @@ class RemoveRedundantRelu(Rewrite):
     says = ("ReLU of a non-negative value removed", "ReLU of a non-negative value added")
     name = "remove-redundant-relu"
     ops = ("Relu",)
-    kind = "graph.identity_removed"
+    kind = IDENTITY_REMOVED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if not _nonnegative(graph, node.inputs[0], depth=8):

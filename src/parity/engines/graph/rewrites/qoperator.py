@@ -15,6 +15,7 @@ import numpy as np
 from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node, ValueInfo
+from parity.observations.kinds import GRAPH_QUANTIZED, PRECISION_CHANGED
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ class DecomposeQuantizedOp(Rewrite):
     )
     name = "decompose-qlinear"
     ops = (*SPECS, "com.microsoft.QLinearConcat")
-    kind = "graph.precision_changed"
-    candidate_kind = "graph.quantized"
+    kind = PRECISION_CHANGED
+    candidate_kind = GRAPH_QUANTIZED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if node.op == "com.microsoft.QLinearConcat":
@@ -176,8 +177,8 @@ class DequantizeDynamicIntegerOp(Rewrite):
     )
     name = "dequantize-dynamic"
     ops = ("Mul",)
-    kind = "graph.precision_changed"
-    candidate_kind = "graph.quantized"
+    kind = PRECISION_CHANGED
+    candidate_kind = GRAPH_QUANTIZED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         found = self._pattern(graph, node)

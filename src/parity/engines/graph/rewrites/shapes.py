@@ -12,6 +12,7 @@ from parity.engines.graph.params import derive, is_param
 from parity.engines.graph.rewrite import Application, Rewrite, RewriteSet, emit, fresh_value
 from parity.ir import Graph, Node, ValueInfo
 from parity.ir.attributes import LIFTED_INPUTS, python_value
+from parity.observations.kinds import CONSTANT_FOLDED, EQUIVALENT_OP_SUBSTITUTED
 
 
 def _static(shape) -> bool:
@@ -25,7 +26,7 @@ class ShapeOpToReshape(Rewrite):
 
     name = "shape-op-to-reshape"
     ops = ("Flatten", "Squeeze", "Unsqueeze")
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         shape = graph.value_info(node.outputs[0]).shape
@@ -45,7 +46,7 @@ class LiftConstantInputs(Rewrite):
     says = ("", "")
     name = "lift-constant-inputs"
     ops = tuple(LIFTED_INPUTS)
-    kind = "graph.constant_folded"
+    kind = CONSTANT_FOLDED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -80,7 +81,7 @@ class StaticReshapeTarget(Rewrite):
 
     name = "static-reshape-target"
     ops = ("Reshape",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -101,7 +102,7 @@ class SpatialReduceAsGlobalPool(Rewrite):
     says = ("global pooling written as a reduction", "global pooling written as a reduction")
     name = "spatial-reduce-as-global-pool"
     ops = ("ReduceMean", "ReduceMax")
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         shape = graph.value_info(node.inputs[0]).shape
@@ -127,7 +128,7 @@ class HardSwishAsProduct(Rewrite):
     says = ("HardSwish written as x · HardSigmoid(x)", "HardSwish written as x · HardSigmoid(x)")
     name = "hardswish-as-product"
     ops = ("HardSwish",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
     silent = True  # a normalisation: both spellings are the same op
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -154,7 +155,7 @@ class SumOfTwoToAdd(Rewrite):
 
     name = "sum-to-add"
     ops = ("Sum",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         if len(node.inputs) == 1:
@@ -204,7 +205,7 @@ class SinkReshape(Rewrite):
 
     name = "sink-reshape"
     ops = tuple(UNARY_ELEMENTWISE | BINARY_ELEMENTWISE)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
     silent = True
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
@@ -279,7 +280,7 @@ class DivideByConstantAsMultiply(Rewrite):
 
     name = "div-by-constant-to-mul"
     ops = ("Div",)
-    kind = "graph.equivalent_op_substituted"
+    kind = EQUIVALENT_OP_SUBSTITUTED
 
     def apply(self, graph: Graph, node: Node) -> Application | None:
         divisor = node.inputs[1]
