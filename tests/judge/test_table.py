@@ -79,3 +79,12 @@ def test_a_division_the_rulebook_lacks_is_bad_input():
 
     with pytest.raises(BadInput, match="has no network division"):
         judge_plain([], load_table("mlperf-training-v6.0"), "network", None)
+
+
+def test_the_worst_verdict_is_by_severity_not_by_exit_code():
+    """Violates (exit 1) outranks needs review (exit 2): a submission with both violates."""
+    from parity.judge.outcomes import Verdict, worst_verdict
+
+    assert worst_verdict(["needs_review", "violates", "conforms"]) is Verdict.VIOLATES
+    assert worst_verdict([Verdict.CONFORMS, Verdict.NEEDS_REVIEW]) is Verdict.NEEDS_REVIEW
+    assert worst_verdict([]) is Verdict.CONFORMS

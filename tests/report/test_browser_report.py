@@ -76,3 +76,44 @@ def test_screenshot_of_the_report(reports, tmp_path, report):
     headless(reports / report, f"--screenshot={target}", "--window-size=1200,1400", "--hide-scrollbars")
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a blank page is a few kilobytes
+
+
+def test_chromium_renders_the_audit_report_with_its_tables_rules_and_pictures(tmp_path):
+    import json
+
+    from mllog_files import flux_runs
+    from parity.audit.systems import REQUIRED_FIELDS
+
+    organisation = tmp_path / "v5.1" / "Acme"
+    (organisation / "systems").mkdir(parents=True)
+    description = {**dict.fromkeys(REQUIRED_FIELDS, "x"), "submitter": "Acme", "status": "Available cloud"}
+    (organisation / "systems" / "box.json").write_text(json.dumps({**description, "division": "closed"}))
+    flux_runs(organisation / "results" / "box" / "flux1", count=9)
+    page = tmp_path / "audit.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parity",
+            "--quiet",
+            "audit",
+            str(organisation),
+            "-f",
+            "html",
+            "--out",
+            str(page),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    rendered = headless(page, "--dump-dom")
+    dom = rendered.stdout
+    assert "VIOLATES" in dom and "Findings, by rule" in dom and "training.submission.run-count" in dom
+    assert "Why this rule exists" in dom and "Reference convergence points" in dom and "<svg" in dom
+    assert console_messages(rendered.stderr) == []
+    target = Path(os.environ.get("PARITY_SCREENSHOT_DIR") or tmp_path) / "audit.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    headless(page, f"--screenshot={target}", "--window-size=1200,1400", "--hide-scrollbars")
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -24,7 +24,7 @@ from parity.audit.systems import SystemDescription, consistency_observations
 from parity.audit.tree import BenchmarkFolder, Organisation, known_benchmark, organisations
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
-from parity.judge.outcomes import Verdict
+from parity.judge.outcomes import Verdict, worst_verdict
 from parity.judge.table import judge_plain, load_table
 
 
@@ -40,10 +40,7 @@ class OrganisationAudit:
     @property
     def verdict(self) -> Verdict:
         """The worst of the organisation's own judgement and its benchmark folders'."""
-        verdicts = [Verdict(self.judgement["verdict"])] + [
-            Verdict(b.judgement["verdict"]) for b in self.benchmarks
-        ]
-        return max(verdicts, key=lambda verdict: verdict.exit_code)
+        return worst_verdict([self.judgement["verdict"], *(b.judgement["verdict"] for b in self.benchmarks)])
 
 
 @dataclass
@@ -72,9 +69,7 @@ class SubmissionAudit:
     @property
     def verdict(self) -> Verdict:
         """The worst verdict of any organisation."""
-        return max(
-            (o.verdict for o in self.organisations), key=lambda v: v.exit_code, default=Verdict.CONFORMS
-        )
+        return worst_verdict(o.verdict for o in self.organisations)
 
 
 def audit_submission(
@@ -106,9 +101,9 @@ def audit_submission(
         organisation = audit.organisation
         for engine in engines_for(SUBMISSION_LAYOUT):
             audit.observations += run(engine, (organisation, rules))
-        for system, path in organisation.systems.items():
+        for system, system_path in organisation.systems.items():
             for engine in engines_for(SYSTEM_DESCRIPTION):
-                description = run(engine, (path, ruleset))
+                description = run(engine, (system_path, ruleset))
                 audit.observations += description.observations
                 descriptions[(organisation.name, system)] = description
         for folder in organisation.benchmarks:

@@ -9,7 +9,7 @@ import sys
 
 from parity.cli import output, progress
 from parity.cli.arguments import ArgumentParser, add_output_options
-from parity.judge.outcomes import Verdict
+from parity.judge.outcomes import worst_verdict
 
 FORMATS = ("text", "json", "junit")
 
@@ -46,9 +46,7 @@ def main(argv: list[str]) -> int:
             args.division,
             on_file=lambda path: announce(f"checking {path}"),
         )
-    worst = max(
-        (Verdict(result.verdict) for result in results), key=lambda v: v.exit_code, default=Verdict.CONFORMS
-    )
+    worst = worst_verdict(result.verdict for result in results)
     if args.format == "text":
         report = logs_text(results, painter(None if args.out else sys.stdout))
     elif args.format == "json":

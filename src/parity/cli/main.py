@@ -199,6 +199,9 @@ class AuditFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+    JUNIT = "junit"
 
 
 class Method(StrEnum):
@@ -228,7 +231,6 @@ def audit_command(
     """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
     from parity.audit.submission import audit_submission
     from parity.audit.tree import organisations
-    from parity.report.audit_report import audit_payload, audit_text
     from parity.report.json_output import envelope, to_json
 
     total = sum(len(organisation.benchmarks) for organisation in organisations(path))
@@ -240,9 +242,28 @@ def audit_command(
         subject = {"submission": str(path), "ruleset": result.ruleset}
         evidence = envelope("evidence", {"subject": subject, "observations": result.observations()})
         write_file(save_evidence, to_json(evidence))
-    report = to_json(audit_payload(result)) if format is AuditFormat.JSON else audit_text(result)
-    output.write_report(report, out, result.verdict.value, format.value)
+    output.write_report(_audit_report(result, format), out, result.verdict.value, format.value)
     return result.verdict.exit_code
+
+
+def _audit_report(result, format: AuditFormat) -> str:
+    from parity.report import audit_report
+
+    if format is AuditFormat.JSON:
+        from parity.report.json_output import to_json
+
+        return to_json(audit_report.audit_payload(result))
+    if format is AuditFormat.HTML:
+        from parity.report.html import render_audit
+
+        return render_audit(result)
+    if format is AuditFormat.MARKDOWN:
+        from parity.rulebook import load_rulebook
+
+        return audit_report.audit_markdown(result, load_rulebook(result.rulebook))
+    if format is AuditFormat.JUNIT:
+        return audit_report.audit_junit(result)
+    return audit_report.audit_text(result)
 
 
 def _is_click_error(exc: Exception) -> bool:

@@ -43,3 +43,12 @@ def verdict_of(outcomes) -> Verdict:
     """Violates if anything is forbidden, else needs review if anything does, else conforms."""
     worst = max((SEVERITY[outcome] for outcome in outcomes), default=0)
     return [Verdict.CONFORMS, Verdict.NEEDS_REVIEW, Verdict.VIOLATES][worst]
+
+
+#: how bad a verdict is (exit codes are not ordered by severity: violates is 1, needs review 2)
+VERDICT_SEVERITY = {Verdict.CONFORMS: 0, Verdict.NEEDS_REVIEW: 1, Verdict.VIOLATES: 2}
+
+
+def worst_verdict(verdicts) -> Verdict:
+    """The worst of several verdicts (a whole submission's, from its parts'); conforms if there are none."""
+    return max(map(Verdict, verdicts), key=VERDICT_SEVERITY.__getitem__, default=Verdict.CONFORMS)

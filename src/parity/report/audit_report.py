@@ -1,11 +1,14 @@
-"""Reports of `parity audit`: one table per organisation (runs, failures, RCP, score), then the problems.
+"""Reports of `parity audit`: one table per organisation (runs, failures, RCP, score), the findings by rule.
 
-Text for a terminal, JSON for tools (``docs/json-format.md``). Both read the audit's fields only.
+Text for a terminal, JSON for tools (``docs/json-format.md``), Markdown for a review thread and JUnit for
+CI (HTML is :func:`parity.report.html.render_audit`). All read the audit's fields only, through
+:func:`summary_row` and :func:`findings_by_rule`, so every format shows the same numbers.
 """
 
 from __future__ import annotations
 
 import os
+from xml.etree import ElementTree
 
 from parity.report.json_output import envelope
 from parity.report.logs_report import other_method_payload
@@ -40,6 +43,80 @@ def _benchmark_row(benchmark) -> dict:
     }
 
 
+#: worst first
+OUTCOME_ORDER = {"forbidden": 0, "needs_review": 1, "allowed": 2}
+SUMMARY_HEADER = ("system", "benchmark", "runs", "failed", "RCP", "norm.", "score (min)", "verdict")
+#: findings listed under one rule in Markdown (the JSON and HTML reports list them all)
+MARKDOWN_FINDINGS_PER_RULE = 25
+
+
+def summary_row(benchmark) -> tuple[str, ...]:
+    """One benchmark folder's line of the summary table (:data:`SUMMARY_HEADER`)."""
+    rcp = benchmark.rcp.verdict.status if benchmark.rcp is not None else (benchmark.rcp_error or "-")
+    failed = sum(1 for log in benchmark.logs if log.verdict != "conforms")
+    return (
+        benchmark.folder.system,
+        benchmark.folder.benchmark,
+        str(len(benchmark.logs)),
+        str(failed),
+        rcp[:40],
+        f"{benchmark.normalisation:.4g}",
+        f"{benchmark.score:.3f}" if benchmark.score is not None else "-",
+        benchmark.judgement["verdict"],
+    )
+
+
+def _findings(audit):
+    """Every finding of the audit as (organisation, benchmark folder or None, finding)."""
+    for organisation in audit.organisations:
+        name = organisation.organisation.name
+        for finding in organisation.judgement["findings"]:
+            yield name, None, finding
+        for benchmark in organisation.benchmarks:
+            label = f"{benchmark.folder.system}/{benchmark.folder.benchmark}"
+            for finding in benchmark.judgement["findings"]:
+                yield name, label, finding
+
+
+def _where(finding: dict) -> str:
+    locations = finding["evidence"]["locations"]
+    return (locations[0]["file"] or locations[0]["name"]) if locations else ""
+
+
+def findings_by_rule(audit) -> list[dict]:
+    """The audit's findings grouped by the rule that decided them, worst outcome first.
+
+    Each group has the rule's id (None where the default polarity decided), title, reason, its worst
+    outcome, and every finding with the organisation and folder it was seen in.
+    """
+    groups: dict[str, dict] = {}
+    for organisation, benchmark, finding in _findings(audit):
+        key = finding["rule"] or "default-polarity"
+        group = groups.setdefault(
+            key,
+            {
+                "rule": finding["rule"],
+                "title": finding.get("rule_title") or "No rule names this: the default polarity decides",
+                "rationale": finding.get("rationale") or "",
+                "outcome": finding["outcome"],
+                "findings": [],
+            },
+        )
+        if OUTCOME_ORDER[finding["outcome"]] < OUTCOME_ORDER[group["outcome"]]:
+            group["outcome"] = finding["outcome"]
+        group["findings"].append(
+            {
+                "organisation": organisation,
+                "benchmark": benchmark,
+                "kind": finding["kind"],
+                "outcome": finding["outcome"],
+                "summary": finding["summary"] or finding.get("message", ""),
+                "where": _where(finding),
+            }
+        )
+    return sorted(groups.values(), key=lambda g: (OUTCOME_ORDER[g["outcome"]], g["rule"] or ""))
+
+
 def audit_payload(audit) -> dict:
     """The whole audit as JSON data."""
     return envelope(
@@ -60,6 +137,15 @@ def audit_payload(audit) -> dict:
                 }
                 for organisation in audit.organisations
             ],
+            "by_rule": [
+                {
+                    "rule": group["rule"],
+                    "title": group["title"],
+                    "outcome": group["outcome"],
+                    "count": len(group["findings"]),
+                }
+                for group in findings_by_rule(audit)
+            ],
         },
     )
 
@@ -72,25 +158,8 @@ def audit_text(audit) -> str:
     for organisation in audit.organisations:
         lines.append("")
         lines.append(f"{organisation.organisation.name}: {organisation.verdict.value}")
-        header = ("system", "benchmark", "runs", "failed", "RCP", "norm.", "score (min)", "verdict")
-        rows = [header]
-        for benchmark in organisation.benchmarks:
-            rcp = benchmark.rcp.verdict.status if benchmark.rcp is not None else (benchmark.rcp_error or "-")
-            score = f"{benchmark.score:.3f}" if benchmark.score is not None else "-"
-            failed = sum(1 for log in benchmark.logs if log.verdict != "conforms")
-            rows.append(
-                (
-                    benchmark.folder.system,
-                    benchmark.folder.benchmark,
-                    str(len(benchmark.logs)),
-                    str(failed),
-                    rcp[:40],
-                    f"{benchmark.normalisation:.4g}",
-                    score,
-                    benchmark.judgement["verdict"],
-                )
-            )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        rows = [SUMMARY_HEADER, *(summary_row(benchmark) for benchmark in organisation.benchmarks)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_HEADER))]
         lines += [
             "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
             for row in rows
@@ -99,11 +168,108 @@ def audit_text(audit) -> str:
         for benchmark in organisation.benchmarks:
             problems += [f for f in benchmark.judgement["findings"] if f["outcome"] != "allowed"]
         for finding in problems:
-            locations = finding["evidence"]["locations"]
-            where = (locations[0]["file"] or locations[0]["name"]) if locations else ""
             rule = finding["rule"] or finding["basis"]
-            lines.append(f"  {where}: {finding['outcome']} by {rule} [{finding['kind']}]")
+            lines.append(f"  {_where(finding)}: {finding['outcome']} by {rule} [{finding['kind']}]")
             lines.append(f"    {finding['summary']}")
     lines.append("")
     lines.append(f"Verdict: {audit.verdict.value}")
     return "\n".join(lines) + "\n"
+
+
+ICON = {"forbidden": "❌", "needs_review": "⚠️", "allowed": "✅"}
+
+
+def _cell(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def audit_markdown(audit, book) -> str:
+    """The audit for a review thread: the verdict, a table per organisation, the findings by rule."""
+    lines = [
+        f"## parity audit: **{audit.verdict.value}** (training round {audit.ruleset}, `{audit.rulebook}`)",
+        "",
+        f"`{_cell(audit.path)}`; RCP statistics: {audit.method}.",
+    ]
+    for organisation in audit.organisations:
+        lines += ["", f"### {_cell(organisation.organisation.name)}: {organisation.verdict.value}", ""]
+        lines.append("| " + " | ".join(SUMMARY_HEADER) + " |")
+        lines.append("|" + "---|" * len(SUMMARY_HEADER))
+        lines += [
+            "| " + " | ".join(_cell(cell) for cell in summary_row(b)) + " |" for b in organisation.benchmarks
+        ]
+    groups = findings_by_rule(audit)
+    lines += ["", "### Findings by rule", ""]
+    if not groups:
+        lines.append("No findings.")
+    for group in groups:
+        if group["outcome"] == "allowed":
+            continue
+        rule = book.rules.get(group["rule"]) if group["rule"] else None
+        name = f"`{group['rule']}`" if group["rule"] else "default polarity"
+        lines += [
+            f"#### {ICON[group['outcome']]} {name}: {_cell(group['title'])} ({len(group['findings'])})",
+            "",
+        ]
+        if rule is not None:
+            source = ", ".join(x for x in (rule.source.section, rule.source.round) if x)
+            lines.append(f"{_cell(rule.statement)} *Why:* {_cell(group['rationale'])} ({_cell(source)})")
+        else:
+            lines.append(f"*Why:* {_cell(book.default_rationale)}")
+        lines.append("")
+        shown = group["findings"][:MARKDOWN_FINDINGS_PER_RULE]
+        for finding in shown:
+            where = " ".join(x for x in (finding["organisation"], finding["benchmark"]) if x)
+            lines.append(f"- {ICON[finding['outcome']]} {_cell(where)}: {_cell(finding['summary'])}")
+        if len(group["findings"]) > len(shown):
+            lines.append(
+                f"- … and {len(group['findings']) - len(shown)} more (the JSON and HTML reports list all)"
+            )
+        lines.append("")
+    allowed = sum(len(g["findings"]) for g in groups if g["outcome"] == "allowed")
+    if allowed:
+        lines.append(f"{allowed} finding(s) allowed by their rules are not listed.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def audit_junit(audit) -> str:
+    """JUnit XML: a suite per organisation, a case per benchmark folder and one for systems and layout.
+
+    A case with a forbidden finding fails; one that needs review is skipped with the reasons, which CI
+    systems show without failing the build.
+    """
+    root = ElementTree.Element("testsuites", name=f"parity audit {audit.ruleset}")
+    for organisation in audit.organisations:
+        name = organisation.organisation.name
+        cases = [("systems and layout", organisation.judgement)] + [
+            (f"{b.folder.system}/{b.folder.benchmark}", b.judgement) for b in organisation.benchmarks
+        ]
+        suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(cases)), errors="0")
+        failures = skipped = 0
+        for case_name, judgement in cases:
+            case = ElementTree.SubElement(suite, "testcase", classname=f"parity.audit.{name}", name=case_name)
+            forbidden = [f for f in judgement["findings"] if f["outcome"] == "forbidden"]
+            review = [f for f in judgement["findings"] if f["outcome"] == "needs_review"]
+            if forbidden:
+                failures += 1
+                first = forbidden[0]
+                failure = ElementTree.SubElement(
+                    case,
+                    "failure",
+                    type="forbidden",
+                    message=f"{first['rule'] or 'default'}: {first['summary']}"[:2000],
+                )
+                failure.text = "\n".join(
+                    f"{f['rule'] or 'default'} [{f['kind']}] {_where(f)}: {f['summary']}\n"
+                    f"  why: {f.get('rationale') or ''}"
+                    for f in forbidden
+                )
+            elif review:
+                skipped += 1
+                reasons = "; ".join(f"{f['rule'] or 'default'}: {f['summary']}" for f in review)
+                ElementTree.SubElement(case, "skipped", message=f"needs review: {reasons}"[:2000])
+        suite.set("failures", str(failures))
+        suite.set("skipped", str(skipped))
+    for attribute in ("tests", "failures", "skipped", "errors"):
+        root.set(attribute, str(sum(int(suite.get(attribute, "0")) for suite in root)))
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -122,3 +122,37 @@ def render_convergence(result: Any) -> str:
             bottom=pictures.BOTTOM,
         )
     )
+
+
+def render_audit(audit: Any) -> str:
+    """The HTML report of a `parity audit`: results per organisation, findings by rule, convergence."""
+    from parity.report import convergence_picture as pictures
+    from parity.report.audit_report import SUMMARY_HEADER, findings_by_rule, summary_row
+
+    folders = [b for o in audit.organisations for b in o.benchmarks]
+    return (
+        _environment()
+        .get_template("audit.html.j2")
+        .render(
+            audit=audit,
+            book=load_rulebook(audit.rulebook),
+            header=SUMMARY_HEADER,
+            summary_row=summary_row,
+            groups=findings_by_rule(audit),
+            folders=len(folders),
+            drawn=any(b.rcp is not None for b in folders),
+            failed_logs=[
+                (organisation.organisation.name, benchmark, log)
+                for organisation in audit.organisations
+                for benchmark in organisation.benchmarks
+                for log in benchmark.logs
+                if log.verdict != "conforms"
+            ],
+            quality_plot=pictures.quality_plot,
+            rcp_plot=pictures.rcp_plot,
+            width=pictures.WIDTH,
+            height=pictures.HEIGHT,
+            left=pictures.LEFT,
+            bottom=pictures.BOTTOM,
+        )
+    )
