@@ -101,3 +101,25 @@ def test_every_format_shows_result_summarizers_score(capsys):
     for format in ("text", "markdown", "html"):
         _, out, _ = parity(capsys, "audit", CORPUS / "v5.1" / "Dell", "-f", format, "--jobs", "1")
         assert f"{SUMMARIZER_SCORES['Dell']:.3f}" in out, format
+
+
+def test_each_phase_is_announced_with_its_total_and_every_step_reported(tmp_path):
+    from parity.audit.submission import audit_submission
+
+    organisation, _ = _submission(tmp_path)
+    seen: dict[str, list] = {}
+
+    def start(name, total):
+        seen[name] = [total, 0]
+
+        def advance(_step=""):
+            seen[name][1] += 1
+
+        return advance
+
+    audit_submission(organisation, None, "rules", 1, start)
+    assert seen == {
+        "walking the submission": [1, 1],
+        "reading system descriptions": [1, 1],
+        "auditing benchmark folders": [1, 1],
+    }

@@ -15,6 +15,7 @@ from parity.audit.artifacts import SUBMISSION_LAYOUT, SYSTEM_DESCRIPTION
 from parity.audit.benchmark_folder import BenchmarkAudit
 from parity.audit.engines import (
     BenchmarkFolderEngine,
+    LayoutEngine,
     SystemDescriptionEngine,
     check_declared,
     engines_for,
@@ -77,9 +78,12 @@ def audit_submission(
     ruleset: str | None = None,
     method: str = "rules",
     jobs: int | None = None,
-    on_done=None,
+    on_phase=None,
 ) -> SubmissionAudit:
-    """Audit the submission at ``path`` (see the module docstring); ``on_done`` is told of each folder.
+    """Audit the submission at ``path`` (see the module docstring).
+
+    ``on_phase(name, total)`` is told of each phase as it starts (the walk, each engine) and returns a
+    callback told of each step done (for progress bars).
 
     Raises:
         BadInput: not a submission folder, or a round that cannot be told or is not packaged.
@@ -95,21 +99,29 @@ def audit_submission(
     rules = load_round(ruleset)
     table = load_table(rules.rulebook)
     audits = [OrganisationAudit(organisation) for organisation in found]
-    descriptions: dict[tuple[str, str], SystemDescription] = {}
-    folders: list[tuple[int, BenchmarkFolder, str]] = []
-    for index, audit in enumerate(audits):  # the tree's artifacts, each to the engines that read it
-        organisation = audit.organisation
+    phase = on_phase or _no_progress
+    # the tree's artifacts, each handed to the engines that read it, one phase per artifact kind
+    done = phase(LayoutEngine.step, len(audits))
+    for audit in audits:
         for engine in engines_for(SUBMISSION_LAYOUT):
-            audit.observations += run(engine, (organisation, rules))
-        for system, system_path in organisation.systems.items():
+            audit.observations += run(engine, (audit.organisation, rules))
+        done(audit.organisation.name)
+    descriptions: dict[tuple[str, str], SystemDescription] = {}
+    done = phase(SystemDescriptionEngine.step, sum(len(a.organisation.systems) for a in audits))
+    for audit in audits:
+        for system, system_path in audit.organisation.systems.items():
             for engine in engines_for(SYSTEM_DESCRIPTION):
                 description = run(engine, (system_path, ruleset))
                 audit.observations += description.observations
-                descriptions[(organisation.name, system)] = description
-        for folder in organisation.benchmarks:
+                descriptions[(audit.organisation.name, system)] = description
+            done(system)
+    folders: list[tuple[int, BenchmarkFolder, str]] = []
+    for index, audit in enumerate(audits):
+        for folder in audit.organisation.benchmarks:
             if known_benchmark(folder, rules):
-                description = descriptions.get((organisation.name, folder.system))
+                description = descriptions.get((audit.organisation.name, folder.system))
                 folders.append((index, folder, description.division if description else "closed"))
+    done = phase(BenchmarkFolderEngine.step, len(folders))
     for (index, folder, division), result in zip(folders, _run(folders, ruleset, method, jobs), strict=True):
         audit = audits[index]
         description = descriptions.get((audit.organisation.name, folder.system))
@@ -121,11 +133,14 @@ def audit_submission(
             result.observations += found_here
         result.judgement = judge_plain(result.observations, table, division, folder.benchmark)
         audit.benchmarks.append(result)
-        if on_done is not None:
-            on_done(folder)
+        done(folder.path.name)
     for audit in audits:
         audit.judgement = judge_plain(audit.observations, table, "closed", None)
     return SubmissionAudit(str(path), ruleset, method, rules.rulebook, audits)
+
+
+def _no_progress(_name: str, _total: int):
+    return lambda _step="": None
 
 
 def _run(folders, ruleset: str, method: str, jobs: int | None):

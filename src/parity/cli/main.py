@@ -156,7 +156,8 @@ def check_command(
 ) -> int:
     """Audit a candidate model against its reference under a rulebook; the exit code is the verdict."""
     from parity.audit import check
-    from parity.audit.engines import ENGINES
+    from parity.audit.artifacts import MODEL_PAIR
+    from parity.audit.engines import engines_for
     from parity.engines.numeric import NumericOptions
     from parity.observations import EvidenceFile
     from parity.report.formats import render_check, show_text
@@ -165,7 +166,7 @@ def check_command(
     options = NumericOptions(
         inputs, samples, seed, labels, time_limit, memory_limit, Localise(localise).value, divergence_inputs
     )
-    with progress.steps(len(ENGINES)) as announce:
+    with progress.steps(len(engines_for(MODEL_PAIR))) as announce:
         result = check(
             reference,
             candidate,
@@ -230,14 +231,10 @@ def audit_command(
 ) -> int:
     """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
     from parity.audit.submission import audit_submission
-    from parity.audit.tree import organisations
     from parity.report.json_output import envelope, to_json
 
-    total = sum(len(organisation.benchmarks) for organisation in organisations(path))
-    with progress.steps(total) as announce:
-        result = audit_submission(
-            path, ruleset, method.value, jobs, lambda folder: announce(f"audited {folder.path.name}")
-        )
+    with progress.phases() as phase:
+        result = audit_submission(path, ruleset, method.value, jobs, phase)
     if save_evidence is not None:
         subject = {"submission": str(path), "ruleset": result.ruleset}
         evidence = envelope("evidence", {"subject": subject, "observations": result.observations()})

@@ -39,3 +39,25 @@ def steps(total: int):
 
         yield announce
         progress.update(task, completed=total)
+
+
+@contextmanager
+def phases():
+    """``start(name, total)`` adds a bar for a phase and returns its ``advance(step)``; one bar per phase.
+
+    The bars stay on screen (a phase that is done shows its count), so a long audit shows where it is.
+    """
+    if output.QUIET or not sys.stderr.isatty():
+        yield lambda _name, _total: lambda _step="": None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+
+        def start(name: str, total: int):
+            task = progress.add_task(name, total=total)
+            return lambda _step="": progress.advance(task)
+
+        yield start
