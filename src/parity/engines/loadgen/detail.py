@@ -1,0 +1,71 @@
+"""``mlperf_log_detail.txt``: LoadGen's machine-readable log, ``:::MLLOG`` records (the training parser).
+
+The official log parser keeps the first record of each key; so does this. What an audit reads is named:
+the requested and effective settings, the result keys, LoadGen's provenance, its errors and warnings, and
+whether an ``audit.config`` overrode the settings (the marker every compliance run must carry).
+"""
+
+from __future__ import annotations
+
+from parity.engines.loadgen.text_file import checked_size
+from parity.engines.logs.parser import parse
+
+#: detail logs of the published rounds are under 2 MB; a 100-sample accuracy run with tokens is larger
+MAX_DETAIL_BYTES = 256 * 1024 * 1024
+AUDIT_MARKER = "audit.config"
+
+
+class Detail:
+    """The first value of every key, LoadGen's errors and warnings, and the lines it could not read."""
+
+    __slots__ = ("errors", "malformed", "path", "values", "warnings")
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.values: dict[str, object] = {}
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.malformed: list[tuple[int, str]] = []
+
+    def effective(self, name: str):
+        """``effective_<name>``: what the run used."""
+        return self.values.get(f"effective_{name}")
+
+    def requested(self, name: str):
+        """``requested_<name>``: what the configuration asked for."""
+        return self.values.get(f"requested_{name}")
+
+    @property
+    def audited(self) -> bool:
+        """Whether LoadGen reported an ``audit.config`` overriding the settings (compliance runs)."""
+        return any(AUDIT_MARKER in message for message in self.warnings)
+
+    @property
+    def loadgen_version(self) -> str | None:
+        """``5.1.0 @ b9ed3c7fec``: the release and the source commit LoadGen was built from."""
+        value = self.values.get("loadgen_version")
+        return value if isinstance(value, str) else None
+
+
+def read_detail(path) -> Detail:
+    """Parse one detail log.
+
+    Raises:
+        parity.engines.loadgen.text_file.Unreadable: missing, not a regular file, or over the size limit.
+    """
+    from parity.engines.loadgen.text_file import Unreadable
+
+    size = checked_size(path)
+    if size > MAX_DETAIL_BYTES:
+        raise Unreadable(f"{size} bytes, over the {MAX_DETAIL_BYTES}-byte limit")
+    detail = Detail(path)
+    parsed = parse(path)
+    detail.malformed = [(item.line, item.problem) for item in parsed.malformed]
+    for event in parsed.events:
+        detail.values.setdefault(event.key, event.value)
+        metadata = event.metadata
+        if metadata.get("is_error") is True or event.key.startswith("error"):
+            detail.errors.append(f"{event.key}: {event.value}"[:500])
+        elif metadata.get("is_warning") is True or event.key.startswith("warning"):
+            detail.warnings.append(str(event.value)[:500])
+    return detail

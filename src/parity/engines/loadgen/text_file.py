@@ -1,0 +1,47 @@
+"""Bounded reading of the small text files LoadGen and the compliance scripts write."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+#: the summaries, verify files and accuracy.txt of the published rounds are under 16 KiB
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+MAX_LINE_CHARS = 4096
+
+
+class Unreadable(Exception):
+    """A file that is missing, not a regular file, too large or not text: the problem, in one line."""
+
+
+def read_lines(path, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """The file's lines (each cut to :data:`MAX_LINE_CHARS`), decoded as UTF-8 with replacement.
+
+    Raises:
+        Unreadable: missing, a link or FIFO or device, larger than ``limit``, or holding NUL bytes.
+    """
+    size = checked_size(path)
+    if size > limit:
+        raise Unreadable(f"{size} bytes, over the {limit}-byte limit")
+    with open(os.fspath(path), "rb") as handle:
+        data = handle.read(limit + 1)
+    if b"\0" in data:
+        raise Unreadable("binary content (NUL bytes), not text")
+    return [line[:MAX_LINE_CHARS] for line in data.decode("utf-8", "replace").splitlines()]
+
+
+def checked_size(path) -> int:
+    """The size of ``path`` if it is a regular file itself (not a link to one).
+
+    Raises:
+        Unreadable: missing, or a link, FIFO, device or folder (a submission holds no links).
+    """
+    try:
+        mode = os.lstat(os.fspath(path))
+    except FileNotFoundError:
+        raise Unreadable("missing") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode.st_mode):
+        raise Unreadable("not a regular file (a link, FIFO, device or folder)")
+    return mode.st_size
