@@ -190,3 +190,37 @@ def test_hostile_content_is_read_without_raising(tmp_path):
     detail.write_text(':::MLLOG {"key": "result_validity", "value": "VALID"}\n:::MLLOG {broken\n')
     read = read_detail(detail)
     assert read.values == {"result_validity": "VALID"} and read.malformed == [(2, "record is not valid JSON")]
+
+
+READERS = {
+    "mlperf_log_summary.txt": read_summary,
+    "mlperf_log_detail.txt": read_detail,
+    "mlperf_log_accuracy.json": read_accuracy_log,
+    "accuracy.txt": read_accuracy_text,
+    "verify_accuracy.txt": read_verification,
+    "verify_performance.txt": read_verification,
+}
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", list(READERS))
+def test_mutants_of_real_files_are_read_or_unreadable_never_an_exception(tmp_path, name):
+    """Byte flips, truncation, splices and hostile tokens (the fuzz harness's mutators) on corpus files."""
+    import random
+
+    from fuzz.mutate import mutate_bytes
+
+    seeds = sorted(CORPUS.rglob(name))[:4]
+    assert seeds, name
+    rng = random.Random(name)
+    read = unreadable = 0
+    for index in range(60):
+        mutant = tmp_path / f"{index}-{name}"
+        mutant.write_bytes(mutate_bytes(seeds[index % len(seeds)].read_bytes()[:300_000], rng))
+        try:
+            READERS[name](mutant)
+            read += 1
+        except Unreadable as exc:
+            assert "\n" not in str(exc)
+            unreadable += 1
+    assert read + unreadable == 60 and read > 0
