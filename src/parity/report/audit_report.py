@@ -176,26 +176,21 @@ def audit_text(audit) -> str:
     return "\n".join(lines) + "\n"
 
 
-ICON = {"forbidden": "❌", "needs_review": "⚠️", "allowed": "✅"}
-
-
-def _cell(text) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 def audit_markdown(audit, book) -> str:
     """The audit for a review thread: the verdict, a table per organisation, the findings by rule."""
+    from parity.report.markdown import ICON, cell
+
     lines = [
         f"## parity audit: **{audit.verdict.value}** (training round {audit.ruleset}, `{audit.rulebook}`)",
         "",
-        f"`{_cell(audit.path)}`; RCP statistics: {audit.method}.",
+        f"`{cell(audit.path)}`; RCP statistics: {audit.method}.",
     ]
     for organisation in audit.organisations:
-        lines += ["", f"### {_cell(organisation.organisation.name)}: {organisation.verdict.value}", ""]
+        lines += ["", f"### {cell(organisation.organisation.name)}: {organisation.verdict.value}", ""]
         lines.append("| " + " | ".join(SUMMARY_HEADER) + " |")
         lines.append("|" + "---|" * len(SUMMARY_HEADER))
         lines += [
-            "| " + " | ".join(_cell(cell) for cell in summary_row(b)) + " |" for b in organisation.benchmarks
+            "| " + " | ".join(cell(value) for value in summary_row(b)) + " |" for b in organisation.benchmarks
         ]
     groups = findings_by_rule(audit)
     lines += ["", "### Findings by rule", ""]
@@ -207,19 +202,19 @@ def audit_markdown(audit, book) -> str:
         rule = book.rules.get(group["rule"]) if group["rule"] else None
         name = f"`{group['rule']}`" if group["rule"] else "default polarity"
         lines += [
-            f"#### {ICON[group['outcome']]} {name}: {_cell(group['title'])} ({len(group['findings'])})",
+            f"#### {ICON[group['outcome']]} {name}: {cell(group['title'])} ({len(group['findings'])})",
             "",
         ]
         if rule is not None:
             source = ", ".join(x for x in (rule.source.section, rule.source.round) if x)
-            lines.append(f"{_cell(rule.statement)} *Why:* {_cell(group['rationale'])} ({_cell(source)})")
+            lines.append(f"{cell(rule.statement)} *Why:* {cell(group['rationale'])} ({cell(source)})")
         else:
-            lines.append(f"*Why:* {_cell(book.default_rationale)}")
+            lines.append(f"*Why:* {cell(book.default_rationale)}")
         lines.append("")
         shown = group["findings"][:MARKDOWN_FINDINGS_PER_RULE]
         for finding in shown:
             where = " ".join(x for x in (finding["organisation"], finding["benchmark"]) if x)
-            lines.append(f"- {ICON[finding['outcome']]} {_cell(where)}: {_cell(finding['summary'])}")
+            lines.append(f"- {ICON[finding['outcome']]} {cell(where)}: {cell(finding['summary'])}")
         if len(group["findings"]) > len(shown):
             lines.append(
                 f"- … and {len(group['findings']) - len(shown)} more (the JSON and HTML reports list all)"

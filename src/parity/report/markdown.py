@@ -8,7 +8,8 @@ from parity.rulebook import Rulebook
 ICON = {Outcome.ALLOWED: "✅", Outcome.FORBIDDEN: "❌", Outcome.NEEDS_REVIEW: "⚠️"}
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """``text`` on one line, safe inside a Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
@@ -29,8 +30,8 @@ def judgement_markdown(
     for finding in findings:
         where = ", ".join(dict.fromkeys(location.name for location in finding.evidence.locations[:6]))
         rule = f"`{finding.rule}`" if finding.rule else "(default)"
-        seen = _cell(finding.summary or finding.message)
-        lines.append(f"| {ICON[finding.outcome]} | `{finding.kind}` | {rule} | {seen} | {_cell(where)} |")
+        seen = cell(finding.summary or finding.message)
+        lines.append(f"| {ICON[finding.outcome]} | `{finding.kind}` | {rule} | {seen} | {cell(where)} |")
     reasons = {}
     for finding in findings:
         if finding.outcome is not Outcome.ALLOWED and finding.rule and finding.rule not in reasons:
@@ -40,7 +41,7 @@ def judgement_markdown(
         for rule_id, rationale in reasons.items():
             rule = rulebook.rules[rule_id]
             source = ", ".join(x for x in (rule.source.section, rule.source.round) if x)
-            lines += [f"- **`{rule_id}`** — {_cell(rule.statement)} *Why:* {_cell(rationale)} ({source})"]
+            lines += [f"- **`{rule_id}`** — {cell(rule.statement)} *Why:* {cell(rationale)} ({source})"]
     if any(f.basis == "default" and f.outcome is not Outcome.ALLOWED for f in findings):
-        lines += ["", f"*Default polarity:* {_cell(rulebook.default_rationale)}"]
+        lines += ["", f"*Default polarity:* {cell(rulebook.default_rationale)}"]
     return "\n".join(lines) + "\n"
