@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from parity import untrusted
-from parity.engines.loadgen.text_file import Unreadable, checked_size
+from parity.engines.loadgen.text_file import checked_size
 
 MAX_ACCURACY_LOG_BYTES = 512 * 1024 * 1024
 #: truncate_accuracy_log.py keeps 4 KiB at each end
@@ -42,9 +42,7 @@ def read_accuracy_log(path) -> AccuracyLog:
     Raises:
         parity.engines.loadgen.text_file.Unreadable: missing, not a regular file, or over the size limit.
     """
-    size = checked_size(path)
-    if size > MAX_ACCURACY_LOG_BYTES:
-        raise Unreadable(f"{size} bytes, over the {MAX_ACCURACY_LOG_BYTES}-byte limit")
+    size = checked_size(path, MAX_ACCURACY_LOG_BYTES)
     log = AccuracyLog(path, size)
     with open(os.fspath(path), "rb") as handle:
         data = handle.read(MAX_ACCURACY_LOG_BYTES + 1)

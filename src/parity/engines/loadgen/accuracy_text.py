@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from parity.engines.loadgen.text_file import read_lines
+from parity.engines.loadgen.text_file import by_label, read_lines
 
 NAME = r"['\"]?([A-Za-z][A-Za-z0-9_ .-]{0,60}?)['\"]?"
 NUMBER = r"['\"]?([-+]?\d{1,30}(?:\.\d{1,30})?(?:[eE][-+]?\d{1,4})?)['\"]?"
@@ -31,10 +31,7 @@ class AccuracyText:
 
     def value(self, name: str) -> tuple[float, bool] | None:
         """The value printed for ``name`` (case-insensitive), with whether it was a percentage."""
-        for label, found in self.values.items():
-            if label.lower() == name.lower():
-                return found
-        return None
+        return by_label(self.values, name)
 
 
 def read_accuracy_text(path) -> AccuracyText:

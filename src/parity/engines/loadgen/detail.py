@@ -53,11 +53,7 @@ def read_detail(path) -> Detail:
     Raises:
         parity.engines.loadgen.text_file.Unreadable: missing, not a regular file, or over the size limit.
     """
-    from parity.engines.loadgen.text_file import Unreadable
-
-    size = checked_size(path)
-    if size > MAX_DETAIL_BYTES:
-        raise Unreadable(f"{size} bytes, over the {MAX_DETAIL_BYTES}-byte limit")
+    checked_size(path, MAX_DETAIL_BYTES)
     detail = Detail(path)
     parsed = parse(path)
     detail.malformed = [(item.line, item.problem) for item in parsed.malformed]

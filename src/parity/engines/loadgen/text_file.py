@@ -20,9 +20,7 @@ def read_lines(path, limit: int = MAX_TEXT_BYTES) -> list[str]:
     Raises:
         Unreadable: missing, a link or FIFO or device, larger than ``limit``, or holding NUL bytes.
     """
-    size = checked_size(path)
-    if size > limit:
-        raise Unreadable(f"{size} bytes, over the {limit}-byte limit")
+    checked_size(path, limit)
     with open(os.fspath(path), "rb") as handle:
         data = handle.read(limit + 1)
     if b"\0" in data:
@@ -30,11 +28,11 @@ def read_lines(path, limit: int = MAX_TEXT_BYTES) -> list[str]:
     return [line[:MAX_LINE_CHARS] for line in data.decode("utf-8", "replace").splitlines()]
 
 
-def checked_size(path) -> int:
-    """The size of ``path`` if it is a regular file itself (not a link to one).
+def checked_size(path, limit: int) -> int:
+    """The size of ``path`` if it is a regular file itself (not a link to one) of at most ``limit`` bytes.
 
     Raises:
-        Unreadable: missing, or a link, FIFO, device or folder (a submission holds no links).
+        Unreadable: missing, a link, FIFO, device or folder (a submission holds no links), or too large.
     """
     try:
         mode = os.lstat(os.fspath(path))
@@ -44,4 +42,15 @@ def checked_size(path) -> int:
         raise Unreadable(f"cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(mode.st_mode):
         raise Unreadable("not a regular file (a link, FIFO, device or folder)")
+    if mode.st_size > limit:
+        raise Unreadable(f"{mode.st_size} bytes, over the {limit}-byte limit")
     return mode.st_size
+
+
+def by_label(values: dict, label: str):
+    """``values[label]`` whatever the capitalisation, or None.
+
+    The scripts print ``Reference score`` and ``reference score`` for the same thing.
+    """
+    wanted = label.lower()
+    return next((value for name, value in values.items() if name.lower() == wanted), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from parity.engines.loadgen.summary import number
-from parity.engines.loadgen.text_file import read_lines
+from parity.engines.loadgen.text_file import by_label, read_lines
 
 PAIR = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_ .()%-]{0,80}?)\s*[=:]\s*(\S+)\s*$")
 CHECK = re.compile(r"^\s*(.{1,80}?) (?:check )?pass:\s*(True|False)\s*$", re.IGNORECASE)
@@ -30,10 +30,7 @@ class Verification:
 
     def score(self, which: str) -> float | None:
         """``reference`` or ``test`` score of a performance verification (either capitalisation)."""
-        for label, value in self.numbers.items():
-            if label.lower() == f"{which} score":
-                return value
-        return None
+        return by_label(self.numbers, f"{which} score")
 
 
 def read_verification(path) -> Verification:
