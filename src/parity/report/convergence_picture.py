@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH, HEIGHT, LEFT, BOTTOM = 680, 260, 56, 28
+#: the plot frame, as the convergence templates' macro takes it
+FRAME = {"width": WIDTH, "height": HEIGHT, "left": LEFT, "bottom": BOTTOM}
 PALETTE = ("#2b5fad", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#be185d")
 TARGET = re.compile(r"value\s*(?:>=|>|<=|<)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)")
 

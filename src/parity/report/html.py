@@ -116,10 +116,7 @@ def render_convergence(result: Any) -> str:
             book=load_rulebook(judgement.rulebook),
             quality=pictures.quality_plot(result),
             rcp=pictures.rcp_plot(result),
-            width=pictures.WIDTH,
-            height=pictures.HEIGHT,
-            left=pictures.LEFT,
-            bottom=pictures.BOTTOM,
+            **pictures.FRAME,
         )
     )
 
@@ -150,9 +147,6 @@ def render_audit(audit: Any) -> str:
             ],
             quality_plot=pictures.quality_plot,
             rcp_plot=pictures.rcp_plot,
-            width=pictures.WIDTH,
-            height=pictures.HEIGHT,
-            left=pictures.LEFT,
-            bottom=pictures.BOTTOM,
+            **pictures.FRAME,
         )
     )
