@@ -253,9 +253,9 @@ def test_judge_json_output_is_strict_json_even_for_non_finite_metrics(capsys, tm
 
 
 def test_too_many_observations_are_refused_on_load(capsys, tmp_path, monkeypatch):
-    from parity.observations import model
+    from parity.observations import schema
 
-    monkeypatch.setattr(model, "MAX_OBSERVATIONS", 10)
+    monkeypatch.setattr(schema, "MAX_OBSERVATIONS", 10)
     path = _evidence(tmp_path, [{"kind": "graph.op_removed"}] * 11)
     code, _, err = parity(capsys, "judge", path, "-r", "mlperf-inference")
     _one_clean_line(code, err)

@@ -60,7 +60,7 @@ def compiled_table(book: Rulebook, kinds: tuple[str, ...]) -> dict:
 def _decision(book: Rulebook, kind: str, division, benchmark: str | None) -> dict | None:
     if any(reads_evidence(rule) for rule in deciding_rules(kind, book, division, benchmark)):
         return None
-    finding = judge_one(0, Observation(kind=kind), book, division, benchmark).model_dump(mode="json")
+    finding = judge_one(0, Observation(kind=kind), book, division, benchmark).to_json()
     return {name: finding[name] for name in DECISION_FIELDS}
 
 

@@ -8,7 +8,7 @@ import pytest
 import parity
 from parity.audit.artifacts import MLLOG_FILE, MODEL_PAIR, all_artifacts
 from parity.audit.engines import ENGINES, MllogEngine, UndeclaredKind, check_declared, engines_for, run
-from parity.observations import all_kinds, get_kind
+from parity.observations import Observation, all_kinds, get_kind
 from parity.observations.kinds import LOG_EVENT_MISSING, SUBMISSION_STRAY_FILE
 
 
@@ -38,11 +38,11 @@ def test_an_undeclared_kind_is_refused_as_a_bug():
         emits = frozenset({LOG_EVENT_MISSING})
 
         def observe(self, subject):
-            return [{"kind": SUBMISSION_STRAY_FILE}]
+            return [Observation(SUBMISSION_STRAY_FILE)]
 
     with pytest.raises(UndeclaredKind, match=r"strays engine emitted submission\.stray_file"):
         run(Strays, None)
-    check_declared(Strays, [{"kind": LOG_EVENT_MISSING}])  # a declared one passes
+    check_declared(Strays, [Observation(LOG_EVENT_MISSING)])  # a declared one passes
 
 
 def test_the_mllog_engine_runs_on_a_real_log_through_the_registry(tmp_path):
@@ -54,7 +54,7 @@ def test_the_mllog_engine_runs_on_a_real_log_through_the_registry(tmp_path):
     log = runs / "result_0.txt"
     log.write_text("\n".join(log.read_text().splitlines()[:-1]) + "\n")  # no run_stop
     checked = run(MllogEngine, (parse(str(log)), load_round("5.1.0"), None, None))
-    assert LOG_EVENT_MISSING in {o["kind"] for o in checked.observations}
+    assert LOG_EVENT_MISSING in {o.kind for o in checked.observations}
 
 
 def test_the_report_layer_imports_no_engine_and_no_audit():

@@ -213,7 +213,7 @@ def test_verdict_is_the_worst_outcome_and_counts_add_up(book):
 
 def test_judging_is_deterministic(book):
     observations = [_obs(kind) for kind in ("weights.pruned", "graph.op_removed", "hparam.changed")]
-    assert judge(observations, book).model_dump_json() == judge(list(observations), book).model_dump_json()
+    assert judge(observations, book).to_json() == judge(list(observations), book).to_json()
 
 
 def test_unknown_or_undefined_division_is_bad_input(book):

@@ -6,24 +6,25 @@ import pytest
 
 from parity.compile import compiled_table, stale_files
 from parity.judge import judge
-from parity.judge.table import ANY_BENCHMARK, JudgeTable, judge_plain, load_table, table_ids
+from parity.judge.table import ANY_BENCHMARK, JudgeTable, judge_by_table, load_table, table_ids
 from parity.observations import Observation
 from parity.rulebook import load_rulebook
 
 
 def _observation(kind, metrics=None, details=None):
     location = {"where": "log_line", "name": "k", "side": "candidate", "file": "result_0.txt", "line": 7}
-    return {
-        "kind": kind,
-        "engine": "logs",
-        "summary": f"a {kind}",
-        "evidence": {"locations": [location], "metrics": metrics or {}, "details": details or {}},
-    }
+    return Observation.from_json(
+        {
+            "kind": kind,
+            "engine": "logs",
+            "summary": f"a {kind}",
+            "evidence": {"locations": [location], "metrics": metrics or {}, "details": details or {}},
+        }
+    )
 
 
 def _by_the_judge(observations, book, division, benchmark):
-    typed = [Observation.model_validate(item) for item in observations]
-    return judge(typed, book, division, benchmark).model_dump(mode="json")
+    return judge(observations, book, division, benchmark)
 
 
 def test_the_compiled_files_are_what_their_sources_compile_to():
@@ -37,7 +38,7 @@ def test_every_entry_of_every_packaged_table_matches_the_judge(book_id):
         benchmarks = {b for entries in compiled["kinds"].values() for b in entries} - {ANY_BENCHMARK}
         for kind, benchmark in itertools.product(compiled["kinds"], [None, "no-such-benchmark", *benchmarks]):
             observations = [_observation(kind), _observation("log.event_missing")]
-            assert judge_plain(observations, table, division, benchmark) == _by_the_judge(
+            assert judge_by_table(observations, table, division, benchmark) == _by_the_judge(
                 observations, book, division, benchmark
             ), (kind, division, benchmark)
 
@@ -62,9 +63,9 @@ def test_rules_that_read_evidence_are_left_to_the_judge():
         _observation("weights.pruned"),
     ]
     for benchmark in (None, "bert-99.9"):
-        plain = judge_plain(cases, table, "closed", benchmark)
+        plain = judge_by_table(cases, table, "closed", benchmark)
         assert plain == _by_the_judge(cases, book, "closed", benchmark)
-    assert [f["outcome"] for f in judge_plain(cases, table, "closed", None)["findings"]] == [
+    assert [f.outcome for f in judge_by_table(cases, table, "closed", None).findings] == [
         "forbidden",
         "allowed",
         "forbidden",
@@ -78,7 +79,7 @@ def test_a_division_the_rulebook_lacks_is_bad_input():
     from parity.errors import BadInput
 
     with pytest.raises(BadInput, match="has no network division"):
-        judge_plain([], load_table("mlperf-training-v6.0"), "network", None)
+        judge_by_table([], load_table("mlperf-training-v6.0"), "network", None)
 
 
 def test_the_worst_verdict_is_by_severity_not_by_exit_code():

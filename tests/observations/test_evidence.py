@@ -18,7 +18,7 @@ def test_evidence_round_trips_through_json(tmp_path):
         ),
     )
     path = tmp_path / "e.json"
-    path.write_text(EvidenceFile(observations=[observation]).model_dump_json())
+    path.write_text(json.dumps(EvidenceFile(observations=[observation]).to_json()))
     assert load_evidence(path).observations == [observation]
 
 

@@ -23,9 +23,11 @@ from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.parser import ParsedLog, parse
 from parity.engines.logs.rounds import load_round
 from parity.errors import BadInput
-from parity.judge.table import judge_plain, load_table
+from parity.judge.model import Finding, Judgement
+from parity.judge.table import judge_by_table, load_table
 from parity.observations import plain
 from parity.observations.kinds import SUBMISSION_RUN_COUNT, SUBMISSION_RUNS_FAILED, SUBMISSION_STRAY_FILE
+from parity.observations.plain import Observation
 
 #: the submission_* records compared with the system description
 IDENTITY_KEYS = ("submission_org", "submission_platform", "submission_status", "submission_division")
@@ -37,10 +39,10 @@ class LogSummary:
 
     path: str
     verdict: str
-    problems: list[dict]
+    problems: list[Finding]
     minutes: float | None  # run_start to run_stop, if both were logged
     identity: dict
-    observations: list[dict] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
 
 @dataclass
@@ -49,14 +51,14 @@ class BenchmarkAudit:
 
     folder: BenchmarkFolder
     division: str
-    observations: list[dict] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
     logs: list[LogSummary] = field(default_factory=list)
     rcp: RcpResult | None = None
     rcp_error: str = ""
     score: float | None = None  # minutes, normalised
     raw_score: float | None = None  # minutes, before normalisation
     normalisation: float = 1.0
-    judgement: dict | None = None
+    judgement: Judgement | None = None
 
 
 def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method: str) -> BenchmarkAudit:
@@ -92,7 +94,7 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
     for path in folder.logs:  # each log is read once, for its checks, its run and its time
         parsed = parse(path)
         checked = run(MllogEngine, (parsed, rules, folder.benchmark, division))
-        result = LogResult(checked, judge_plain(checked.observations, table, division, folder.benchmark))
+        result = LogResult(checked, judge_by_table(checked.observations, table, division, folder.benchmark))
         minutes, identity = _time_to_train(parsed)
         audit.logs.append(
             LogSummary(path, result.verdict, result.problems, minutes, identity, checked.observations)

@@ -303,6 +303,6 @@ def run(engine: type[Engine], subject: object, instance: Engine | None = None) -
 def check_declared(engine: type[Engine], observations: list) -> None:
     """Refuse an observation whose kind ``engine`` does not declare in ``emits``."""
     for observation in observations:
-        kind = observation["kind"] if isinstance(observation, dict) else observation.kind
+        kind = observation.kind
         if kind not in engine.emits:
             raise UndeclaredKind(f"the {engine.name} engine emitted {kind}, which it does not declare")

@@ -1,7 +1,7 @@
 """`parity logs check`: training result logs judged by the training rulebook of their round.
 
 This is the start-up path of the command, so it reads compiled rules and judge tables (plain JSON) and
-imports nothing heavier than ``json``; :meth:`LogResult.judged` gives the pydantic objects on request.
+imports nothing heavier than ``json``; the plain observation and judgement objects need no pydantic.
 """
 
 from __future__ import annotations
@@ -14,24 +14,25 @@ from parity.engines.logs.files import MAX_LOG_BYTES, Refused, logs_under
 from parity.engines.logs.parser import parse
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
-from parity.judge.table import JudgedResult, judge_plain, load_table
+from parity.judge.model import Judgement
+from parity.judge.table import JudgedResult, judge_by_table, load_table
 
 LOG_PATTERNS = ("result_*.txt", "*.log")
 
 
 class LogResult(JudgedResult):
-    """One log: what the checker observed and how the rulebook judges it (JSON shape of a Judgement)."""
+    """One log: what the checker observed and how the rulebook judges it."""
 
     __slots__ = ("check", "judgement")
 
-    def __init__(self, check: LogCheck, judgement: dict) -> None:
+    def __init__(self, check: LogCheck, judgement: Judgement) -> None:
         self.check = check
         self.judgement = judgement
 
     @property
     def verdict(self) -> str:
         """conforms, violates or needs_review."""
-        return self.judgement["verdict"]
+        return self.judgement.verdict.value
 
 
 def log_files(paths) -> list[str | Refused]:
@@ -88,7 +89,7 @@ def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None)
         else:
             rules = load_round(ruleset or round_from_path(path) or available()[-1])
             checked = run(MllogEngine, (parse(path), rules, benchmark, division))
-        judgement = judge_plain(
+        judgement = judge_by_table(
             checked.observations, load_table(rules.rulebook), checked.division or "closed", checked.benchmark
         )
         results.append(LogResult(checked, judgement))

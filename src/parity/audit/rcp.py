@@ -14,7 +14,8 @@ from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.files import Refused
 from parity.engines.logs.rounds import round_from_path
 from parity.errors import BadInput
-from parity.judge.table import JudgedResult, judge_plain, load_table
+from parity.judge.model import Judgement
+from parity.judge.table import JudgedResult, judge_by_table, load_table
 from parity.observations import plain
 from parity.observations.kinds import (
     CONVERGENCE_FASTER,
@@ -22,6 +23,7 @@ from parity.observations.kinds import (
     CONVERGENCE_REFERENCE_MISSING,
     LOG_QUALITY_TARGET_MISSED,
 )
+from parity.observations.plain import Observation
 
 #: the rulebook RCP findings are judged by (the latest training round's)
 RULEBOOK = "mlperf-training-v6.0"
@@ -43,8 +45,8 @@ class RcpResult(JudgedResult):
         folder,
         runs: list[Run],
         verdict: RcpVerdict,
-        observations: list[dict],
-        judgement: dict,
+        observations: list[Observation],
+        judgement: Judgement,
         other: RcpVerdict | None = None,
     ) -> None:
         self.folder = folder
@@ -120,7 +122,7 @@ def check_rcp(
         observations += _observations(verdict, folder)
     if seeds.applies(round_name):
         observations += seeds.seed_observations(runs)
-    judgement = judge_plain(observations, load_table(RULEBOOK), "closed", benchmark)
+    judgement = judge_by_table(observations, load_table(RULEBOOK), "closed", benchmark)
     return RcpResult(folder, runs, verdict, observations, judgement, other if differs else None)
 
 
@@ -135,7 +137,7 @@ def _round(folder: str) -> str:
     return found
 
 
-def _disagreement(verdict: RcpVerdict, other: RcpVerdict, folder: str) -> dict:
+def _disagreement(verdict: RcpVerdict, other: RcpVerdict, folder: str) -> Observation:
     """``convergence.methods_disagree``: both verdicts, and what the rules' text says."""
     summary = (
         f"{verdict.benchmark}: by the rules' statistics {verdict.status} ({verdict.message}); by "
@@ -151,7 +153,7 @@ def _disagreement(verdict: RcpVerdict, other: RcpVerdict, folder: str) -> dict:
     return plain.observation(CONVERGENCE_METHODS_DISAGREE, "convergence", summary, where, metrics, details)
 
 
-def _observations(verdict: RcpVerdict, folder: str) -> list[dict]:
+def _observations(verdict: RcpVerdict, folder: str) -> list[Observation]:
     kind = KINDS.get(verdict.status)
     if kind is None:
         return []

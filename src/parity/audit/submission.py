@@ -25,8 +25,10 @@ from parity.audit.systems import SystemDescription, consistency_observations
 from parity.audit.tree import BenchmarkFolder, Organisation, known_benchmark, organisations
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
+from parity.judge.model import Judgement
 from parity.judge.outcomes import Verdict, worst_verdict
-from parity.judge.table import judge_plain, load_table
+from parity.judge.table import judge_by_table, load_table
+from parity.observations.plain import Observation
 
 
 @dataclass
@@ -34,14 +36,14 @@ class OrganisationAudit:
     """One organisation: its own findings (systems, layout), its benchmark folders, and the verdict."""
 
     organisation: Organisation
-    observations: list[dict] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
     benchmarks: list[BenchmarkAudit] = field(default_factory=list)
-    judgement: dict | None = None
+    judgement: Judgement | None = None
 
     @property
     def verdict(self) -> Verdict:
         """The worst of the organisation's own judgement and its benchmark folders'."""
-        return worst_verdict([self.judgement["verdict"], *(b.judgement["verdict"] for b in self.benchmarks)])
+        return worst_verdict([self.judgement.verdict, *(b.judgement.verdict for b in self.benchmarks)])
 
 
 @dataclass
@@ -54,7 +56,7 @@ class SubmissionAudit:
     rulebook: str
     organisations: list[OrganisationAudit]
 
-    def observations(self) -> list[dict]:
+    def observations(self) -> list[Observation]:
         """The observations that decide the verdict (organisations', folders'), for ``--save-evidence``.
 
         A log's own findings count through ``submission.runs_failed`` (olympic scoring accepts one failed
@@ -131,11 +133,11 @@ def audit_submission(
             )
             check_declared(SystemDescriptionEngine, found_here)
             result.observations += found_here
-        result.judgement = judge_plain(result.observations, table, division, folder.benchmark)
+        result.judgement = judge_by_table(result.observations, table, division, folder.benchmark)
         audit.benchmarks.append(result)
         done(folder.path.name)
     for audit in audits:
-        audit.judgement = judge_plain(audit.observations, table, "closed", None)
+        audit.judgement = judge_by_table(audit.observations, table, "closed", None)
     return SubmissionAudit(str(path), ruleset, method, rules.rulebook, audits)
 
 

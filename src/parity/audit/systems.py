@@ -78,7 +78,7 @@ class SystemDescription:
 
     __slots__ = ("data", "observations", "path")
 
-    def __init__(self, path: Path, data: dict | None, observations: list[dict]) -> None:
+    def __init__(self, path: Path, data: dict | None, observations: list[plain.Observation]) -> None:
         self.path, self.data, self.observations = path, data, observations
 
     @property
@@ -97,7 +97,7 @@ def describe(path: Path, ruleset: str) -> SystemDescription:
     return SystemDescription(path, data, description_observations(path, data, ruleset))
 
 
-def unreadable(path, problem: str) -> dict:
+def unreadable(path, problem: str) -> plain.Observation:
     """``submission.system_invalid`` for a description that is missing or cannot be read."""
     where = [plain.location("file", str(path))]
     summary = f"{Path(str(path)).name}: {problem}"
@@ -116,7 +116,7 @@ def read_description(path: Path) -> dict:
     return data
 
 
-def description_observations(path: Path, data: dict, ruleset: str) -> list[dict]:
+def description_observations(path: Path, data: dict, ruleset: str) -> list[plain.Observation]:
     """``submission.system_invalid`` for missing fields and a bad status, ``system_incomplete`` for empties.
 
     The fields left empty or holding placeholders make one observation per description.
@@ -151,14 +151,14 @@ def description_observations(path: Path, data: dict, ruleset: str) -> list[dict]
     return found
 
 
-def _invalid(path: Path, names: list[str], problem: str) -> dict:
+def _invalid(path: Path, names: list[str], problem: str) -> plain.Observation:
     where = plain.location("file", str(path))
     return plain.observation(
         SUBMISSION_SYSTEM_INVALID, "submission", f"{path.name}: {problem}", [where], {}, {"fields": names}
     )
 
 
-def consistency_observations(path: Path, data: dict, system: str, logged: dict) -> list[dict]:
+def consistency_observations(path: Path, data: dict, system: str, logged: dict) -> list[plain.Observation]:
     """``submission.inconsistent`` where a log's submission_org, _status or _platform disagrees.
 
     A log that kept the reference's placeholder (``SUBMISSION_ORG_PLACEHOLDER``) states nothing and is not

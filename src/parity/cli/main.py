@@ -184,7 +184,7 @@ def check_command(
             subject={"reference": str(reference), "candidate": str(candidate)},
             observations=result.observations,
         )
-        write_file(save_evidence, to_json(evidence.model_dump(mode="json")))
+        write_file(save_evidence, to_json(evidence.to_json()))
     deliver(
         format.value,
         out,
@@ -231,14 +231,14 @@ def audit_command(
 ) -> int:
     """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
     from parity.audit.submission import audit_submission
-    from parity.report.json_output import envelope, to_json
+    from parity.observations import EvidenceFile
+    from parity.report.json_output import to_json
 
     with progress.phases() as phase:
         result = audit_submission(path, ruleset, method.value, jobs, phase)
     if save_evidence is not None:
         subject = {"submission": str(path), "ruleset": result.ruleset}
-        evidence = envelope("evidence", {"subject": subject, "observations": result.observations()})
-        write_file(save_evidence, to_json(evidence))
+        write_file(save_evidence, to_json(EvidenceFile(result.observations(), subject).to_json()))
     output.write_report(_audit_report(result, format), out, result.verdict.value, format.value)
     return result.verdict.exit_code
 

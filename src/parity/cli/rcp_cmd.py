@@ -39,7 +39,6 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     from parity.audit.rcp import check_rcp
     from parity.engines.convergence.runs import run_files
-    from parity.judge.outcomes import Verdict
     from parity.report.logs_report import painter, rcp_payload, rcp_text
 
     files = run_files(args.folder) if os.path.isdir(args.folder) else None  # else check_rcp says why
@@ -47,7 +46,7 @@ def main(argv: list[str]) -> int:
         result = check_rcp(
             args.folder, args.ruleset, args.method, on_file=lambda p: announce(f"reading {p}"), files=files
         )
-    verdict = Verdict(result.judgement["verdict"])
+    verdict = result.judgement.verdict
     if args.format == "text":
         report = rcp_text(result, painter(None if args.out else sys.stdout))
     elif args.format == "json":

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from parity.errors import BadInput
 from parity.judge.model import Finding, Judgement
-from parity.judge.outcomes import SEVERITY, Outcome, verdict_of
+from parity.judge.outcomes import SEVERITY, Outcome
 from parity.observations import Observation, get_kind
 from parity.rulebook import Division, Enforcement, Polarity, Rule, Rulebook, RuleKind
 from parity.untrusted import echo
@@ -35,18 +35,7 @@ def judge(
         judge_one(index, observation, rulebook, division, benchmark)
         for index, observation in enumerate(observations)
     ]
-    counts = {outcome.value: 0 for outcome in Outcome}
-    for finding in findings:
-        counts[finding.outcome.value] += 1
-    return Judgement(
-        rulebook=rulebook.id,
-        division=division.value,
-        benchmark=benchmark,
-        verdict=verdict_of(finding.outcome for finding in findings),
-        counts=counts,
-        findings=findings,
-        unobservable_rules=unobservable_rules(rulebook, division),
-    )
+    return Judgement(rulebook.id, division.value, findings, unobservable_rules(rulebook, division), benchmark)
 
 
 def unobservable_rules(rulebook: Rulebook, division: Division) -> list[str]:
@@ -63,7 +52,7 @@ def judge_one(
     benchmark = observation.evidence.details.get("benchmark", benchmark)
     common = {
         "observation": index,
-        "kind": kind.name,
+        "kind": kind,
         "summary": observation.summary,
         "evidence": observation.evidence,
     }

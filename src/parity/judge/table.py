@@ -6,7 +6,7 @@ judge over that finite domain and saves what it decided; judging log and RCP obs
 pydantic and no YAML. Entries the evidence could change are ``null`` and go to the real judge, so a
 table never decides differently from it (a test compares both on every entry).
 
-Observations and findings here are plain dicts in their JSON interchange shape (docs/json-format.md).
+Observations, findings and judgements are the plain objects every path shares (:mod:`parity.judge.model`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import os
 from functools import cache
 
 from parity.errors import BadInput
-from parity.judge.outcomes import Outcome, verdict_of
+from parity.judge.model import Finding, Judgement
+from parity.observations.plain import Observation
 
 COMPILED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled")
 #: the table entry for benchmarks without rules of their own
@@ -24,21 +25,15 @@ ANY_BENCHMARK = "*"
 
 
 class JudgedResult:
-    """What a result whose ``judgement`` is a plain dict (JSON shape of a Judgement) can say about it."""
+    """What a result with a ``judgement`` can say about it."""
 
     __slots__ = ()
-    judgement: dict
+    judgement: Judgement
 
     @property
-    def problems(self) -> list[dict]:
+    def problems(self) -> list[Finding]:
         """The findings that are not allowed."""
-        return [finding for finding in self.judgement["findings"] if finding["outcome"] != "allowed"]
-
-    def judged(self):
-        """The judgement as a validated :class:`parity.judge.Judgement` (imports pydantic)."""
-        from parity.judge.model import Judgement
-
-        return Judgement.model_validate(self.judgement)
+        return self.judgement.problems
 
 
 class JudgeTable:
@@ -78,8 +73,10 @@ def load_table(rulebook: str) -> JudgeTable:
         return JudgeTable(json.load(handle))
 
 
-def judge_plain(observations: list[dict], table: JudgeTable, division: str, benchmark: str | None) -> dict:
-    """The judgement (JSON shape of :class:`parity.judge.Judgement`) of plain observations.
+def judge_by_table(
+    observations: list[Observation], table: JudgeTable, division: str, benchmark: str | None
+) -> Judgement:
+    """The judgement of observations by a compiled table: the rulebook judge's, without loading it.
 
     Raises:
         BadInput: the rulebook has no such division.
@@ -91,42 +88,28 @@ def judge_plain(observations: list[dict], table: JudgeTable, division: str, benc
         _finding(index, observation, table, division, benchmark)
         for index, observation in enumerate(observations)
     ]
-    counts = {outcome.value: 0 for outcome in Outcome}
-    for finding in findings:
-        counts[finding["outcome"]] += 1
-    return {
-        "rulebook": table.rulebook,
-        "division": division,
-        "benchmark": benchmark,
-        "verdict": verdict_of(finding["outcome"] for finding in findings).value,
-        "counts": counts,
-        "findings": findings,
-        "unobservable_rules": list(table.divisions[division]["unobservable_rules"]),
-    }
+    return Judgement(
+        table.rulebook, division, findings, table.divisions[division]["unobservable_rules"], benchmark
+    )
 
 
-def _finding(index: int, observation: dict, table: JudgeTable, division: str, benchmark: str | None) -> dict:
-    evidence = observation["evidence"]
-    benchmark = evidence["details"].get("benchmark", benchmark)
-    decision = table.decision(observation["kind"], division, benchmark)
+def _finding(
+    index: int, observation: Observation, table: JudgeTable, division: str, benchmark: str | None
+) -> Finding:
+    benchmark = observation.evidence.details.get("benchmark", benchmark)
+    decision = table.decision(observation.kind, division, benchmark)
     if decision is None:
         return _by_the_judge(index, observation, table.rulebook, division, benchmark)
-    return {
-        "observation": index,
-        "kind": observation["kind"],
-        "summary": observation["summary"],
-        "evidence": evidence,
-        **decision,
-    }
+    return Finding(
+        index, observation.kind, summary=observation.summary, evidence=observation.evidence, **decision
+    )
 
 
-def _by_the_judge(index: int, observation: dict, rulebook: str, division: str, benchmark: str | None) -> dict:
+def _by_the_judge(
+    index: int, observation: Observation, rulebook: str, division: str, benchmark: str | None
+) -> Finding:
     """The real judge, for entries that depend on evidence (loads pydantic and the rulebook)."""
     from parity.judge.judging import judge_one
-    from parity.observations import Observation
     from parity.rulebook import Division, load_rulebook
 
-    finding = judge_one(
-        index, Observation.model_validate(observation), load_rulebook(rulebook), Division(division), benchmark
-    )
-    return finding.model_dump(mode="json")
+    return judge_one(index, observation, load_rulebook(rulebook), Division(division), benchmark)

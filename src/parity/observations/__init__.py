@@ -1,7 +1,7 @@
 """The observation vocabulary: change kinds, observations, evidence files.
 
-Names load on first use, so the fast commands can build plain observations (:mod:`.plain`) without
-pydantic.
+Observations are plain objects (:mod:`.plain`) on every path; pydantic validates only evidence files
+(:mod:`.schema`). Names load on first use, so the fast commands never import pydantic.
 """
 
 from parity._lazy import lazy_exports
@@ -26,16 +26,9 @@ __getattr__, __dir__ = lazy_exports(
     {
         **dict.fromkeys(("CATEGORIES", "ChangeKind", "all_kinds", "expand_pattern", "get_kind"), "kinds"),
         **dict.fromkeys(
-            (
-                "EVIDENCE_FORMAT",
-                "EVIDENCE_VERSION",
-                "Evidence",
-                "EvidenceFile",
-                "Location",
-                "Observation",
-                "load_evidence",
-            ),
-            "model",
+            ("EVIDENCE_FORMAT", "EVIDENCE_VERSION", "Evidence", "EvidenceFile", "Location", "Observation"),
+            "plain",
         ),
+        "load_evidence": "schema",
     },
 )

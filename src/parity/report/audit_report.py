@@ -36,10 +36,15 @@ def _benchmark_row(benchmark) -> dict:
         "unnormalised_minutes": benchmark.raw_score,
         "normalisation": benchmark.normalisation,
         "logs": [
-            {"file": log.path, "verdict": log.verdict, "minutes": log.minutes, "problems": log.problems}
+            {
+                "file": log.path,
+                "verdict": log.verdict,
+                "minutes": log.minutes,
+                "problems": [finding.to_json() for finding in log.problems],
+            }
             for log in benchmark.logs
         ],
-        **benchmark.judgement,
+        **benchmark.judgement.to_json(),
     }
 
 
@@ -62,7 +67,7 @@ def summary_row(benchmark) -> tuple[str, ...]:
         rcp[:40],
         f"{benchmark.normalisation:.4g}",
         f"{benchmark.score:.3f}" if benchmark.score is not None else "-",
-        benchmark.judgement["verdict"],
+        benchmark.judgement.verdict.value,
     )
 
 
@@ -70,17 +75,17 @@ def _findings(audit):
     """Every finding of the audit as (organisation, benchmark folder or None, finding)."""
     for organisation in audit.organisations:
         name = organisation.organisation.name
-        for finding in organisation.judgement["findings"]:
+        for finding in organisation.judgement.findings:
             yield name, None, finding
         for benchmark in organisation.benchmarks:
             label = f"{benchmark.folder.system}/{benchmark.folder.benchmark}"
-            for finding in benchmark.judgement["findings"]:
+            for finding in benchmark.judgement.findings:
                 yield name, label, finding
 
 
-def _where(finding: dict) -> str:
-    locations = finding["evidence"]["locations"]
-    return (locations[0]["file"] or locations[0]["name"]) if locations else ""
+def _where(finding) -> str:
+    locations = finding.evidence.locations
+    return (locations[0].file or locations[0].name) if locations else ""
 
 
 def findings_by_rule(audit) -> list[dict]:
@@ -91,26 +96,26 @@ def findings_by_rule(audit) -> list[dict]:
     """
     groups: dict[str, dict] = {}
     for organisation, benchmark, finding in _findings(audit):
-        key = finding["rule"] or "default-polarity"
+        key = finding.rule or "default-polarity"
         group = groups.setdefault(
             key,
             {
-                "rule": finding["rule"],
-                "title": finding.get("rule_title") or "No rule names this: the default polarity decides",
-                "rationale": finding.get("rationale") or "",
-                "outcome": finding["outcome"],
+                "rule": finding.rule,
+                "title": finding.rule_title or "No rule names this: the default polarity decides",
+                "rationale": finding.rationale or "",
+                "outcome": finding.outcome,
                 "findings": [],
             },
         )
-        if OUTCOME_ORDER[finding["outcome"]] < OUTCOME_ORDER[group["outcome"]]:
-            group["outcome"] = finding["outcome"]
+        if OUTCOME_ORDER[finding.outcome] < OUTCOME_ORDER[group["outcome"]]:
+            group["outcome"] = finding.outcome
         group["findings"].append(
             {
                 "organisation": organisation,
                 "benchmark": benchmark,
-                "kind": finding["kind"],
-                "outcome": finding["outcome"],
-                "summary": finding["summary"] or finding.get("message", ""),
+                "kind": finding.kind,
+                "outcome": finding.outcome,
+                "summary": finding.summary or finding.message,
                 "where": _where(finding),
             }
         )
@@ -132,7 +137,7 @@ def audit_payload(audit) -> dict:
                     "organisation": organisation.organisation.name,
                     "folder": str(organisation.organisation.path),
                     "verdict": organisation.verdict.value,
-                    "findings": organisation.judgement["findings"],
+                    "findings": [finding.to_json() for finding in organisation.judgement.findings],
                     "benchmarks": [_benchmark_row(benchmark) for benchmark in organisation.benchmarks],
                 }
                 for organisation in audit.organisations
@@ -164,13 +169,13 @@ def audit_text(audit) -> str:
             "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
             for row in rows
         ]
-        problems = [f for f in organisation.judgement["findings"] if f["outcome"] != "allowed"]
+        problems = [f for f in organisation.judgement.findings if f.outcome != "allowed"]
         for benchmark in organisation.benchmarks:
-            problems += [f for f in benchmark.judgement["findings"] if f["outcome"] != "allowed"]
+            problems += [f for f in benchmark.judgement.findings if f.outcome != "allowed"]
         for finding in problems:
-            rule = finding["rule"] or finding["basis"]
-            lines.append(f"  {_where(finding)}: {finding['outcome']} by {rule} [{finding['kind']}]")
-            lines.append(f"    {finding['summary']}")
+            rule = finding.rule or finding.basis
+            lines.append(f"  {_where(finding)}: {finding.outcome} by {rule} [{finding.kind}]")
+            lines.append(f"    {finding.summary}")
     lines.append("")
     lines.append(f"Verdict: {audit.verdict.value}")
     return "\n".join(lines) + "\n"
@@ -242,8 +247,8 @@ def audit_junit(audit) -> str:
         failures = skipped = 0
         for case_name, judgement in cases:
             case = ElementTree.SubElement(suite, "testcase", classname=f"parity.audit.{name}", name=case_name)
-            forbidden = [f for f in judgement["findings"] if f["outcome"] == "forbidden"]
-            review = [f for f in judgement["findings"] if f["outcome"] == "needs_review"]
+            forbidden = [f for f in judgement.findings if f.outcome == "forbidden"]
+            review = [f for f in judgement.findings if f.outcome == "needs_review"]
             if forbidden:
                 failures += 1
                 first = forbidden[0]
@@ -251,16 +256,15 @@ def audit_junit(audit) -> str:
                     case,
                     "failure",
                     type="forbidden",
-                    message=f"{first['rule'] or 'default'}: {first['summary']}"[:2000],
+                    message=f"{first.rule or 'default'}: {first.summary}"[:2000],
                 )
                 failure.text = "\n".join(
-                    f"{f['rule'] or 'default'} [{f['kind']}] {_where(f)}: {f['summary']}\n"
-                    f"  why: {f.get('rationale') or ''}"
+                    f"{f.rule or 'default'} [{f.kind}] {_where(f)}: {f.summary}\n  why: {f.rationale or ''}"
                     for f in forbidden
                 )
             elif review:
                 skipped += 1
-                reasons = "; ".join(f"{f['rule'] or 'default'}: {f['summary']}" for f in review)
+                reasons = "; ".join(f"{f.rule or 'default'}: {f.summary}" for f in review)
                 ElementTree.SubElement(case, "skipped", message=f"needs review: {reasons}"[:2000])
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))

@@ -105,7 +105,7 @@ def render_convergence(result: Any) -> str:
     """The HTML report of a `parity rcp check` result: quality curves and the RCP test, drawn."""
     from parity.report import convergence_picture as pictures
 
-    judgement = result.judged()
+    judgement = result.judgement
     return (
         _environment()
         .get_template("convergence.html.j2")

@@ -28,7 +28,7 @@ def render_logs_junit(results: list, book_of: Callable[[str], Rulebook]) -> str:
     """
     suites = []
     for result in results:
-        judgement = result.judged()
+        judgement = result.judgement
         suites.append(
             _suite(judgement, book_of(judgement.rulebook), str(result.check.path), _about_logs_rule)
         )

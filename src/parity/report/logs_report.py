@@ -50,20 +50,20 @@ def logs_text(results: list, paint=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _findings(findings: list[dict], paint, explained: set[str]) -> list[str]:
+def _findings(findings: list, paint, explained: set[str]) -> list[str]:
     """``file:line: outcome rule [kind]``, the observation, and the rule's reason the first time."""
     lines = []
     for finding in findings:
-        location = next(iter(finding["evidence"]["locations"]), {})
-        where = location.get("file") or location.get("name") or ""
-        if location.get("line"):
-            where += f":{location['line']}"
-        rule = finding.get("rule") or "(default polarity)"
-        lines.append(f"  {_printable(where)}: {paint(finding['outcome'])} by {rule} [{finding['kind']}]")
-        lines.append(f"    {_printable(finding['summary'])}")
-        if finding.get("rationale") and rule not in explained:
+        location = next(iter(finding.evidence.locations), None)
+        where = (location.file or location.name or "") if location is not None else ""
+        if location is not None and location.line:
+            where += f":{location.line}"
+        rule = finding.rule or "(default polarity)"
+        lines.append(f"  {_printable(where)}: {paint(finding.outcome.value)} by {rule} [{finding.kind}]")
+        lines.append(f"    {_printable(finding.summary)}")
+        if finding.rationale and rule not in explained:
             explained.add(rule)
-            lines.append(f"    why: {finding['rationale']}")
+            lines.append(f"    why: {finding.rationale}")
     return lines
 
 
@@ -80,8 +80,8 @@ def logs_payload(results: list) -> dict:
                     "division": result.check.division,
                     "lines": result.check.lines,
                     "events": result.check.events,
-                    **result.judgement,
-                    "observations": result.check.observations,
+                    **result.judgement.to_json(),
+                    "observations": [item.to_json() for item in result.check.observations],
                 }
                 for result in results
             ]
@@ -124,7 +124,7 @@ def rcp_text(result, paint=None) -> str:
             f"normalisation {other.normalisation or 1:.6g}. {other.rules_text}"
         )
     lines.extend(_findings(result.problems, paint, set()))
-    lines.append(f"Verdict: {paint(result.judgement['verdict'])}")
+    lines.append(f"Verdict: {paint(result.judgement.verdict.value)}")
     return "\n".join(lines) + "\n"
 
 
@@ -180,7 +180,7 @@ def rcp_payload(result) -> dict:
             "max_speedup": verdict.max_speedup,
             "normalisation": verdict.normalisation,
             "other_method": other_method_payload(result.other),
-            **result.judgement,
-            "observations": result.observations,
+            **result.judgement.to_json(),
+            "observations": [item.to_json() for item in result.observations],
         },
     )

@@ -118,8 +118,8 @@ def judgement_payload(judgement: Judgement, observations: list[Observation]) -> 
     return envelope(
         "judgement",
         {
-            **judgement.model_dump(mode="json"),
-            "observations": [obs.model_dump(mode="json") for obs in observations],
+            **judgement.to_json(),
+            "observations": [obs.to_json() for obs in observations],
         },
     )
 
@@ -171,11 +171,11 @@ def correspondence_payload(comparison: Any) -> dict[str, Any]:
 def report_payload(result: Any) -> dict[str, Any]:
     """`parity check`: verdict, findings, observations (re-judgeable) and the correspondence map."""
     body = {
-        **result.judgement.model_dump(mode="json"),
+        **result.judgement.to_json(),
         "subject": {"reference": result.reference, "candidate": result.candidate},
         "engines": result.engines,
         "rulebook_title": result.rulebook.title,
-        "observations": [obs.model_dump(mode="json") for obs in result.observations],
+        "observations": [obs.to_json() for obs in result.observations],
     }
     if result.graph is not None:
         body["correspondence"] = correspondence_payload(result.graph)

@@ -23,7 +23,7 @@ ROWS = (
 def test_verdict_agrees_with_mlperf_logging_on_every_corpus_log(row):
     [result] = check_logs([CORPUS / row["file"]], ruleset=row["ruleset"])
     ours = "PASS" if result.verdict == "conforms" else "FAIL"
-    problems = [f["summary"] for f in result.problems]
+    problems = [f.summary for f in result.problems]
     assert ours == row["verdict"], problems
     if ours == "FAIL":
         assert len(problems) <= 2, problems  # one root cause, not a cascade
@@ -47,9 +47,9 @@ def test_findings_name_physical_lines_and_rules():
     truncated = CORPUS / "packages/v5.1/Dell/results/1xXE9780x8B200-SXM-180GB/llama2_70b_lora/result_0.txt"
     [result] = check_logs([truncated], ruleset="5.1.0")
     [finding] = result.problems
-    assert finding["rule"] == "training.logging.required-events" and finding["rationale"]
-    assert "run incomplete" in finding["summary"]
-    line = finding["evidence"]["locations"][0]["line"]
+    assert finding.rule == "training.logging.required-events" and finding.rationale
+    assert "run incomplete" in finding.summary
+    line = finding.evidence.locations[0].line
     assert ":::MLLOG" in truncated.read_text().splitlines()[line - 1]
 
 
@@ -84,7 +84,7 @@ def test_a_division_naming_a_path_loads_nothing_and_is_a_finding(tmp_path, monke
     )
     [result] = check_logs([path], ruleset="5.1.0")
     assert result.verdict == "violates"
-    assert "submission_division" in result.judgement["findings"][0]["summary"]
+    assert "submission_division" in result.judgement.findings[0].summary
     import parity
 
     package = Path(parity.__file__).resolve().parent
@@ -106,7 +106,7 @@ def test_values_of_the_wrong_type_are_findings_not_crashes(tmp_path):
     )
     [result] = check_logs([path], ruleset="5.1.0")
     assert result.verdict == "violates"
-    kinds = {f["kind"] for f in result.judgement["findings"]}
+    kinds = {f.kind for f in result.judgement.findings}
     assert "hparam.changed" in kinds or "hparam.out_of_range" in kinds
 
 
@@ -128,7 +128,7 @@ def test_binary_junk_is_a_finding(tmp_path):
     path.write_bytes(b"\x00\xff:::MLLOG \xfe\xfd\n" + bytes(range(256)) * 100)
     [result] = check_logs([path], ruleset="5.1.0")
     assert result.verdict == "violates"
-    assert any("malformed" in f["summary"] for f in result.problems)
+    assert any("malformed" in f.summary for f in result.problems)
 
 
 def test_every_packaged_round_loads_with_valid_expressions():
@@ -147,4 +147,4 @@ def test_stable_diffusion_without_evaluations_is_a_finding_not_a_crash(tmp_path)
     stripped.write_text("".join(line for line in source.open() if '"eval_accuracy"' not in line))
     [result] = check_logs([stripped], ruleset="4.0.0")
     assert result.verdict == "violates"
-    assert any("aggregated_eval_accuracy" in f["summary"] for f in result.problems)
+    assert any("aggregated_eval_accuracy" in f.summary for f in result.problems)

@@ -36,7 +36,7 @@ def as_integer(value) -> int | None:
         return None
 
 
-def seed_observations(runs: list) -> list[dict]:
+def seed_observations(runs: list) -> list[plain.Observation]:
     """Observations (JSON shape) for runs without a seed, with a non-integer seed, or repeating a seed."""
     found = []
     first_seen: dict[tuple, object] = {}
@@ -61,7 +61,7 @@ def seed_observations(runs: list) -> list[dict]:
     return found
 
 
-def _observation(path, line: int | None, problem: str, details: dict) -> dict:
+def _observation(path, line: int | None, problem: str, details: dict) -> plain.Observation:
     summary = f"{problem} (line {line})" if line else problem
     where = plain.location("log_line", "seed", str(path), line)
     return plain.observation(

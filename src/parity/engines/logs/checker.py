@@ -23,7 +23,7 @@ ENGINE = "logs"
 
 
 class LogCheck:
-    """The result of checking one log: its identity and its observations (plain dicts, JSON shape)."""
+    """The result of checking one log: its identity and its observations."""
 
     __slots__ = ("benchmark", "division", "events", "lines", "observations", "path", "round")
 
@@ -34,7 +34,7 @@ class LogCheck:
         self.round = round_name
         self.benchmark = benchmark
         self.division = division
-        self.observations: list[dict] = []
+        self.observations: list[plain.Observation] = []
         self.events = events
         self.lines = lines
 
@@ -47,7 +47,7 @@ def check_log(
     division = division or _first_value(grouped, "submission_division")
     benchmark = benchmark or _first_value(grouped, "submission_benchmark")
     result = LogCheck(parsed.path, rules.round, None, None, len(parsed.events), parsed.lines)
-    found: list[dict] = []
+    found: list[plain.Observation] = []
     if parsed.malformed:
         found.append(_malformed(parsed))
     problem = _identity(parsed, grouped, rules, division, benchmark)
@@ -94,7 +94,7 @@ def refused_check(refused, rules: RoundRules, benchmark: str | None, division: s
     return result
 
 
-def refused_observation(refused) -> dict:
+def refused_observation(refused) -> plain.Observation:
     """``log.file_refused`` for a file the audit would not read, saying why."""
     where = plain.location("file", str(refused.path))
     summary = f"not read: {refused.reason}"
@@ -201,7 +201,7 @@ def _check_rule(
     path,
     truncated: bool,
     several: bool,
-) -> list[dict]:
+) -> list[plain.Observation]:
     found = []
     occurrences = grouped.get(rule.key, [])
     ok, problem = _count_ok(rule, grouped)
@@ -276,7 +276,7 @@ def _holds(expression, event: Event, env: dict) -> tuple[bool, str]:
         return False, f" ({str(exc)[:MAX_ECHO_CHARS]})"
 
 
-def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> dict:
+def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[LogRule]) -> plain.Observation:
     last = parsed.events[-1] if parsed.events else None
     missing = sorted(
         {
@@ -295,7 +295,7 @@ def _truncated(parsed: ParsedLog, grouped: dict[str, list[Event]], rules: list[L
     )
 
 
-def _malformed(parsed: ParsedLog) -> dict:
+def _malformed(parsed: ParsedLog) -> plain.Observation:
     first = parsed.malformed[0]
     return _observation(
         LOG_EVENT_MISSING,
@@ -306,7 +306,7 @@ def _malformed(parsed: ParsedLog) -> dict:
     )
 
 
-def _observation(kind: str, path, line: int | None, summary: str, details: dict) -> dict:
+def _observation(kind: str, path, line: int | None, summary: str, details: dict) -> plain.Observation:
     where = plain.location("log_line", str(details.get("key", "")), str(path), line)
     return plain.observation(
         kind, ENGINE, summary + (f" (line {line})" if line else ""), [where], {}, details

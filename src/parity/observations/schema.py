@@ -1,7 +1,9 @@
-"""Observation and evidence types: the facts an engine reports, and the file that saves them.
+"""The evidence file's schema: where saved observations are validated before the judge sees them.
 
 Saved evidence is what lets ``parity judge`` re-judge an audit under another rulebook without running a
-model again, so these types are the stable interchange format (see docs/json-format.md).
+model again, so this is the stable interchange format (see docs/json-format.md). The pydantic models here
+exist only at that file boundary; what they validate becomes the plain :mod:`parity.observations.plain`
+objects every path shares.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from parity.errors import BadInput
+from parity.observations import plain
 from parity.observations.kinds import get_kind
+from parity.observations.plain import EVIDENCE_FORMAT, EVIDENCE_VERSION, EvidenceFile
 from parity.untrusted import MAX_ECHO_CHARS, echo, read_json, without_surrogates
 
-EVIDENCE_FORMAT = "parity-evidence"
-EVIDENCE_VERSION = 1
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 #: the most observations one file may hold (a whole round's audit makes tens of thousands)
 MAX_OBSERVATIONS = 250_000
@@ -26,7 +28,7 @@ ACCEPTED_FORMATS = (EVIDENCE_FORMAT, "parity-report", "parity-judgement")
 JsonScalar = str | int | float | bool | None
 
 
-class Location(BaseModel):
+class LocationSchema(BaseModel):
     """Where a difference was seen: a node, a tensor, a log line or a file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,12 +44,12 @@ class Location(BaseModel):
     line: int | None = Field(None, ge=1, description="Physical line number for log lines.")
 
 
-class Evidence(BaseModel):
+class EvidenceSchema(BaseModel):
     """What supports an observation: locations, numbers and reproducible detail."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    locations: tuple[Location, ...] = Field((), description="Where the difference is.")
+    locations: tuple[LocationSchema, ...] = Field((), description="Where the difference is.")
     metrics: dict[str, float] = Field(
         default_factory=dict, description="Measured numbers (errors, fractions, statistics, p-values)."
     )
@@ -57,7 +59,7 @@ class Evidence(BaseModel):
     )
 
 
-class Observation(BaseModel):
+class ObservationSchema(BaseModel):
     """One fact about how the candidate differs from (or matches) the reference."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,7 +67,7 @@ class Observation(BaseModel):
     kind: str = Field(description="A change kind from the vocabulary (``parity rules kinds``).")
     engine: str = Field("manual", description="The engine that made the observation.")
     summary: str = Field("", description="One line for people.")
-    evidence: Evidence = Field(default_factory=Evidence)
+    evidence: EvidenceSchema = Field(default_factory=EvidenceSchema)
 
     @field_validator("kind")
     @classmethod
@@ -75,7 +77,7 @@ class Observation(BaseModel):
         return value
 
 
-class EvidenceFile(BaseModel):
+class EvidenceFileSchema(BaseModel):
     """A saved set of observations, re-judgeable under any rulebook."""
 
     model_config = ConfigDict(extra="ignore")
@@ -87,7 +89,9 @@ class EvidenceFile(BaseModel):
     subject: dict[str, JsonScalar] = Field(
         default_factory=dict, description="What was audited (artifact paths, benchmark), for people."
     )
-    observations: list[Observation] = Field(description="The facts, in the order the engines made them.")
+    observations: list[ObservationSchema] = Field(
+        description="The facts, in the order the engines made them."
+    )
 
 
 def load_evidence(path: str | Path) -> EvidenceFile:
@@ -106,9 +110,12 @@ def load_evidence(path: str | Path) -> EvidenceFile:
     if isinstance(observations, list) and len(observations) > MAX_OBSERVATIONS:
         raise BadInput(f"{len(observations)} observations, over the {MAX_OBSERVATIONS} limit", path)
     try:
-        return EvidenceFile.model_validate(data)
+        checked = EvidenceFileSchema.model_validate(data)
     except ValidationError as exc:
         raise BadInput(_first_error(exc), path) from None
+    return EvidenceFile(
+        [plain.Observation.from_json(item.model_dump()) for item in checked.observations], checked.subject
+    )
 
 
 def _first_error(exc: ValidationError) -> str:
