@@ -1,0 +1,173 @@
+"""Write parity's inference round data (YAML) from the official submission checker's constants.
+
+Usage: python scripts/extract_inference_rounds.py INFERENCE_CHECKOUT_GIT_DIR [--tag v5.1.1]
+
+The checker's rules are Python constants in one file. This reads that file at a tag with ``git show``
+and walks its syntax tree; nothing of it is executed. Arithmetic in the constants (``76.46 * 0.99``) is
+kept apart as the reference value and the fraction of it the target is, and every section records the
+line it came from, so each fact in the YAML can be checked against its source.
+
+Units: a reference value of at most 1 is a fraction, otherwise a percentage or a score on the metric's
+own scale. What each accuracy script *prints* is the same unless :data:`PRINTED` says otherwise, with the
+line of the script that shows it; where the two differ, the YAML says how parity converts, and the loader
+(:mod:`parity.engines.loadgen.rounds`) refuses any mismatch that is not declared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import operator
+import subprocess
+from pathlib import Path
+
+import yaml
+
+CHECKER = "tools/submission/submission_checker.py"
+OUT_DIR = Path(__file__).parents[1] / "src" / "parity" / "engines" / "loadgen" / "data"
+#: metrics whose accuracy script prints another unit than the checker's target, with the evidence
+PRINTED = {
+    ("rgat", "acc"): {
+        "printed": "percent",
+        "convert": 0.01,
+        "printed_source": "graph/R-GAT/tools/accuracy_igbh.py:130 writes accuracy={100*good/total:.3f}%",
+        "note": "the checker compares the printed percentage with a fraction target (0.7286 x 0.99), "
+        "so any accuracy above 0.72% passes; parity converts the printed value to a fraction",
+    },
+}
+_OPS = {ast.Mult: operator.mul, ast.Add: operator.add, ast.Sub: operator.sub, ast.Div: operator.truediv}
+
+
+def number(node: ast.AST) -> float | int:
+    """A numeric constant expression (numbers and + - * /), evaluated without eval."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -number(node.operand)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](number(node.left), number(node.right))
+    raise ValueError(f"line {node.lineno}: not a numeric constant: {ast.unparse(node)}")
+
+
+def plain(node: ast.AST):
+    """A literal made of dicts, lists, tuples, strings and numeric expressions."""
+    if isinstance(node, ast.Dict):
+        return {plain(key): plain(value) for key, value in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.List | ast.Tuple):
+        return [plain(item) for item in node.elts]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return number(node)
+
+
+def target(node: ast.AST) -> list[dict]:
+    """``("acc", 76.46 * 0.99, ...)`` as metric, value, and reference x fraction where written so."""
+    items = node.elts
+    found = []
+    for name, value in zip(items[::2], items[1::2], strict=True):
+        entry = {"metric": name.value, "value": round(number(value), 10)}
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+            entry["reference"], entry["factor"] = number(value.left), number(value.right)
+        base = entry.get("reference", entry["value"])
+        entry["unit"] = "fraction" if abs(base) <= 1 else "scale"
+        found.append(entry)
+    return found
+
+
+def sections(tree: ast.Module) -> tuple[dict[str, ast.AST], dict[str, int]]:
+    """Top-level assignments by name, and their lines."""
+    nodes, lines = {}, {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
+            nodes[statement.targets[0].id] = statement.value
+            lines[statement.targets[0].id] = statement.lineno
+    return nodes, lines
+
+
+def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
+    return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
+
+
+def round_data(tree: ast.Module, version: str, tag: str) -> dict:
+    """One round's facts, each section with the checker line it came from."""
+    nodes, lines = sections(tree)
+    config = dict(
+        zip((k.value for k in nodes["MODEL_CONFIG"].keys), nodes["MODEL_CONFIG"].values, strict=True)
+    )
+    block = dict(zip((k.value for k in config[version].keys), config[version].values, strict=True))
+    where = {name: node.lineno for name, node in block.items()}
+    models: dict[str, dict] = {name: {} for name in plain(block["models"])}
+
+    def per_model(section: str, key: str, convert=plain) -> None:
+        if section not in block:
+            return
+        for name, value in zip(block[section].keys, block[section].values, strict=True):
+            models.setdefault(name.value, {})[key] = convert(value)
+
+    per_model("accuracy-target", "accuracy", target)
+    per_model("accuracy-upper-limit", "upper_limit", target)
+    per_model("accuracy-delta-perc", "accuracy_delta_percent")
+    per_model("performance-sample-count", "performance_sample_count")
+    per_model("dataset-size", "dataset_size")
+    per_model("latency-constraint", "latency_constraint_ns")
+    per_model("min-queries", "min_queries")
+    for category in ("datacenter", "edge", "datacenter-edge"):
+        per_model(f"required-scenarios-{category}", f"scenarios_{category.replace('-', '_')}")
+        per_model(f"optional-scenarios-{category}", f"optional_scenarios_{category.replace('-', '_')}")
+    for name, limits in plain(nodes["LLM_LATENCY_LIMITS"]).items():
+        if name in models:
+            models[name]["llm_latency_limits_ns"] = limits
+    for name, count in plain(nodes["OFFLINE_MIN_SPQ_SINCE_V4"]).items():
+        if name in models:
+            models[name]["offline_min_samples_per_query"] = count
+    for (model, metric), printed in PRINTED.items():
+        for entry in models.get(model, {}).get("accuracy", []):
+            if entry["metric"] == metric:
+                entry.update(printed)
+    source = {"repository": "mlcommons/inference", "tag": tag, "file": CHECKER}
+    return {
+        "format": "parity-inference-round",
+        "round": version.removeprefix("v"),
+        "source": source,
+        "lines": {
+            **{section: line for section, line in where.items() if section != "models"},
+            "models": where["models"],
+            "TEST_DURATION_MS": lines["TEST_DURATION_MS"],
+            "LLM_LATENCY_LIMITS": lines["LLM_LATENCY_LIMITS"],
+            "OFFLINE_MIN_SPQ_SINCE_V4": lines["OFFLINE_MIN_SPQ_SINCE_V4"],
+            "ACC_PATTERN": lines["ACC_PATTERN"],
+        },
+        "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
+        "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
+        "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
+        "models": dict(sorted(models.items())),
+    }
+
+
+def main() -> None:
+    """Write one YAML file per round the checker at ``--tag`` defines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("git_dir", type=Path)
+    parser.add_argument("--tag", default="v5.1.1")
+    args = parser.parse_args()
+    text = subprocess.run(
+        ["git", "--git-dir", str(args.git_dir), "show", f"{args.tag}:{CHECKER}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    tree = ast.parse(text)
+    config = next(node for name, node in sections(tree)[0].items() if name == "MODEL_CONFIG")
+    for key in config.keys:
+        data = round_data(tree, key.value, args.tag)
+        path = OUT_DIR / f"inference_{data['round']}.yaml"
+        header = (
+            f"# Generated by scripts/extract_inference_rounds.py from {CHECKER} at mlcommons/inference "
+            f"{args.tag}.\n# Do not edit by hand: rerun the script. `lines` gives each section's line.\n"
+        )
+        path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=110), encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
