@@ -1,6 +1,10 @@
 """Write parity's inference round data (YAML) from the official submission checker's constants.
 
-Usage: python scripts/extract_inference_rounds.py INFERENCE_CHECKOUT_GIT_DIR [--tag v5.1.1]
+Usage: python scripts/extract_inference_rounds.py GIT_DIR [--tag v5.1.1] [--file F] [--rounds 5.0,5.1]
+
+The committed files came from two runs: v5.0 and v5.1 from the single-file checker at tag v5.1.1, and
+v6.0 and v6.1 from the modular checker's ``constants.py`` at the mirror's HEAD (``--tag HEAD --file
+tools/submission/submission_checker/constants.py --rounds 6.0,6.1``); each file names its source.
 
 The checker's rules are Python constants in one file. This reads that file at a tag with ``git show``
 and walks its syntax tree; nothing of it is executed. Arithmetic in the constants (``76.46 * 0.99``) is
@@ -60,14 +64,31 @@ def plain(node: ast.AST):
     return number(node)
 
 
-def target(node: ast.AST) -> list[dict]:
-    """``("acc", 76.46 * 0.99, ...)`` as metric, value, and reference x fraction where written so."""
+#: the fractions of a reference the rules set bounds at (99%, 99.9%, 90% and 110% of the reference)
+FACTORS = (0.9, 0.99, 0.999, 1.1)
+
+
+def target(node: ast.AST, scenario: str | None = None) -> list[dict]:
+    """``("acc", 76.46 * 0.99, ...)`` as metric, value, and reference x factor where written so.
+
+    A dict of such tuples by scenario (v6.x's qwen3-vl) gives each entry its ``scenario``.
+    """
+    if isinstance(node, ast.Dict):
+        return [
+            entry
+            for key, value in zip(node.keys, node.values, strict=True)
+            for entry in target(value, key.value)
+        ]
     items = node.elts
     found = []
     for name, value in zip(items[::2], items[1::2], strict=True):
         entry = {"metric": name.value, "value": round(number(value), 10)}
+        if scenario is not None:
+            entry["scenario"] = scenario
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
-            entry["reference"], entry["factor"] = number(value.left), number(value.right)
+            left, right = number(value.left), number(value.right)
+            if right in FACTORS or left in FACTORS:
+                entry["reference"], entry["factor"] = (left, right) if right in FACTORS else (right, left)
         base = entry.get("reference", entry["value"])
         entry["unit"] = "fraction" if abs(base) <= 1 else "scale"
         found.append(entry)
@@ -88,7 +109,7 @@ def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
     return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
 
 
-def round_data(tree: ast.Module, version: str, tag: str) -> dict:
+def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER) -> dict:
     """One round's facts, each section with the checker line it came from."""
     nodes, lines = sections(tree)
     config = dict(
@@ -107,6 +128,7 @@ def round_data(tree: ast.Module, version: str, tag: str) -> dict:
     per_model("accuracy-target", "accuracy", target)
     per_model("accuracy-upper-limit", "upper_limit", target)
     per_model("accuracy-delta-perc", "accuracy_delta_percent")
+    per_model("accuracy-sample-count", "accuracy_sample_count")
     per_model("performance-sample-count", "performance_sample_count")
     per_model("dataset-size", "dataset_size")
     per_model("latency-constraint", "latency_constraint_ns")
@@ -124,7 +146,7 @@ def round_data(tree: ast.Module, version: str, tag: str) -> dict:
         for entry in models.get(model, {}).get("accuracy", []):
             if entry["metric"] == metric:
                 entry.update(printed)
-    source = {"repository": "mlcommons/inference", "tag": tag, "file": CHECKER}
+    source = {"repository": "mlcommons/inference", "tag": tag, "file": checker}
     return {
         "format": "parity-inference-round",
         "round": version.removeprefix("v"),
@@ -149,21 +171,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("git_dir", type=Path)
     parser.add_argument("--tag", default="v5.1.1")
+    parser.add_argument("--file", default=CHECKER, help="the checker file holding MODEL_CONFIG")
+    parser.add_argument("--rounds", default=None, help="only these rounds, e.g. 6.0,6.1")
     args = parser.parse_args()
     text = subprocess.run(
-        ["git", "--git-dir", str(args.git_dir), "show", f"{args.tag}:{CHECKER}"],
+        ["git", "--git-dir", str(args.git_dir), "show", f"{args.tag}:{args.file}"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     tree = ast.parse(text)
     config = next(node for name, node in sections(tree)[0].items() if name == "MODEL_CONFIG")
+    tag = args.tag
+    if tag == "HEAD":  # name the commit, not a moving ref
+        tag = subprocess.run(
+            ["git", "--git-dir", str(args.git_dir), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    wanted = set(args.rounds.split(",")) if args.rounds else None
     for key in config.keys:
-        data = round_data(tree, key.value, args.tag)
+        if wanted is not None and key.value.removeprefix("v") not in wanted:
+            continue
+        data = round_data(tree, key.value, tag, args.file)
         path = OUT_DIR / f"inference_{data['round']}.yaml"
         header = (
-            f"# Generated by scripts/extract_inference_rounds.py from {CHECKER} at mlcommons/inference "
-            f"{args.tag}.\n# Do not edit by hand: rerun the script. `lines` gives each section's line.\n"
+            f"# Generated by scripts/extract_inference_rounds.py from {args.file} at mlcommons/inference "
+            f"{tag}.\n# Do not edit by hand: rerun the script. `lines` gives each section's line.\n"
         )
         path.write_text(header + yaml.safe_dump(data, sort_keys=False, width=110), encoding="utf-8")
         print(f"wrote {path}")

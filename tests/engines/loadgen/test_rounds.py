@@ -24,7 +24,7 @@ def _extractor():
 
 
 def test_both_rounds_load_with_the_checkers_facts():
-    assert available() == ("5.0", "5.1")
+    assert available() == ("5.0", "5.1", "6.0", "6.1")
     v51 = load_inference_round("5.1")
     assert v51.source.tag == "v5.1.1" and v51.lines["accuracy-target"] > 0
     assert v51.seeds == {
@@ -42,6 +42,18 @@ def test_both_rounds_load_with_the_checkers_facts():
     }
     assert v51.models["whisper"].scenarios_datacenter == ["Offline"]
     assert load_inference_round("5.0").seeds["qsl_rng_seed"] == "6023615788873153749"
+
+
+def test_the_v6_rounds_come_from_the_modular_checker_with_their_own_seeds():
+    v60, v61 = load_inference_round("6.0"), load_inference_round("6.1")
+    assert v60.source.file.endswith("submission_checker/constants.py") and len(v60.source.tag) == 40
+    seeds = {round_.round: round_.seeds["qsl_rng_seed"] for round_ in map(load_inference_round, available())}
+    assert len(set(seeds.values())) == 4, seeds
+    by_scenario = {t.scenario: t.value for t in v61.models["qwen3-vl-235b-a22b"].accuracy}
+    assert by_scenario["Interactive"] == pytest.approx(0.7878 * 0.99)
+    assert by_scenario["Offline"] == pytest.approx(0.7903 * 0.99)
+    [deepseek, _] = v60.models["deepseek-r1"].accuracy
+    assert (deepseek.reference, deepseek.factor, deepseek.unit) == (81.3582, 0.99, "scale")
 
 
 def test_the_rgat_unit_mismatch_is_declared_and_converted():
@@ -76,6 +88,15 @@ def test_a_target_that_is_not_its_reference_times_its_factor_is_refused(tmp_path
         read_inference_round(_edited(tmp_path, drift))
 
 
+def test_a_reference_and_factor_written_the_wrong_way_round_are_refused(tmp_path):
+    def swap(data):
+        bound = data["models"]["resnet"]["accuracy"][0]
+        bound["reference"], bound["factor"] = bound["factor"], bound["reference"]
+
+    with pytest.raises(BadInput, match=r"factor 76\.46 is not a fraction of a reference near 1"):
+        read_inference_round(_edited(tmp_path, swap))
+
+
 def test_a_metric_without_a_pattern_is_refused(tmp_path):
     with pytest.raises(
         BadInput, match=r"inference_5\.1\.yaml: models\.\S+: metric acc has no accuracy pattern"
@@ -87,6 +108,8 @@ def test_the_extractor_keeps_reference_and_factor_apart_without_evaluating_code(
     extract = _extractor()
     node = ast.parse("('acc', 76.46 * 0.99, 'GEN_LEN', 8167644 * 0.9)").body[0].value
     acc, length = extract.target(node)
+    swapped = extract.target(ast.parse("('TPS', 1.1 * 9999)").body[0].value)
+    assert (swapped[0]["reference"], swapped[0]["factor"]) == (9999, 1.1)
     assert acc == {"metric": "acc", "value": 75.6954, "reference": 76.46, "factor": 0.99, "unit": "scale"}
     assert (length["reference"], length["factor"]) == (8167644, 0.9)
     assert length["value"] == pytest.approx(7350879.6)

@@ -43,6 +43,7 @@ class Target(_Strict):
 
     metric: str
     value: float
+    scenario: str | None = Field(None, description="The scenario the bound is for; None: all of them.")
     reference: float | None = Field(None, description="The reference implementation's value.")
     factor: float | None = Field(None, description="The fraction of the reference the bound is.")
     unit: Unit = Field(description="The unit the bound is held in.")
@@ -53,6 +54,8 @@ class Target(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
+        if self.factor is not None and not 0.5 <= self.factor <= 2:
+            raise ValueError(f"{self.metric}: factor {self.factor} is not a fraction of a reference near 1")
         written = self.reference is not None and self.factor is not None
         if written and not math.isclose(self.value, self.reference * self.factor, rel_tol=1e-9):
             raise ValueError(f"{self.metric}: value {self.value} is not {self.reference} x {self.factor}")
@@ -78,6 +81,7 @@ class Model(_Strict):
     upper_limit: list[Target] = Field(default_factory=list)
     accuracy_delta_percent: dict[str, float] = Field(default_factory=dict)
     performance_sample_count: int | None = None
+    accuracy_sample_count: int | dict[str, int] | None = Field(None, description="Per scenario if a dict.")
     dataset_size: int | None = None
     latency_constraint_ns: dict[str, int] = Field(default_factory=dict)
     min_queries: dict[str, int] = Field(default_factory=dict)
