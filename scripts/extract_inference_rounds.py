@@ -142,6 +142,11 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
     for name, count in plain(nodes["OFFLINE_MIN_SPQ_SINCE_V4"]).items():
         if name in models:
             models[name]["offline_min_samples_per_query"] = count
+    tests = sorted(section for section in block if section.startswith("models_TEST"))
+    for section in tests:
+        test = section.removeprefix("models_")
+        for name in plain(block[section]):
+            models.setdefault(name, {}).setdefault("compliance_tests", []).append(test)
     for (model, metric), printed in PRINTED.items():
         for entry in models.get(model, {}).get("accuracy", []):
             if entry["metric"] == metric:
@@ -160,6 +165,7 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
             "ACC_PATTERN": lines["ACC_PATTERN"],
         },
         "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
+        "compliance_tests_listed": bool(tests),
         "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
         "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
         "models": dict(sorted(models.items())),

@@ -52,6 +52,9 @@ def test_the_v6_rounds_come_from_the_modular_checker_with_their_own_seeds():
     by_scenario = {t.scenario: t.value for t in v61.models["qwen3-vl-235b-a22b"].accuracy}
     assert by_scenario["Interactive"] == pytest.approx(0.7878 * 0.99)
     assert by_scenario["Offline"] == pytest.approx(0.7903 * 0.99)
+    assert v61.compliance_tests_listed and not load_inference_round("5.1").compliance_tests_listed
+    assert v61.models["resnet"].compliance_tests == ["TEST01", "TEST04"]
+    assert v61.models["gpt-oss-120b"].compliance_tests == ["TEST07", "TEST09"]
     [deepseek, _] = v60.models["deepseek-r1"].accuracy
     assert (deepseek.reference, deepseek.factor, deepseek.unit) == (81.3582, 0.99, "scale")
 

@@ -87,6 +87,7 @@ class Model(_Strict):
     min_queries: dict[str, int] = Field(default_factory=dict)
     llm_latency_limits_ns: dict[str, dict[str, int]] = Field(default_factory=dict)
     offline_min_samples_per_query: int | None = None
+    compliance_tests: list[str] = Field(default_factory=list, description="TEST01, TEST04, … it needs.")
     scenarios_datacenter: list[str] = Field(default_factory=list)
     scenarios_edge: list[str] = Field(default_factory=list)
     scenarios_datacenter_edge: list[str] = Field(default_factory=list)
@@ -103,6 +104,10 @@ class InferenceRound(_Strict):
     source: Source
     lines: dict[str, int] = Field(description="The source line of each section.")
     min_duration_ms: int
+    compliance_tests_listed: bool = Field(
+        description="Whether the checker lists each model's compliance tests as data (v6.x); before, "
+        "they are code, and a model's empty list means unknown, not none."
+    )
     seeds: dict[str, str] = Field(description="LoadGen's seeds, as exact decimal strings.")
     accuracy_patterns: dict[str, str]
     models: dict[str, Model]
