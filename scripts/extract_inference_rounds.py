@@ -105,6 +105,48 @@ def sections(tree: ast.Module) -> tuple[dict[str, ast.AST], dict[str, int]]:
     return nodes, lines
 
 
+def compliance_in_code(tree: ast.Module, models: list[str]) -> tuple[dict[str, list[str]], int] | None:
+    """v5.x's compliance tests per model, read from ``check_compliance_dir`` without running it.
+
+    The function starts from a list and removes or appends tests ``if model in [...]``; this replays those
+    statements in order for each model. Any other statement that touches the list is an error, so a
+    change of the code's shape cannot go unnoticed. None where the file has no such function.
+    """
+    function = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check_compliance_dir"), None
+    )
+    if function is None:
+        return None
+    start: list[str] | None = None
+    steps: list[tuple[set[str], str, str]] = []
+    for statement in function.body:
+        touches = "test_list" in ast.unparse(statement)
+        if isinstance(statement, ast.Assign) and ast.unparse(statement.targets[0]) == "test_list":
+            start = plain(statement.value)
+        elif isinstance(statement, ast.If) and touches and start is not None:
+            test = statement.test
+            if not (isinstance(test, ast.Compare) and ast.unparse(test.left) == "model"):
+                break  # past the list's construction: it is being used
+            names = set(plain(test.comparators[0]))
+            for call in statement.body:
+                method, argument = call.value.func.attr, plain(call.value.args[0])
+                if method not in ("remove", "append"):
+                    raise ValueError(f"line {call.lineno}: test_list.{method} is not understood")
+                steps.append((names, method, argument))
+        elif touches and start is not None:
+            break
+    if start is None:
+        raise ValueError("check_compliance_dir: no test_list = [...] found")
+    tests = {}
+    for model in models:
+        found = list(start)
+        for names, method, argument in steps:
+            if model in names:
+                found.remove(argument) if method == "remove" else found.append(argument)
+        tests[model] = found
+    return tests, function.lineno
+
+
 def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
     return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
 
@@ -147,6 +189,10 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
         test = section.removeprefix("models_")
         for name in plain(block[section]):
             models.setdefault(name, {}).setdefault("compliance_tests", []).append(test)
+    in_code = None if tests else compliance_in_code(tree, list(models))
+    if in_code is not None:
+        for name, found in in_code[0].items():
+            models[name]["compliance_tests"] = found
     for (model, metric), printed in PRINTED.items():
         for entry in models.get(model, {}).get("accuracy", []):
             if entry["metric"] == metric:
@@ -163,9 +209,10 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
             "LLM_LATENCY_LIMITS": lines["LLM_LATENCY_LIMITS"],
             "OFFLINE_MIN_SPQ_SINCE_V4": lines["OFFLINE_MIN_SPQ_SINCE_V4"],
             "ACC_PATTERN": lines["ACC_PATTERN"],
+            **({"check_compliance_dir": in_code[1]} if in_code is not None else {}),
         },
         "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
-        "compliance_tests_listed": bool(tests),
+        "compliance_tests_listed": bool(tests) or in_code is not None,
         "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
         "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
         "models": dict(sorted(models.items())),

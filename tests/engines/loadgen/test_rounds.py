@@ -52,11 +52,38 @@ def test_the_v6_rounds_come_from_the_modular_checker_with_their_own_seeds():
     by_scenario = {t.scenario: t.value for t in v61.models["qwen3-vl-235b-a22b"].accuracy}
     assert by_scenario["Interactive"] == pytest.approx(0.7878 * 0.99)
     assert by_scenario["Offline"] == pytest.approx(0.7903 * 0.99)
-    assert v61.compliance_tests_listed and not load_inference_round("5.1").compliance_tests_listed
+    assert v61.compliance_tests_listed
     assert v61.models["resnet"].compliance_tests == ["TEST01", "TEST04"]
     assert v61.models["gpt-oss-120b"].compliance_tests == ["TEST07", "TEST09"]
     [deepseek, _] = v60.models["deepseek-r1"].accuracy
     assert (deepseek.reference, deepseek.factor, deepseek.unit) == (81.3582, 0.99, "scale")
+
+
+def test_v5_compliance_tests_are_replayed_from_the_checkers_code():
+    v51 = load_inference_round("5.1")
+    assert v51.compliance_tests_listed and v51.lines["check_compliance_dir"] > 0
+    tests = {name: model.compliance_tests for name, model in v51.models.items()}
+    assert tests["resnet"] == tests["stable-diffusion-xl"] == ["TEST01", "TEST04"]
+    assert tests["rgat"] == tests["whisper"] == tests["bert-99"] == ["TEST01"]
+    assert tests["llama2-70b-99"] == tests["deepseek-r1"] == ["TEST06"]
+
+
+def test_the_replay_refuses_code_it_does_not_understand():
+    extract = _extractor()
+    code = """
+def check_compliance_dir(model):
+    test_list = ["TEST01", "TEST04"]
+    if model in ["a", "b"]:
+        test_list.remove("TEST04")
+    if model in ["b"]:
+        test_list.append("TEST06")
+    if test_list and model:
+        return False
+"""
+    tests, line = extract.compliance_in_code(ast.parse(code), ["a", "b", "c"])
+    assert tests == {"a": ["TEST01"], "b": ["TEST01", "TEST06"], "c": ["TEST01", "TEST04"]} and line == 2
+    with pytest.raises(ValueError, match=r"test_list\.clear is not understood"):
+        extract.compliance_in_code(ast.parse(code.replace('remove("TEST04")', 'clear("TEST04")')), ["a"])
 
 
 def test_the_rgat_unit_mismatch_is_declared_and_converted():
