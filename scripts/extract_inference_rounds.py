@@ -109,8 +109,9 @@ def compliance_in_code(tree: ast.Module, models: list[str]) -> tuple[dict[str, l
     """v5.x's compliance tests per model, read from ``check_compliance_dir`` without running it.
 
     The function starts from a list and removes or appends tests ``if model in [...]``; this replays those
-    statements in order for each model. Any other statement that touches the list is an error, so a
-    change of the code's shape cannot go unnoticed. None where the file has no such function.
+    statements in order for each model, up to the first statement that uses the list. A call other than
+    ``remove`` or ``append`` while it is built is an error, so a change of the code's shape cannot go
+    unnoticed. None where the file has no such function.
     """
     function = next(
         (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check_compliance_dir"), None
@@ -141,8 +142,10 @@ def compliance_in_code(tree: ast.Module, models: list[str]) -> tuple[dict[str, l
     for model in models:
         found = list(start)
         for names, method, argument in steps:
-            if model in names:
-                found.remove(argument) if method == "remove" else found.append(argument)
+            if model in names and method == "remove":
+                found.remove(argument)
+            elif model in names:
+                found.append(argument)
         tests[model] = found
     return tests, function.lineno
 
