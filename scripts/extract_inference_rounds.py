@@ -150,6 +150,28 @@ def compliance_in_code(tree: ast.Module, models: list[str]) -> tuple[dict[str, l
     return tests, function.lineno
 
 
+def equal_issue_in_code(tree: ast.Module) -> tuple[list[str], int] | None:
+    """The models that must run in equal-issue mode, from ``requires_equal_issue``'s ``model in [...]``.
+
+    None where the file has no such method; any other shape of its return is an error.
+    """
+    method = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "requires_equal_issue"),
+        None,
+    )
+    if method is None:
+        return None
+    returned = method.body[-1].value if isinstance(method.body[-1], ast.Return) else None
+    if not (
+        isinstance(returned, ast.Compare)
+        and ast.unparse(returned.left) == "model"
+        and isinstance(returned.ops[0], ast.In)
+        and len(returned.ops) == 1
+    ):
+        raise ValueError(f"line {method.lineno}: requires_equal_issue is not `return model in [...]`")
+    return plain(returned.comparators[0]), method.lineno
+
+
 def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
     return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
 
@@ -196,6 +218,10 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
     if in_code is not None:
         for name, found in in_code[0].items():
             models[name]["compliance_tests"] = found
+    equal_issue = equal_issue_in_code(tree)
+    if equal_issue is not None:
+        for name in models:
+            models[name]["equal_issue"] = name in equal_issue[0]
     for (model, metric), printed in PRINTED.items():
         for entry in models.get(model, {}).get("accuracy", []):
             if entry["metric"] == metric:
@@ -213,6 +239,7 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
             "OFFLINE_MIN_SPQ_SINCE_V4": lines["OFFLINE_MIN_SPQ_SINCE_V4"],
             "ACC_PATTERN": lines["ACC_PATTERN"],
             **({"check_compliance_dir": in_code[1]} if in_code is not None else {}),
+            **({"requires_equal_issue": equal_issue[1]} if equal_issue is not None else {}),
         },
         "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
         "compliance_tests_listed": bool(tests) or in_code is not None,

@@ -66,6 +66,9 @@ def test_v5_compliance_tests_are_replayed_from_the_checkers_code():
     assert tests["resnet"] == tests["stable-diffusion-xl"] == ["TEST01", "TEST04"]
     assert tests["rgat"] == tests["whisper"] == tests["bert-99"] == ["TEST01"]
     assert tests["llama2-70b-99"] == tests["deepseek-r1"] == ["TEST06"]
+    equal = {name for name, model in v51.models.items() if model.equal_issue}
+    assert {"3d-unet-99", "rgat", "whisper", "deepseek-r1", "llama2-70b-99"} <= equal
+    assert v51.models["resnet"].equal_issue is False and v51.lines["requires_equal_issue"] > 0
 
 
 def test_the_replay_refuses_code_it_does_not_understand():

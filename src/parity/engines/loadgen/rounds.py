@@ -88,6 +88,9 @@ class Model(_Strict):
     llm_latency_limits_ns: dict[str, dict[str, int]] = Field(default_factory=dict)
     offline_min_samples_per_query: int | None = None
     compliance_tests: list[str] = Field(default_factory=list, description="TEST01, TEST04, … it needs.")
+    equal_issue: bool | None = Field(
+        None, description="Whether it must run in equal-issue mode; None: unknown."
+    )
     scenarios_datacenter: list[str] = Field(default_factory=list)
     scenarios_edge: list[str] = Field(default_factory=list)
     scenarios_datacenter_edge: list[str] = Field(default_factory=list)
