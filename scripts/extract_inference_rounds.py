@@ -264,7 +264,7 @@ def main() -> None:
         check=True,
     ).stdout
     tree = ast.parse(text)
-    config = next(node for name, node in sections(tree)[0].items() if name == "MODEL_CONFIG")
+    config = sections(tree)[0]["MODEL_CONFIG"]
     tag = args.tag
     if tag == "HEAD":  # name the commit, not a moving ref
         tag = subprocess.run(

@@ -41,6 +41,13 @@ class Plain:
         return f"{type(self).__name__}({fields})"
 
 
+def known_kind(kind: str) -> str:
+    """``kind`` if the vocabulary has it, else a ValueError naming it (for objects and the file schema)."""
+    if get_kind(kind) is None:
+        raise ValueError(f"unknown change kind {echo(kind)} (see `parity rules kinds`)")
+    return kind
+
+
 class Location(Plain):
     """Where a difference was seen: a node, a tensor, a log line or a file."""
 
@@ -109,9 +116,7 @@ class Observation(Plain):
     def __init__(
         self, kind: str, engine: str = "manual", summary: str = "", evidence: Evidence | None = None
     ) -> None:
-        if get_kind(kind) is None:
-            raise ValueError(f"unknown change kind {echo(kind)} (see `parity rules kinds`)")
-        self.kind, self.engine, self.summary = kind, engine, summary
+        self.kind, self.engine, self.summary = known_kind(kind), engine, summary
         self.evidence = evidence if evidence is not None else Evidence()
 
     def to_json(self) -> dict:

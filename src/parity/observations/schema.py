@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parity.errors import BadInput
 from parity.observations import plain
-from parity.observations.kinds import get_kind
 from parity.observations.plain import EVIDENCE_FORMAT, EVIDENCE_VERSION, EvidenceFile
 from parity.untrusted import MAX_ECHO_CHARS, echo, read_json, without_surrogates
 
@@ -72,9 +71,7 @@ class ObservationSchema(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        if get_kind(value) is None:
-            raise ValueError(f"unknown change kind {echo(value)} (see `parity rules kinds`)")
-        return value
+        return plain.known_kind(value)
 
 
 class EvidenceFileSchema(BaseModel):
