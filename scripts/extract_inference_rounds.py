@@ -244,6 +244,7 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
         "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
         "compliance_tests_listed": bool(tests) or in_code is not None,
         "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
+        "model_mapping": plain(block["model_mapping"]) if "model_mapping" in block else {},
         "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
         "models": dict(sorted(models.items())),
     }

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from parity.audit import rcp
+from parity.audit.engines import InferenceLayoutEngine, InferenceResultEngine
+from parity.audit.inference_submission import RULEBOOK as INFERENCE_RULEBOOK
 from parity.engines.logs import rounds
 from parity.engines.logs.expression_syntax import parse_expression
 from parity.engines.logs.schema import KINDS as LOG_KINDS
@@ -76,6 +78,11 @@ def compiled_files() -> dict[Path, str]:
     for book_id in sorted(books):
         compiled = compiled_table(load_rulebook(book_id), kinds)
         files[Path(table.COMPILED_DIR) / f"{book_id}.json"] = to_json(compiled)
+    inference = tuple(
+        sorted({kind for engine in (InferenceResultEngine, InferenceLayoutEngine) for kind in engine.emits})
+    )
+    compiled = compiled_table(load_rulebook(INFERENCE_RULEBOOK), inference)
+    files[Path(table.COMPILED_DIR) / f"{INFERENCE_RULEBOOK}.json"] = to_json(compiled)
     return files
 
 

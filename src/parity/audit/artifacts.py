@@ -36,6 +36,14 @@ SYSTEM_DESCRIPTION = Artifact("system description", "systems/<system>.json of a 
 SUBMISSION_LAYOUT = Artifact(
     "submission layout", "an organisation folder's tree: names and file types, what it holds and should not"
 )
+INFERENCE_RESULT = Artifact(
+    "inference result",
+    "results/<system>/<model>/<scenario>/ of an inference submission, with its compliance tests and "
+    "measurements (beside it from v6.0, in compliance/ and measurements/ before)",
+)
+INFERENCE_LAYOUT = Artifact(
+    "inference layout", "an inference organisation folder's tree: hygiene, systems, models and scenarios"
+)
 
 
 def all_artifacts() -> list[Artifact]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from parity.audit.artifacts import (
     BENCHMARK_FOLDER,
+    INFERENCE_LAYOUT,
+    INFERENCE_RESULT,
     MLLOG_FILE,
     MODEL_PAIR,
     SUBMISSION_LAYOUT,
@@ -41,6 +43,8 @@ from parity.observations.kinds import (
     OUTPUTS_DIFFER,
     OUTPUTS_MATCH,
     PRECISION_CHANGED,
+    RESULT_NOT_IN_ROUND,
+    SUBMISSION_HYGIENE,
     SUBMISSION_INCONSISTENT,
     SUBMISSION_RUN_COUNT,
     SUBMISSION_RUNS_FAILED,
@@ -277,6 +281,37 @@ class LayoutEngine:
         return layout_observations(*subject)
 
 
+# --- an inference submission ---------------------------------------------------------------------------
+class InferenceResultEngine:
+    """One inference result: LoadGen logs, accuracy, measurements and compliance tests recomputed."""
+
+    name = "loadgen"
+    reads = INFERENCE_RESULT
+    emits = _category("result") | {SUBMISSION_HYGIENE}
+    step = "auditing inference results"
+
+    def observe(self, subject):
+        """``subject``: (``ResultPaths``, round); returns a ``ResultCheck``."""
+        from parity.engines.loadgen.engine import observe_result
+
+        return observe_result(*subject)
+
+
+class InferenceLayoutEngine:
+    """An inference organisation folder: hygiene, system descriptions, models and required scenarios."""
+
+    name = "inference-layout"
+    reads = INFERENCE_LAYOUT
+    emits = frozenset({SUBMISSION_HYGIENE, LOG_FILE_REFUSED, SUBMISSION_SYSTEM_INVALID, RESULT_NOT_IN_ROUND})
+    step = "walking the inference submission"
+
+    def observe(self, subject) -> list:
+        """``subject``: (``InferenceOrganisation``, round data); returns the layout's observations."""
+        from parity.audit.inference_layout import layout_observations
+
+        return layout_observations(*subject)
+
+
 ENGINES: tuple[type[Engine], ...] = (
     GraphEngine,
     WeightsEngine,
@@ -285,6 +320,8 @@ ENGINES: tuple[type[Engine], ...] = (
     BenchmarkFolderEngine,
     SystemDescriptionEngine,
     LayoutEngine,
+    InferenceResultEngine,
+    InferenceLayoutEngine,
 )
 
 

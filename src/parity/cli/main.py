@@ -215,10 +215,12 @@ class Method(StrEnum):
 @app.command("audit")
 def audit_command(
     path: Annotated[
-        Path, typer.Argument(help="An organisation folder (results/, systems/) or a round of them.")
+        Path,
+        typer.Argument(help="An organisation folder (results/, systems/), a division or a round of them."),
     ],
     ruleset: Annotated[
-        str | None, typer.Option(help="Round, such as 5.1.0 (default: from the path).")
+        str | None,
+        typer.Option(help="Round: 5.1.0 for training, 5.1 for inference (default: from the path)."),
     ] = None,
     method: Annotated[Method, typer.Option(help="RCP statistics.")] = Method.RULES,
     jobs: Annotated[int | None, typer.Option(help="Processes (default: the cores).", min=1)] = None,
@@ -229,17 +231,51 @@ def audit_command(
         typer.Option("--save-evidence", help="Also write every observation here, to re-judge later."),
     ] = None,
 ) -> int:
-    """Audit a whole training submission: systems, logs, run counts, RCPs, seeds and scores."""
+    """Audit a whole submission, training or inference (told by its layout), against its round's rules.
+
+    Training: systems, logs, run counts, RCPs, seeds and scores. Inference: LoadGen results, accuracy,
+    settings, latencies and the compliance tests recomputed from the logs.
+    """
+    from parity.audit.inference_tree import is_inference_tree
     from parity.audit.submission import audit_submission
     from parity.observations import EvidenceFile
     from parity.report.json_output import to_json
 
+    if is_inference_tree(path):
+        return _audit_inference(path, ruleset, jobs, format, out, save_evidence)
     with progress.phases() as phase:
         result = audit_submission(path, ruleset, method.value, jobs, phase)
     if save_evidence is not None:
         subject = {"submission": str(path), "ruleset": result.ruleset}
         write_file(save_evidence, to_json(EvidenceFile(result.observations(), subject).to_json()))
     output.write_report(_audit_report(result, format), out, result.verdict.value, format.value)
+    return result.verdict.exit_code
+
+
+def _audit_inference(path, ruleset, jobs, format: AuditFormat, out, save_evidence) -> int:
+    from parity.audit.inference_submission import audit_inference
+    from parity.observations import EvidenceFile
+    from parity.report import inference_report as report
+    from parity.report.json_output import to_json
+
+    with progress.phases() as phase:
+        result = audit_inference(path, ruleset, jobs, phase)
+    if save_evidence is not None:
+        subject = {"submission": str(path), "round": result.round, "suite": "inference"}
+        write_file(save_evidence, to_json(EvidenceFile(result.observations(), subject).to_json()))
+    if format is AuditFormat.JSON:
+        text = to_json(report.inference_payload(result))
+    elif format is AuditFormat.HTML:
+        text = report.render_inference_html(result)
+    elif format is AuditFormat.MARKDOWN:
+        from parity.rulebook import load_rulebook
+
+        text = report.inference_markdown(result, load_rulebook(result.rulebook))
+    elif format is AuditFormat.JUNIT:
+        text = report.inference_junit(result)
+    else:
+        text = report.inference_text(result)
+    output.write_report(text, out, result.verdict.value, format.value)
     return result.verdict.exit_code
 
 

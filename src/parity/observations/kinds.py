@@ -16,6 +16,7 @@ CATEGORIES = {
     "log": "Events, targets, time limits and seeds in a training log.",
     "convergence": "Speed of convergence against the reference convergence points (RCP).",
     "submission": "The layout, system descriptions and run sets of a whole submission.",
+    "result": "An inference result: its LoadGen logs, accuracy, compliance tests and settings.",
 }
 
 _REGISTRY: dict[str, ChangeKind] = {}
@@ -271,6 +272,69 @@ SUBMISSION_STRAY_FILE = _kind(
 CONVERGENCE_METHODS_DISAGREE = _kind(
     "convergence.methods_disagree",
     "The rules' RCP statistics and mlperf-logging's give the runs different verdicts.",
+)
+
+SUBMISSION_HYGIENE = _kind(
+    "submission.hygiene",
+    "A file the submission rules keep out of a submission: a dot-name, a name with a space, a file over "
+    "the size limit, an empty folder, or a calibration document that is missing or empty.",
+)
+
+# --- inference results ------------------------------------------------------------------------------
+RESULT_INVALID = _kind(
+    "result.invalid",
+    "LoadGen judged the scored performance run INVALID (duration, query count, latency or early "
+    "stopping), or logged errors during it.",
+)
+RESULT_ACCURACY_BELOW_TARGET = _kind(
+    "result.accuracy_below_target",
+    "A metric of accuracy.txt is below the round's target for the model (99% or 99.9% of the reference).",
+)
+RESULT_ACCURACY_ABOVE_LIMIT = _kind(
+    "result.accuracy_above_limit",
+    "A metric of accuracy.txt is above the round's upper limit (LLM output length, SDXL's FID and CLIP).",
+)
+RESULT_NOT_ACCURACY_RUN = _kind(
+    "result.not_an_accuracy_run",
+    "The accuracy folder's log is not an accuracy-mode run over the whole dataset (another test mode, or "
+    "fewer samples run than the dataset holds).",
+)
+RESULT_SETTINGS_CHANGED = _kind(
+    "result.settings_changed",
+    "A scored run used settings other than the round's: seeds, performance sample count, equal-issue "
+    "mode, minimum duration, minimum queries or samples per query.",
+)
+RESULT_LATENCY_EXCEEDED = _kind(
+    "result.latency_exceeded",
+    "A latency bound of the scenario is exceeded: the Server target latency, or an LLM's TTFT or TPOT.",
+)
+RESULT_COMPLIANCE_FAILED = _kind(
+    "result.compliance_failed",
+    "A compliance test (TEST01, TEST04, TEST06), recomputed from the uploaded logs, fails.",
+)
+RESULT_COMPLIANCE_NOT_AUDITED = _kind(
+    "result.compliance_not_audited",
+    "A compliance run is not what its test prescribes: no audit.config marker, the wrong sampling or "
+    "issue settings, or a log identical to the scored run's.",
+)
+RESULT_EVIDENCE_MISSING = _kind(
+    "result.evidence_missing",
+    "A file a result or compliance test needs is missing, empty, truncated or unreadable, so what it "
+    "should show cannot be verified.",
+)
+RESULT_CLAIM_DISAGREES = _kind(
+    "result.claim_disagrees",
+    "A verify file written by the submitter's scripts disagrees with what the uploaded logs give when "
+    "recomputed (a score, a ratio, a pass).",
+)
+RESULT_LOADGEN_BUILD = _kind(
+    "result.loadgen_build",
+    "The LoadGen that produced a log is not a build of the round's release, or reports modified sources.",
+)
+RESULT_NOT_IN_ROUND = _kind(
+    "result.not_in_round",
+    "A result of a model or scenario the round does not define, or a model missing a scenario the round "
+    "requires of the system type.",
 )
 
 

@@ -94,8 +94,13 @@ def findings_by_rule(audit) -> list[dict]:
     Each group has the rule's id (None where the default polarity decided), title, reason, its worst
     outcome, and every finding with the organisation and folder it was seen in.
     """
+    return group_by_rule(_findings(audit))
+
+
+def group_by_rule(found) -> list[dict]:
+    """(organisation, folder or None, finding) triples grouped as :func:`findings_by_rule` says."""
     groups: dict[str, dict] = {}
-    for organisation, benchmark, finding in _findings(audit):
+    for organisation, benchmark, finding in found:
         key = finding.rule or "default-polarity"
         group = groups.setdefault(
             key,

@@ -7,6 +7,9 @@ whether an ``audit.config`` overrode the settings (the marker every compliance r
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 from parity.engines.loadgen.text_file import checked_size
 from parity.engines.logs.parser import parse
 
@@ -18,11 +21,14 @@ AUDIT_MARKER = "audit.config"
 class Detail:
     """The first value of every key, LoadGen's errors and warnings, and the lines it could not read."""
 
-    __slots__ = ("errors", "malformed", "path", "values", "warnings")
+    __slots__ = ("digest", "errors", "issued", "lines", "malformed", "path", "values", "warnings")
 
     def __init__(self, path) -> None:
         self.path = path
         self.values: dict[str, object] = {}
+        self.lines: dict[str, int] = {}  # the line of each key's first record
+        self.digest = ""  # sha256 of the file: a compliance log must not be the scored run's
+        self.issued = 0  # samples issued over every loadable set (queries x samples per query, summed)
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.malformed: list[tuple[int, str]] = []
@@ -30,6 +36,10 @@ class Detail:
     def effective(self, name: str):
         """``effective_<name>``: what the run used."""
         return self.values.get(f"effective_{name}")
+
+    def line(self, key: str) -> int | None:
+        """The line of ``key``'s first record (``effective_`` keys by their full name)."""
+        return self.lines.get(key)
 
     def requested(self, name: str):
         """``requested_<name>``: what the configuration asked for."""
@@ -56,12 +66,30 @@ def read_detail(path) -> Detail:
     checked_size(path, MAX_DETAIL_BYTES)
     detail = Detail(path)
     parsed = parse(path)
+    detail.digest = file_digest(path)
     detail.malformed = [(item.line, item.problem) for item in parsed.malformed]
+    queries = None
     for event in parsed.events:
-        detail.values.setdefault(event.key, event.value)
+        if event.key == "generated_query_count" and isinstance(event.value, int):
+            queries = event.value
+        elif event.key == "generated_samples_per_query" and isinstance(event.value, int) and queries:
+            detail.issued += queries * event.value  # an accuracy run logs one pair per loadable set
+            queries = None
+        if event.key not in detail.values:
+            detail.values[event.key] = event.value
+            detail.lines[event.key] = event.line
         metadata = event.metadata
         if metadata.get("is_error") is True or event.key.startswith("error"):
             detail.errors.append(f"{event.key}: {event.value}"[:500])
         elif metadata.get("is_warning") is True or event.key.startswith("warning"):
             detail.warnings.append(str(event.value)[:500])
     return detail
+
+
+def file_digest(path) -> str:
+    """The SHA-256 of a file already checked to be regular and bounded."""
+    digest = hashlib.sha256()
+    with open(os.fspath(path), "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

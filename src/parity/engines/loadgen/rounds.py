@@ -112,8 +112,16 @@ class InferenceRound(_Strict):
         "they are code, and a model's empty list means unknown, not none."
     )
     seeds: dict[str, str] = Field(description="LoadGen's seeds, as exact decimal strings.")
+    model_mapping: dict[str, str] = Field(
+        default_factory=dict, description="Folder names the checker maps to a model (resnet50 -> resnet)."
+    )
     accuracy_patterns: dict[str, str]
     models: dict[str, Model]
+
+    def model_named(self, folder: str) -> tuple[str, Model] | None:
+        """The model a result folder names, directly or through the checker's mapping."""
+        name = folder if folder in self.models else self.model_mapping.get(folder)
+        return (name, self.models[name]) if name in self.models else None
 
     @model_validator(mode="after")
     def _patterns_known(self) -> InferenceRound:

@@ -1,0 +1,192 @@
+"""The layout of an inference submission: divisions, organisations, systems and results, in either layout.
+
+Through v5.1 an organisation folder holds ``results/``, ``compliance/`` and ``measurements/``, each
+``<system>/<model>/<scenario>``; from v6.0 the compliance tests and measurements sit in the result's own
+scenario folder. A round folder holds division folders, a division folder organisation folders. The walk
+reads names and file types only, never follows a link, and notes what the submission rules keep out of a
+submission (the official checker's hygiene: links, dot-names, spaces, oversized files, empty folders, a
+missing or empty calibration document).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parity.engines.loadgen.result_check import ResultPaths
+from parity.errors import BadInput
+
+DIVISIONS = ("closed", "open", "network")
+SCENARIOS = ("Offline", "Server", "SingleStream", "MultiStream", "Interactive")
+#: submission_checker.py v5.1.1:724 (SCENARIO_MAPPING): lower-case folder names are accepted
+SCENARIO_NAMES = {name.lower(): name for name in SCENARIOS}
+#: submission_checker.py v5.1.1:687
+FILE_SIZE_LIMIT = 50 * 1024 * 1024
+#: what the v5.1.1 checker tolerates next to the results (2280-2360)
+IGNORED_NAMES = frozenset({".git", ".gitattributes", ".github", ".gitignore"})
+
+
+@dataclass
+class Hygiene:
+    """One file or folder the submission rules keep out, with why."""
+
+    path: str
+    problem: str
+    link: bool = False
+
+
+@dataclass
+class InferenceOrganisation:
+    """One organisation folder of one division."""
+
+    path: Path
+    name: str
+    division: str
+    systems: dict[str, Path] = field(default_factory=dict)
+    results: list[ResultPaths] = field(default_factory=list)
+    models: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (system, model) -> scenarios
+    hygiene: list[Hygiene] = field(default_factory=list)
+    unknown_scenarios: list[Path] = field(default_factory=list)
+
+
+def is_inference_organisation(folder: Path) -> bool:
+    """An organisation folder whose results are LoadGen runs (``<system>/<model>/<scenario>/``)."""
+    results = folder / "results"
+    if not results.is_dir() or results.is_symlink():
+        return False
+    if (folder / "compliance").is_dir() or (folder / "measurements").is_dir():
+        return True
+    for system in _children(results):
+        for model in _children(system):
+            if any((scenario / "performance").is_dir() for scenario in _children(model)):
+                return True
+    return False
+
+
+def is_inference_tree(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an inference organisation, division or round folder."""
+    root = Path(path)
+    return any(is_inference_organisation(folder) for folder, _ in _organisation_folders(root))
+
+
+def inference_organisations(path: str | os.PathLike, new_layout: bool) -> list[InferenceOrganisation]:
+    """The organisation folders at ``path`` (a round, a division or one organisation), walked.
+
+    Raises:
+        BadInput: ``path`` is not a folder, or holds no inference organisation folder.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise BadInput("not a submission folder", root)
+    found = [
+        _organisation(folder, division, new_layout)
+        for folder, division in _organisation_folders(root)
+        if is_inference_organisation(folder)
+    ]
+    if not found:
+        raise BadInput("no inference organisation folder (results/<system>/<model>/<scenario>/) here", root)
+    return found
+
+
+def _organisation_folders(root: Path) -> list[tuple[Path, str]]:
+    """(folder, division) of every candidate organisation: the root, its children, or grandchildren."""
+    if (root / "results").is_dir():
+        return [(root, root.parent.name if root.parent.name in DIVISIONS else "closed")]
+    if root.name in DIVISIONS:
+        return [(child, root.name) for child in _children(root)]
+    return [
+        (org, division.name)
+        for division in _children(root)
+        if division.name in DIVISIONS
+        for org in _children(division)
+    ]
+
+
+def _children(folder: Path) -> list[Path]:
+    """Sub-folders (not links), sorted; nothing if ``folder`` cannot be listed."""
+    try:
+        return sorted(entry for entry in folder.iterdir() if entry.is_dir() and not entry.is_symlink())
+    except OSError:
+        return []
+
+
+def _organisation(folder: Path, division: str, new_layout: bool) -> InferenceOrganisation:
+    organisation = InferenceOrganisation(folder, folder.name, division)
+    systems = folder / "systems"
+    for entry in sorted(systems.iterdir()) if systems.is_dir() else []:
+        if entry.suffix == ".json" and not entry.is_symlink():
+            organisation.systems[entry.stem] = entry
+    for system in _children(folder / "results"):
+        for model in _children(system):
+            scenarios = organisation.models.setdefault((system.name, model.name), [])
+            for scenario_folder in _children(model):
+                scenario = SCENARIO_NAMES.get(scenario_folder.name.lower())
+                if scenario is None:
+                    organisation.unknown_scenarios.append(scenario_folder)
+                    continue
+                scenarios.append(scenario)
+                organisation.results.append(
+                    _result(folder, system.name, model.name, scenario_folder, division, new_layout)
+                )
+    organisation.hygiene = hygiene(folder, division)
+    return organisation
+
+
+def _result(org: Path, system: str, model: str, folder: Path, division: str, new_layout: bool) -> ResultPaths:
+    """Where one result's compliance tests and measurements are, in the layout the tree uses."""
+    relative = Path(system) / model / folder.name
+    separate = (org / "compliance" / relative).is_dir() or (org / "measurements" / relative).is_dir()
+    in_place = new_layout or (
+        not separate and any((folder / t).is_dir() for t in ("TEST01", "TEST04", "TEST06"))
+    )
+    compliance = folder if in_place else org / "compliance" / relative
+    measurements = folder if in_place else org / "measurements" / relative
+    return ResultPaths(
+        folder, system, model, SCENARIO_NAMES[folder.name.lower()], division, compliance, measurements
+    )
+
+
+def hygiene(folder: Path, division: str) -> list[Hygiene]:
+    """What the submission rules keep out of an organisation folder (names and sizes only)."""
+    found: list[Hygiene] = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(top)
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED_NAMES)
+        for name in list(dirs):
+            path = here / name
+            if path.is_symlink():
+                found.append(Hygiene(str(path), "a symbolic link (not followed)", link=True))
+                dirs.remove(name)
+            elif name == "__pycache__" or name.startswith("."):
+                found.append(
+                    Hygiene(str(path), f"a {'dot-named' if name.startswith('.') else '__pycache__'} folder")
+                )
+                dirs.remove(name)
+        if not dirs and not files and here != folder:
+            found.append(Hygiene(str(here), "an empty folder"))
+        for name in sorted(files):
+            if name in IGNORED_NAMES:
+                continue
+            path = here / name
+            if path.is_symlink():
+                found.append(Hygiene(str(path), "a symbolic link (not followed)", link=True))
+            elif name.startswith("."):
+                found.append(Hygiene(str(path), "a dot-named file"))
+            elif " " in name:
+                found.append(Hygiene(str(path), "a space in the file name"))
+            else:
+                try:
+                    size = path.lstat().st_size
+                except OSError:
+                    continue
+                if size > FILE_SIZE_LIMIT:
+                    found.append(Hygiene(str(path), f"{size} bytes, over the {FILE_SIZE_LIMIT}-byte limit"))
+    if division in ("closed", "network"):
+        documents = [folder / "calibration.md", folder / "documentation" / "calibration.md"]
+        present = [d for d in documents if d.is_file() and not d.is_symlink()]
+        if not present:
+            found.append(Hygiene(str(documents[1]), "no calibration document (calibration.md)"))
+        elif all(d.stat().st_size == 0 for d in present):
+            found.append(Hygiene(str(present[0]), "an empty calibration document"))
+    return found

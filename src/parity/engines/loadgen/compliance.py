@@ -1,0 +1,373 @@
+"""The compliance tests recomputed from the uploaded logs; the submitter's verify files checked against them.
+
+The official checker passes TEST01 and TEST04 when ``verify_performance.txt`` contains ``TEST PASS``, and
+TEST06 when ``verify_accuracy.txt`` prints three lines. Here each test is decided again from the logs, by the
+rule its own script applies (:mod:`parity.engines.loadgen.compliance_facts` names the script and line):
+
+- TEST01 and TEST04: the compliance run's score against the scored run's, within the test's band; the run
+  must be an audited one (the audit.config marker and the test's settings) and not the scored run's log;
+- TEST01 accuracy: the logged outputs against the accuracy run's, where both logs are whole (logs
+  truncated for submission cannot be compared, and that is said, not counted as a pass);
+- TEST06: the first token, a single end-of-sequence token and the token count of every logged sample.
+
+Where the verify file's numbers or verdict differ from the recomputed ones, that is its own observation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from parity.engines.loadgen.accuracy_log import read_accuracy_log
+from parity.engines.loadgen.compliance_facts import ComplianceTest, compliance_tests
+from parity.engines.loadgen.detail import Detail
+from parity.engines.loadgen.findings import Findings
+from parity.engines.loadgen.result_check import DETAIL, SUMMARY, read_detail_or_note
+from parity.engines.loadgen.summary import number, read_summary
+from parity.engines.loadgen.text_file import Unreadable
+from parity.engines.loadgen.verify import Verification, read_verification
+from parity.observations.kinds import (
+    RESULT_CLAIM_DISAGREES,
+    RESULT_COMPLIANCE_FAILED,
+    RESULT_COMPLIANCE_NOT_AUDITED,
+)
+
+#: compliance/TEST01/verify_performance.py:34-39
+DETAIL_SCORE = {
+    "Offline": "result_samples_per_second",
+    "SingleStream": "early_stopping_latency_ss",
+    "MultiStream": "early_stopping_latency_ms",
+    "Server": "result_completed_samples_per_sec",
+}
+#: compliance/TEST04/verify_performance.py:55-100: the summary line of each scenario's score, matched as
+#: the script matches it (the last match wins); latencies are turned into rates, 1e9 / ns
+SUMMARY_SCORE = {
+    "Offline": (re.compile(r"Samples per second"), False),
+    "Server": (re.compile(r"Completed samples per second"), False),
+    "SingleStream": (re.compile(r".*Early stopping (90th|90.0th|99.9th) percentile estimate"), True),
+    "MultiStream": (re.compile(r".*Early stopping (99th|99.0th) percentile estimate"), True),
+}
+PASSED, FAILED, UNVERIFIABLE, NOT_RECOMPUTED = "passed", "failed", "unverifiable", "not recomputed"
+
+
+def check_compliance(
+    folder: Path, tests: list[str], scored: Detail | None, scenario: str, found: Findings
+) -> dict[str, str]:
+    """Every test ``tests`` names, under ``folder`` (``.../<scenario>/``); returns each test's status."""
+    facts = compliance_tests().tests
+    status: dict[str, str] = {}
+    for test in tests:
+        if test not in facts:
+            status[test] = NOT_RECOMPUTED
+            continue
+        where = folder / test
+        if not where.is_dir() or where.is_symlink():
+            found.missing(where, "is missing", f"{test}")
+            status[test] = UNVERIFIABLE
+            continue
+        if test == "TEST06":
+            outcome = _test06(where, facts[test], scenario, found)
+        else:
+            outcome = _performance_test(test, where, facts[test], scored, found)
+            if test == "TEST01":
+                outcome = _worst(outcome, _test01_accuracy(where, found))
+        status[test] = outcome
+    return status
+
+
+def _worst(first: str, second: str) -> str:
+    order = (FAILED, UNVERIFIABLE, NOT_RECOMPUTED, PASSED)
+    return min(first, second, key=order.index)
+
+
+# --- TEST01 and TEST04: performance against the scored run --------------------------------------------
+def _performance_test(test: str, where: Path, facts: ComplianceTest, scored: Detail | None, found) -> str:
+    detail = read_detail_or_note(where / "performance" / "run_1" / DETAIL, found, f"{test}'s run")
+    verify = _verification(where / "verify_performance.txt", found, f"{test}'s claimed outcome")
+    if detail is None or scored is None:
+        return UNVERIFIABLE
+    _audited(test, detail, facts, scored, found)
+    band = facts.performance
+    scenario = detail.effective("scenario")
+    if scenario != scored.effective("scenario"):
+        found.add(
+            RESULT_COMPLIANCE_FAILED,
+            f"{test}: the run is {scenario}, the scored run {scored.effective('scenario')}",
+            detail.path,
+            detail.line("effective_scenario"),
+            "effective_scenario",
+        )
+        return FAILED
+    if detail.values.get("result_validity") != "VALID":
+        found.add(
+            RESULT_COMPLIANCE_FAILED,
+            f"{test}: the compliance run is {detail.values.get('result_validity') or 'of no validity'}",
+            detail.path,
+            detail.line("result_validity"),
+            "result_validity",
+        )
+        return FAILED
+    if band.metric == "detail":
+        reference, test_score = _detail_score(scored, scenario), _detail_score(detail, scenario)
+    else:
+        reference = _summary_score(Path(scored.path).with_name(SUMMARY), found)
+        test_score = _summary_score(Path(detail.path).with_name(SUMMARY), found)
+    if reference is None or test_score is None:
+        found.missing(detail.path, f"gives no {scenario} score", f"{test}'s performance comparison")
+        return UNVERIFIABLE
+    limit = band.relaxed_at_most.get(scenario)
+    tolerance = band.relaxed_tolerance if limit is not None and reference <= limit else band.tolerance
+    high = reference * (1 + tolerance)
+    passed = test_score < high if band.band == "upper" else reference * (1 - tolerance) <= test_score <= high
+    ratio = test_score / reference if reference else math.inf
+    metrics = {"reference_score": reference, "test_score": test_score, "ratio": ratio, "tolerance": tolerance}
+    if not passed:
+        found.add(
+            RESULT_COMPLIANCE_FAILED,
+            f"{test}: the compliance run scores {test_score:g} against the scored run's {reference:g} "
+            f"(ratio {ratio:.4f}, allowed {'below' if band.band == 'upper' else 'within'} ±{tolerance:.0%})",
+            detail.path,
+            metrics=metrics,
+            details={"test": test, "source": band.source},
+        )
+    if verify is not None:
+        _claims(test, verify, reference, test_score, passed, found)
+    return PASSED if passed else FAILED
+
+
+def _detail_score(detail: Detail, scenario: str) -> float | None:
+    value = detail.values.get(DETAIL_SCORE.get(scenario, ""))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _summary_score(path: Path, found: Findings) -> float | None:
+    try:
+        summary = read_summary(path)
+    except Unreadable as exc:
+        found.missing(path, str(exc), "a compliance score")
+        return None
+    pattern, inverse = SUMMARY_SCORE.get(summary.scenario or "", (None, False))
+    values = [v for n, v in summary.result.items() if pattern is not None and pattern.match(n)]
+    score = number(values[-1]) if values else None
+    if score is None or (inverse and score == 0):
+        return None
+    return 1e9 / score if inverse else score
+
+
+def _audited(test: str, detail: Detail, facts: ComplianceTest, scored: Detail, found: Findings) -> None:
+    """The run carries the audit.config marker and the test's settings, and is not the scored log."""
+    if detail.digest and detail.digest == scored.digest:
+        found.add(
+            RESULT_COMPLIANCE_NOT_AUDITED,
+            f"{test}: the compliance log is byte-identical to the scored run's",
+            detail.path,
+            details={"test": test, "sha256": detail.digest, "scored": str(scored.path)},
+        )
+        return
+    if not detail.audited:
+        found.add(
+            RESULT_COMPLIANCE_NOT_AUDITED,
+            f"{test}: no 'Found Audit Config file (audit.config)' warning: the run was not made under the "
+            "test's audit.config",
+            detail.path,
+            details={"test": test},
+        )
+    for setting, wanted in facts.audit.items():
+        value = detail.effective(setting)
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        ok = (isinstance(value, int | float) and value > 0) if wanted == "positive" else shown == wanted
+        if not ok:
+            found.add(
+                RESULT_COMPLIANCE_NOT_AUDITED,
+                f"{test}: {setting} is {value}, the test sets {wanted}",
+                detail.path,
+                detail.line(f"effective_{setting}"),
+                f"effective_{setting}",
+                details={"test": test, "setting": setting, "found": shown, "expected": wanted},
+            )
+
+
+def _verification(path: Path, found: Findings, needed_for: str) -> Verification | None:
+    try:
+        verify = read_verification(path)
+    except Unreadable as exc:
+        found.missing(path, str(exc), needed_for)
+        return None
+    if verify.lines == 0:
+        found.missing(path, "is empty", needed_for)
+        return None
+    return verify
+
+
+def _claims(test: str, verify: Verification, reference: float, score: float, passed: bool, found) -> None:
+    """The verify file's scores and verdict against the recomputed ones.
+
+    A test score the uploaded compliance log does not hold, or a verdict the logs do not give, is an
+    observation: the test was verified on something other than what was submitted. A reference score
+    that is not the scored run's, where the test recomputed against the scored run gives the same
+    verdict, is a note: the file is stale, the evidence still decides.
+    """
+    claimed_test, claimed_reference = verify.score("test"), verify.score("reference")
+    if claimed_test is not None and not math.isclose(claimed_test, score, rel_tol=1e-6):
+        found.add(
+            RESULT_CLAIM_DISAGREES,
+            f"{test}: verify_performance.txt says the test score is {claimed_test:g}; the uploaded "
+            f"compliance log gives {score:g}",
+            verify.path,
+            metrics={"claimed": claimed_test, "recomputed": score},
+            details={"test": test, "score": "test"},
+        )
+    if verify.passed is not None and verify.passed != passed:
+        found.add(
+            RESULT_CLAIM_DISAGREES,
+            f"{test}: verify_performance.txt says TEST {'PASS' if verify.passed else 'FAIL'}; recomputed, "
+            f"the test {'passes' if passed else 'fails'}",
+            verify.path,
+            details={"test": test, "claimed": verify.passed, "recomputed": passed},
+        )
+    elif claimed_reference is not None and not math.isclose(claimed_reference, reference, rel_tol=1e-6):
+        found.notes.append(
+            f"{test}: verify_performance.txt quotes a reference score of {claimed_reference:g}, not the "
+            f"scored run's {reference:g}; recomputed against the scored run the test "
+            f"{'passes' if passed else 'fails'}"
+        )
+
+
+# --- TEST01 accuracy -----------------------------------------------------------------------------------
+def _test01_accuracy(where: Path, found: Findings) -> str:
+    """Logged outputs against the accuracy run's; the verify file's pass where the logs are truncated."""
+    verify = _verification(where / "verify_accuracy.txt", found, "TEST01's accuracy comparison")
+    log_path = where / "accuracy" / "mlperf_log_accuracy.json"
+    try:
+        log = read_accuracy_log(log_path)
+    except Unreadable as exc:
+        found.missing(log_path, str(exc), "TEST01's logged outputs")
+        return UNVERIFIABLE
+    if log.truncated:  # the submission rules truncate it: only the verify file remains
+        found.notes.append(
+            "TEST01: logged outputs not compared (the accuracy logs are truncated for submission)"
+        )
+        return PASSED
+    if log.problem:
+        found.missing(log_path, log.problem, "TEST01's logged outputs")
+        return UNVERIFIABLE
+    if not log.entries:
+        found.missing(log_path, "holds no entries ([])", "TEST01's logged outputs")
+        return UNVERIFIABLE
+    if verify is not None:
+        claimed = verify.numbers.get("num_perf_log_entries")
+        if claimed is not None and int(claimed) != len(log.entries):
+            found.add(
+                RESULT_CLAIM_DISAGREES,
+                f"TEST01: verify_accuracy.txt counts {int(claimed)} logged outputs; the uploaded log holds "
+                f"{len(log.entries)}",
+                verify.path,
+                metrics={"claimed": claimed, "recomputed": len(log.entries)},
+                details={"test": "TEST01"},
+            )
+    found.notes.append("TEST01: logged outputs not compared (the accuracy run's log is truncated)")
+    return PASSED
+
+
+# --- TEST06 --------------------------------------------------------------------------------------------
+def _test06(where: Path, facts: ComplianceTest, scenario: str, found: Findings) -> str:
+    """run_verification.py's three checks over every logged sample, then the verify file's claims."""
+    import numpy as np
+
+    verify = _verification(where / "verify_accuracy.txt", found, "TEST06's claimed outcome")
+    log_path = where / "accuracy" / "mlperf_log_accuracy.json"
+    try:
+        log = read_accuracy_log(log_path)
+    except Unreadable as exc:
+        found.missing(log_path, str(exc), "TEST06's logged outputs")
+        return UNVERIFIABLE
+    if log.problem or not log.entries:
+        problem = log.problem or "holds no entries ([]): the checks would pass over zero samples"
+        found.missing(log_path, problem, "TEST06's logged outputs")
+        return UNVERIFIABLE
+    checks = facts.outputs
+    dtype = _token_type(log.entries, np.dtype(checks.dtype).newbyteorder("<"))
+    failures: dict[str, str] = {}
+    for index, entry in enumerate(log.entries):
+        tokens = _tokens(entry.get("data"), dtype)
+        if tokens is None:
+            failures.setdefault("EOS", f"entry {index}: data is not hex of {checks.dtype} tokens")
+            failures.setdefault("Sample length", failures["EOS"])
+            continue
+        if _trailing(tokens, checks.eos_token_id) >= 2:
+            failures.setdefault(
+                "EOS", f"entry {index} (qsl_idx {entry.get('qsl_idx')}) ends with 2+ EOS tokens"
+            )
+        count = entry.get("token_count")
+        if not isinstance(count, int) or isinstance(count, bool) or count != len(tokens):
+            failures.setdefault(
+                "Sample length", f"entry {index}: token_count {count!r} but {len(tokens)} tokens"
+            )
+        if scenario != "Offline":
+            first = _tokens(entry.get("token_data"), dtype)
+            if first is None or any(a != b for a, b in zip(tokens.tolist(), first.tolist(), strict=False)):
+                failures.setdefault("First token", f"entry {index}: the reported first token differs")
+    results = {name: name not in failures for name in ("First token", "EOS", "Sample length")}
+    for name, problem in failures.items():
+        found.add(
+            RESULT_COMPLIANCE_FAILED,
+            f"TEST06 {name} check fails: {problem}",
+            log_path,
+            details={"test": "TEST06", "check": name, "source": checks.source},
+        )
+    if verify is not None:
+        for name, recomputed in results.items():
+            claimed = verify.checks.get(name)
+            if claimed is not None and claimed != recomputed:
+                found.add(
+                    RESULT_CLAIM_DISAGREES,
+                    f"TEST06: verify_accuracy.txt says '{name} check pass: {claimed}'; "
+                    f"recomputed: {recomputed}",
+                    verify.path,
+                    details={"test": "TEST06", "check": name, "claimed": claimed, "recomputed": recomputed},
+                )
+    return FAILED if failures else PASSED
+
+
+def _token_type(entries: list[dict], default):
+    """The token width the logs were written with: the script's ``--dtype`` is the submitter's choice.
+
+    The one of int32 and int64 under which every entry's token count is its length; the script's default
+    where neither or both fit.
+    """
+    import numpy as np
+
+    fitting = []
+    for name in ("int32", "int64"):
+        dtype = np.dtype(name).newbyteorder("<")
+        width = 2 * dtype.itemsize
+        if all(
+            isinstance(e.get("data"), str)
+            and isinstance(e.get("token_count"), int)
+            and len(e["data"]) == width * e["token_count"]
+            for e in entries
+        ):
+            fitting.append(dtype)
+    return fitting[0] if len(fitting) == 1 else default
+
+
+def _tokens(data, dtype):
+    import numpy as np
+
+    if not isinstance(data, str) or len(data) % (2 * dtype.itemsize):
+        return None
+    try:
+        return np.frombuffer(bytes.fromhex(data), dtype=dtype)
+    except ValueError:
+        return None
+
+
+def _trailing(tokens, eos: int) -> int:
+    """End-of-sequence tokens at the end (run_verification.py's loop stops before index 0)."""
+    count = 0
+    for index in range(len(tokens) - 1, 0, -1):
+        if tokens[index] != eos:
+            break
+        count += 1
+    return count

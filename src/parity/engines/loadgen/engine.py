@@ -1,0 +1,83 @@
+"""One inference result observed: its scored run, accuracy, measurements, power files and compliance tests."""
+
+from __future__ import annotations
+
+from parity.engines.loadgen.compliance import check_compliance
+from parity.engines.loadgen.findings import Findings
+from parity.engines.loadgen.result_check import (
+    DETAIL,
+    ResultPaths,
+    ResultRow,
+    check_accuracy,
+    check_measurements,
+    check_performance,
+    check_power,
+    check_summary_agrees,
+    read_detail_or_note,
+    result_metric,
+)
+from parity.engines.loadgen.rounds import load_inference_round
+from parity.observations.kinds import RESULT_NOT_IN_ROUND
+
+#: (logged, folder) scenarios the checker infers one from the other (submission_checker.py v5.1.1:1775-1823);
+#: an Interactive run is logged as a Server one
+INFERRED = frozenset(
+    {
+        ("SingleStream", "MultiStream"),
+        ("SingleStream", "Offline"),
+        ("MultiStream", "Offline"),
+        ("Server", "Interactive"),
+    }
+)
+
+
+class ResultCheck:
+    """A result's observations and its row of the summary table."""
+
+    __slots__ = ("observations", "paths", "row")
+
+    def __init__(self, paths: ResultPaths, row: ResultRow, observations: list) -> None:
+        self.paths, self.row, self.observations = paths, row, observations
+
+
+def observe_result(paths: ResultPaths, round_name: str) -> ResultCheck:
+    """Every check of one result (see the package's modules); unreadable files become observations."""
+    round_data = load_inference_round(round_name)
+    found = Findings()
+    row = ResultRow(paths.system, paths.model, paths.scenario)
+    named = round_data.model_named(paths.model)
+    if named is None:
+        if paths.division != "open":
+            found.add(
+                RESULT_NOT_IN_ROUND,
+                f"{paths.model} is not a model of round {round_data.round}",
+                paths.path.parent,
+                details={"model": paths.model, "round": round_data.round},
+            )
+        return ResultCheck(paths, row, found.observations)
+    model_name, model = named
+    scored = read_detail_or_note(paths.performance / DETAIL, found, "the scored performance run")
+    if scored is not None:
+        check_performance(scored, model_name, model, round_data, found, "scored run", paths.scenario)
+        check_summary_agrees(scored, found, "scored run")
+        row.metric, row.unit = result_metric(scored, model)
+        row.valid = scored.values.get("result_validity") == "VALID"
+        logged = scored.effective("scenario")
+        if isinstance(logged, str) and logged != paths.scenario and (logged, paths.scenario) not in INFERRED:
+            found.add(
+                RESULT_NOT_IN_ROUND,
+                f"the {paths.scenario} folder holds a {logged} run",
+                scored.path,
+                scored.line("effective_scenario"),
+                "effective_scenario",
+                details={"folder": paths.scenario, "logged": logged},
+            )
+    check_accuracy(paths, model_name, model, round_data, found, row)
+    check_measurements(paths, found)
+    check_power(paths, found)
+    if paths.division != "open":  # compliance tests are required of Closed and Network only
+        row.compliance = check_compliance(
+            paths.compliance, model.compliance_tests, scored, paths.scenario, found
+        )
+    row.notes = found.notes
+    return ResultCheck(paths, row, found.observations)
