@@ -41,7 +41,7 @@ def layout_observations(organisation: InferenceOrganisation, round_data: Inferen
                 kind,
                 ENGINE,
                 f"{Path(item.path).name}: {item.problem}",
-                [plain.location("file", item.path)],
+                [plain.location("file", item.path, item.path)],
                 details={"problem": item.problem},
             )
         )
@@ -51,7 +51,7 @@ def layout_observations(organisation: InferenceOrganisation, round_data: Inferen
                 RESULT_NOT_IN_ROUND,
                 ENGINE,
                 f"unknown scenario folder: {folder.name}",
-                [plain.location("file", str(folder))],
+                [plain.location("file", str(folder), str(folder))],
                 details={"scenario": folder.name},
             )
         )
@@ -76,7 +76,7 @@ def layout_observations(organisation: InferenceOrganisation, round_data: Inferen
                     ENGINE,
                     f"{system}/{model_folder}: no {', '.join(missing)} result, which a {system_type} system "
                     "must submit",
-                    [plain.location("file", str(where))],
+                    [plain.location("file", str(where), str(where))],
                     details={"missing": missing, "system_type": system_type, "benchmark": named[0]},
                 )
             )
@@ -108,7 +108,7 @@ def _system_type(organisation: InferenceOrganisation, system: str, found: list) 
                 SUBMISSION_SYSTEM_INVALID,
                 ENGINE,
                 f"systems/{system}.json: {problem}",
-                [plain.location("file", str(path))],
+                [plain.location("file", str(path), str(path))],
                 details={"problem": problem},
             )
         )

@@ -38,7 +38,7 @@ class Findings:
         where = (
             plain.location("log_line", key or os.path.basename(os.fspath(path)), os.fspath(path), line)
             if line is not None
-            else plain.location("file", os.fspath(path))
+            else plain.location("file", os.fspath(path), os.fspath(path))
         )
         self.observations.append(plain.observation(kind, ENGINE, summary, [where], metrics, details))
 

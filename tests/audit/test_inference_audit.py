@@ -1,0 +1,364 @@
+"""`parity audit` on inference submissions: published ones conform, mutated copies are caught and located.
+
+The fixture (``tests/data/inference``, see its SOURCES.md) is a byte-for-byte subset of Lambda's published
+v5.1 closed submission; every mutation is made on a copy in a temporary folder, and each defect class of
+issue 13 is asserted at its file and, where the file has lines, its line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from parity.audit.inference_submission import audit_inference, round_from_path
+from parity.audit.inference_tree import is_inference_tree
+from parity.errors import BadInput
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE.parent / "data" / "inference" / "v5.1" / "closed"
+CORPUS = HERE.parents[2] / "shared" / "corpus" / "mlperf_inference" / "v5.1" / "closed"
+SYSTEM = "B200-SXM-180GBx8_TRT"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is beside the repository")
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    """A copy of the fixture's division folder, under a v5.1 path (the round is told by the path)."""
+    copy = tmp_path / "v5.1" / "closed"
+    shutil.copytree(FIXTURE, copy)
+    return copy
+
+
+def org(tree: Path) -> Path:
+    return tree / "Lambda"
+
+
+def result(tree: Path, model: str, scenario: str) -> Path:
+    return org(tree) / "results" / SYSTEM / model / scenario
+
+
+def compliance(tree: Path, model: str, scenario: str, test: str) -> Path:
+    return org(tree) / "compliance" / SYSTEM / model / scenario / test
+
+
+def replace(path: Path, old: str, new: str, count: int = 1) -> int:
+    """Replace text in a copied file; returns the 1-based line of the first replacement."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return line
+
+
+def findings(audit, kind: str | None = None) -> list:
+    """Every finding of the audit that is not allowed (of one kind)."""
+    found = []
+    for organisation in audit.organisations:
+        judgements = [organisation.judgement, *(r.judgement for r in organisation.results)]
+        found += [f for j in judgements for f in j.findings if f.outcome != "allowed"]
+    return [f for f in found if kind is None or f.kind == kind]
+
+
+def located(finding) -> tuple[str, int | None]:
+    where = finding.evidence.locations[0]
+    return where.file, where.line
+
+
+def verdict_of(audit, model: str, scenario: str) -> str:
+    return next(
+        r.verdict.value
+        for o in audit.organisations
+        for r in o.results
+        if (r.check.row.model, r.check.row.scenario) == (model, scenario)
+    )
+
+
+# --- real submissions ---------------------------------------------------------------------------------
+def test_the_fixture_conforms_with_every_metric_target_and_test_in_its_row():
+    audit = audit_inference(FIXTURE, "5.1", jobs=1)
+    assert audit.verdict.value == "conforms", [f.summary for f in findings(audit)]
+    rows = {(r.check.row.model, r.check.row.scenario): r.check.row for r in audit.organisations[0].results}
+    llama = rows[("llama2-70b-99", "Offline")]
+    assert (llama.metric, llama.unit, llama.valid) == (102725.0, "tokens/s", True)
+    assert llama.compliance == {"TEST06": "passed"}
+    assert {a["metric"] for a in llama.accuracy} == {"ROUGE1", "ROUGE2", "ROUGEL", "TOKENS_PER_SAMPLE"}
+    sdxl = rows[("stable-diffusion-xl", "Offline")]
+    assert sdxl.compliance == {"TEST01": "passed", "TEST04": "passed"}
+    assert any("truncated" in note for note in sdxl.notes)  # TEST01's outputs: said, not counted as checked
+
+
+@needs_corpus
+def test_both_shared_submissions_conform():
+    audit = audit_inference(CORPUS, "5.1", jobs=2)
+    assert [o.organisation.name for o in audit.organisations] == ["Lambda", "University-of-Florida"]
+    assert audit.verdict.value == "conforms", [f.summary for f in findings(audit)]
+    assert sum(len(o.results) for o in audit.organisations) == 11
+    # University-of-Florida's TEST01 verify file quotes an earlier run's score; recomputed, the test passes
+    notes = [n for o in audit.organisations for r in o.results for n in r.check.row.notes]
+    assert any("31.8603" in n and "31.935" in n for n in notes)
+
+
+def test_the_round_and_the_kind_of_tree_are_told_from_the_path(tree):
+    assert round_from_path(tree) == "5.1" and is_inference_tree(tree) and is_inference_tree(org(tree))
+    assert not is_inference_tree(tree / "Lambda" / "systems")
+    with pytest.raises(BadInput, match="round"):
+        audit_inference(tree, "9.9")
+
+
+# --- mutated copies, one defect class each -------------------------------------------------------------
+def test_an_invalid_scored_run_violates_at_its_line(tree):
+    detail = result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    line = replace(detail, '"result_validity", "value": "VALID"', '"result_validity", "value": "INVALID"')
+    audit = audit_inference(tree, "5.1", jobs=1)
+    [finding] = [f for f in findings(audit, "result.invalid") if "LoadGen says" in f.summary]
+    assert located(finding) == (str(detail), line) and finding.rule == "inference.results.valid"
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "violates"
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "conforms"  # the rest is still audited
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind"),
+    [
+        ("'CLIP_SCORE': '31.79962874919176'", "'CLIP_SCORE': '30.1'", "result.accuracy_below_target"),
+        ("'FID_SCORE': '23.753057163893118'", "'FID_SCORE': '25.0'", "result.accuracy_above_limit"),
+    ],
+)
+def test_accuracy_below_the_target_or_above_the_limit_is_located_at_the_printed_line(tree, old, new, kind):
+    text = result(tree, "stable-diffusion-xl", "Offline") / "accuracy" / "accuracy.txt"
+    line = replace(text, old, new)
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), kind)
+    assert located(finding) == (str(text), line) and finding.outcome == "forbidden"
+
+
+def test_an_accuracy_folder_holding_a_performance_run_is_not_an_accuracy_run(tree):
+    folder = result(tree, "stable-diffusion-xl", "Offline")
+    shutil.copy(folder / "performance" / "run_1" / "mlperf_log_detail.txt", folder / "accuracy")
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.not_an_accuracy_run")
+    assert "PerformanceOnly" in finding.summary
+    assert located(finding)[0] == str(folder / "accuracy" / "mlperf_log_detail.txt")
+
+
+def test_an_accuracy_run_over_part_of_the_dataset_is_not_an_accuracy_run(tree):
+    detail = result(tree, "stable-diffusion-xl", "Server") / "accuracy" / "mlperf_log_detail.txt"
+    replace(detail, '"generated_query_count", "value": 5000', '"generated_query_count", "value": 100')
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.not_an_accuracy_run")
+    assert finding.evidence.metrics == {"samples_run": 100, "dataset_size": 5000}
+
+
+@pytest.mark.parametrize(
+    ("model", "old", "new", "setting"),
+    [
+        ("stable-diffusion-xl", '"effective_qsl_rng_seed", "value": 1780908523862526354',
+         '"effective_qsl_rng_seed", "value": 42', "qsl_rng_seed"),
+        ("stable-diffusion-xl", '"effective_min_duration_ms", "value": 600000',
+         '"effective_min_duration_ms", "value": 60000', "min_duration_ms"),
+        ("llama2-70b-99", '"effective_sample_concatenate_permutation", "value": true',
+         '"effective_sample_concatenate_permutation", "value": false', "sample_concatenate_permutation"),
+    ],
+)  # fmt: skip
+def test_settings_other_than_the_rounds_are_located_at_their_record(tree, model, old, new, setting):
+    detail = result(tree, model, "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    line = replace(detail, old, new)
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.settings_changed")
+    assert located(finding) == (str(detail), line) and finding.evidence.details["setting"] == setting
+
+
+def test_a_server_target_above_the_latency_bound_is_exceeded(tree):
+    detail = result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    line = replace(
+        detail,
+        '"effective_target_latency_ns", "value": 20000000000',
+        '"effective_target_latency_ns", "value": 25000000000',
+    )
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.latency_exceeded")
+    assert located(finding) == (str(detail), line)
+    assert finding.evidence.metrics["bound"] == 20_000_000_000
+
+
+def test_test04_faster_than_the_scored_run_fails_when_recomputed_and_the_verify_file_is_contradicted(tree):
+    summary = compliance(tree, "stable-diffusion-xl", "Offline", "TEST04") / "performance" / "run_1"
+    replace(summary / "mlperf_log_summary.txt", "Samples per second: 34.2113", "Samples per second: 40.5")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    [failed] = findings(audit, "result.compliance_failed")
+    assert (
+        failed.evidence.metrics["reference_score"] == 32.5691
+        and failed.evidence.metrics["test_score"] == 40.5
+    )
+    claims = findings(audit, "result.claim_disagrees")  # the verify file says 34.2113 and TEST PASS
+    assert {c.evidence.details.get("score", "verdict") for c in claims} == {"test", "verdict"}
+    assert all(c.outcome == "needs_review" for c in claims)
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "violates"
+
+
+def test_test01_outside_its_band_fails(tree):
+    detail = compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "performance" / "run_1"
+    replace(
+        detail / "mlperf_log_detail.txt",
+        '"result_samples_per_second", "value": 32.5434',
+        '"result_samples_per_second", "value": 20.0',
+    )
+    [failed] = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_failed")
+    assert failed.evidence.metrics["test_score"] == 20.0 and "TEST01" in failed.summary
+
+
+def test_a_compliance_log_copied_from_the_scored_run_was_not_audited(tree):
+    scored = result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1"
+    test = compliance(tree, "stable-diffusion-xl", "Server", "TEST04") / "performance" / "run_1"
+    for name in ("mlperf_log_detail.txt", "mlperf_log_summary.txt"):
+        shutil.copy(scored / name, test / name)
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_not_audited")
+    assert "byte-identical" in finding.summary and located(finding)[0] == str(test / "mlperf_log_detail.txt")
+
+
+def test_a_compliance_run_without_the_audit_marker_and_settings_was_not_audited(tree):
+    detail = (
+        compliance(tree, "stable-diffusion-xl", "Offline", "TEST04")
+        / "performance"
+        / "run_1"
+        / "mlperf_log_detail.txt"
+    )
+    replace(
+        detail,
+        "Found Audit Config file (audit.config). Overriding TestSettings from audit.config file.",
+        "Nothing to override.",
+    )
+    replace(
+        detail,
+        '"effective_performance_issue_same", "value": true',
+        '"effective_performance_issue_same", "value": false',
+    )
+    found = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_not_audited")
+    assert {f.evidence.details.get("setting") for f in found} == {None, "performance_issue_same"}
+
+
+def _test06_log(tree) -> Path:
+    return compliance(tree, "llama2-70b-99", "Offline", "TEST06") / "accuracy" / "mlperf_log_accuracy.json"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[]", "no entries"),
+        ('{"qsl_idx": 1}', "not a list"),
+        ('[{"seq_id": 0, "qsl_idx": 3, "data": "0A', "truncated"),
+    ],
+)
+def test_test06_evidence_that_is_empty_not_a_list_or_cut_is_unverifiable_not_a_pass(tree, content, problem):
+    _test06_log(tree).write_text(content, encoding="utf-8")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    [finding] = findings(audit, "result.evidence_missing")
+    assert problem in finding.summary and located(finding)[0] == str(_test06_log(tree))
+    assert verdict_of(audit, "llama2-70b-99", "Offline") == "violates"
+
+
+def test_test06_recomputed_catches_repeated_eos_and_odd_hex_and_contradicts_the_verify_file(tree):
+    log = _test06_log(tree)
+    entries = json.loads(log.read_text(encoding="utf-8"))
+    entries[0]["data"] += "02000000" * 2  # two trailing EOS tokens (Llama-2's id 2, int32)
+    entries[0]["token_count"] += 2
+    entries[1]["data"] = entries[1]["data"][:-1]  # an odd number of hex digits
+    log.write_text(json.dumps(entries), encoding="utf-8")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    checks = {f.evidence.details["check"] for f in findings(audit, "result.compliance_failed")}
+    assert checks == {"EOS", "Sample length"}
+    claimed = {f.evidence.details["check"] for f in findings(audit, "result.claim_disagrees")}
+    assert claimed == {"EOS", "Sample length"}  # verify_accuracy.txt said True for both
+
+
+def test_a_missing_compliance_test_and_a_missing_log_are_findings_and_the_rest_is_audited(tree):
+    shutil.rmtree(compliance(tree, "stable-diffusion-xl", "Server", "TEST04"))
+    (result(tree, "llama2-70b-99", "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt").unlink()
+    audit = audit_inference(tree, "5.1", jobs=1)
+    missing = {Path(located(f)[0]).name for f in findings(audit, "result.evidence_missing")}
+    assert missing == {"TEST04", "mlperf_log_detail.txt"}
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "conforms"
+
+
+def test_a_loadgen_of_another_release_goes_to_review(tree):
+    detail = (
+        result(tree, "stable-diffusion-xl", "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    )
+    line = replace(detail, '"value": "5.0.25 @ 5232291860"', '"value": "4.1 @ 379ee5345a"')
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.loadgen_build")
+    assert located(finding) == (str(detail), line) and finding.outcome == "needs_review"
+
+
+# --- hostile and broken input --------------------------------------------------------------------------
+def test_binary_oversized_and_truncated_files_are_findings_never_errors(tree):
+    sdxl = result(tree, "stable-diffusion-xl", "Offline")
+    (sdxl / "accuracy" / "accuracy.txt").write_bytes(b"\x00\x01binary")
+    detail = result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    with open(detail, "r+b") as handle:  # a 300 MB sparse file: over the limit, never read
+        handle.truncate(300 * 1024 * 1024)
+    llama = result(tree, "llama2-70b-99", "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    data = llama.read_bytes()
+    llama.write_bytes(data[: len(data) // 3])  # cut mid-record: the validity record is gone
+    audit = audit_inference(tree, "5.1", jobs=1)
+    problems = {Path(located(f)[0]).name: f.summary for f in findings(audit, "result.evidence_missing")}
+    assert "binary" in problems["accuracy.txt"] and "limit" in problems["mlperf_log_detail.txt"]
+    assert any("INVALID" in f.summary or "nothing" in f.summary for f in findings(audit, "result.invalid"))
+
+
+def test_a_measurements_json_with_odd_types_is_read_and_empty_fields_are_found(tree):
+    measurements = org(tree) / "measurements" / SYSTEM / "stable-diffusion-xl" / "Offline"
+    path = measurements / f"{SYSTEM}_Offline.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["weight_data_types"] = {"unet": "fp8", "vae": "fp16"}  # the dict that crashed the v5.1 checker
+    data["retraining"] = ""
+    path.write_text(json.dumps(data), encoding="utf-8")
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.evidence_missing")
+    assert "retraining" in finding.summary and "weight_data_types" not in finding.summary
+
+
+def test_unknown_models_and_scenarios_are_not_in_the_round(tree):
+    shutil.copytree(result(tree, "stable-diffusion-xl", "Offline"), result(tree, "gpt-17", "Offline"))
+    shutil.copytree(
+        result(tree, "stable-diffusion-xl", "Offline"), result(tree, "stable-diffusion-xl", "Sideways")
+    )
+    summaries = {f.summary for f in findings(audit_inference(tree, "5.1", jobs=1), "result.not_in_round")}
+    assert any("gpt-17" in s for s in summaries) and any("Sideways" in s for s in summaries)
+
+
+def test_links_and_hygiene_are_found_and_links_are_not_followed(tree, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret", encoding="utf-8")
+    text = result(tree, "stable-diffusion-xl", "Offline") / "accuracy" / "accuracy.txt"
+    text.unlink()
+    text.symlink_to(outside)
+    (org(tree) / "results" / ".DS_Store").write_bytes(b"x")
+    (org(tree) / "documentation" / "calibration.md").write_text("", encoding="utf-8")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert [located(f)[0] for f in findings(audit, "log.file_refused")] == [str(text)]
+    hygiene = {f.summary for f in findings(audit, "submission.hygiene")}
+    assert any(".DS_Store" in s for s in hygiene) and any("empty calibration" in s for s in hygiene)
+    assert any("not a regular file" in f.summary for f in findings(audit, "result.evidence_missing"))
+
+
+def test_the_audit_modifies_nothing(tree):
+    def digest() -> str:
+        files = sorted(p for p in tree.rglob("*") if p.is_file())
+        return hashlib.sha256(b"".join(p.read_bytes() + os.fsencode(p) for p in files)).hexdigest()
+
+    before = digest()
+    audit_inference(tree, "5.1", jobs=2)
+    assert digest() == before
+
+
+def test_the_v6_layout_with_tests_and_measurements_beside_the_result_conforms(tree):
+    lambda_org = org(tree)
+    for folder in sorted((lambda_org / "results" / SYSTEM).glob("*/*")):
+        relative = folder.relative_to(lambda_org / "results")
+        for test in (lambda_org / "compliance" / relative).iterdir():
+            shutil.move(test, folder / test.name)
+        for item in (lambda_org / "measurements" / relative).iterdir():
+            shutil.move(item, folder / item.name)
+    shutil.rmtree(lambda_org / "compliance")
+    shutil.rmtree(lambda_org / "measurements")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert audit.verdict.value == "conforms", [f.summary for f in findings(audit)]
+    assert all(r.check.row.compliance for r in audit.organisations[0].results)
