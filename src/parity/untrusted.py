@@ -78,6 +78,10 @@ def _check_bounds(value, max_depth: int) -> None:
         if isinstance(current, dict):
             children = current.values()
         elif isinstance(current, list):
+            if current and type(current[0]) is int and _numbers_within(current):
+                if level + 1 > max_depth:
+                    raise TooComplex(f"nested deeper than {max_depth} levels")
+                continue  # a flat list of numbers (LoadGen's loaded_qsl_set): bounded by its extremes
             children = current
         else:
             if isinstance(current, int) and current.bit_length() > _MAX_INT_BITS:
@@ -86,6 +90,23 @@ def _check_bounds(value, max_depth: int) -> None:
         if level + 1 > max_depth:
             raise TooComplex(f"nested deeper than {max_depth} levels")
         stack.extend((item, level + 1) for item in children)
+
+
+def _numbers_within(items: list) -> bool:
+    """True if ``items`` holds only numbers and its integers are within the digit bound (C-speed min/max).
+
+    False where the list holds anything else (min/max cannot compare it) or its extremes are not integers;
+    the caller then walks it item by item. Raises TooComplex for an integer past the bound.
+    """
+    try:
+        low, high = min(items), max(items)
+    except TypeError:
+        return False
+    if type(low) is not int or type(high) is not int:
+        return False
+    if low.bit_length() > _MAX_INT_BITS or high.bit_length() > _MAX_INT_BITS:
+        raise TooComplex(f"an integer of over {MAX_INT_DIGITS} digits")
+    return True
 
 
 def depth(value, limit: int = MAX_JSON_DEPTH) -> int:

@@ -362,3 +362,40 @@ def test_the_v6_layout_with_tests_and_measurements_beside_the_result_conforms(tr
     audit = audit_inference(tree, "5.1", jobs=1)
     assert audit.verdict.value == "conforms", [f.summary for f in findings(audit)]
     assert all(r.check.row.compliance for r in audit.organisations[0].results)
+
+
+def test_a_linked_folder_is_not_followed(tree, tmp_path):
+    run = result(tree, "stable-diffusion-xl", "Offline") / "performance" / "run_1"
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(run, elsewhere)
+    run.symlink_to(elsewhere, target_is_directory=True)
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert any(located(f)[0] == str(run) for f in findings(audit, "log.file_refused"))
+    unread = [f for f in findings(audit, "result.evidence_missing") if "linked folder" in f.summary]
+    assert unread and all(located(f)[0].startswith(str(run)) for f in unread)
+
+
+# --- the command ---------------------------------------------------------------------------------------
+def test_the_command_audits_an_inference_tree_with_its_exit_code_and_deterministic_json(tree, capsys):
+    from cli_runner import parity
+
+    code, out, err = parity(capsys, "--quiet", "audit", tree, "-f", "json")
+    again = parity(capsys, "--quiet", "audit", tree, "-f", "json")[1]
+    assert (code, err) == (0, "") and out == again
+    data = json.loads(out)
+    assert data["format"] == "parity-inference-audit" and data["round"] == "5.1"
+    assert len(data["organisations"][0]["results"]) == 3
+    detail = result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    replace(detail, '"result_validity", "value": "VALID"', '"result_validity", "value": "INVALID"')
+    code, out, _ = parity(capsys, "--quiet", "audit", tree)
+    assert code == 1 and "inference.results.valid" in out and f"{detail}:" in out
+    for format in ("markdown", "junit", "html"):
+        code, out, _ = parity(capsys, "--quiet", "audit", tree, "-f", format)
+        assert code == 1 and "inference.results.valid" in out
+
+
+def test_the_command_refuses_an_unknown_round_in_one_line(tree, capsys):
+    from cli_runner import parity
+
+    code, out, err = parity(capsys, "--quiet", "audit", tree, "--ruleset", "4.2")
+    assert code == 3 and out == "" and err.count("\n") == 1 and "4.2" in err

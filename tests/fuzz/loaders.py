@@ -781,6 +781,45 @@ def _rulebook_arguments(path: Path, rng: random.Random) -> list:
     ]
 
 
+# --- inference submissions ----------------------------------------------------------------------------
+INFERENCE_FIXTURE = REPO / "tests" / "data" / "inference" / "v5.1" / "closed"
+
+
+def _inference_seeds(seeds: Path) -> list[Path]:
+    folder = seeds / "inference" / "0"
+    shutil.copytree(INFERENCE_FIXTURE, folder / "v5.1" / "closed")
+    return [folder]
+
+
+def _mutate_inference(seed: Path, folder: Path, rng: random.Random) -> Path:
+    """One to three files of the tree mutated, removed or replaced by a link or FIFO; or a folder linked."""
+    _copy_seed(seed, folder)
+    tree = folder / "v5.1" / "closed"
+    files = sorted(p for p in tree.rglob("*") if p.is_file())
+    for path in rng.sample(files, rng.randint(1, 3)):
+        choice = rng.random()
+        if choice < 0.08:
+            _plant(path.parent, path.name, rng)
+        elif choice < 0.14:
+            path.unlink()
+        elif choice < 0.18:
+            shutil.rmtree(path.parent)
+            outside = next(parent / "outside" for parent in folder.parents if (parent / "outside").is_dir())
+            path.parent.symlink_to(os.path.relpath(outside, path.parent.parent))
+        elif path.name == "mlperf_log_detail.txt":
+            path.write_bytes(_mutate_log_text(path.read_bytes(), rng))
+        elif path.suffix == ".json":
+            path.write_bytes(mutate_json(path.read_bytes(), rng))
+        else:
+            path.write_bytes(mutate_bytes(path.read_bytes(), rng))
+    return tree
+
+
+def _inference_arguments(path: Path, rng: random.Random) -> list:
+    extra = ["--ruleset", rng.choice(["5.0", "5.1", "6.0", "6.1"])] if rng.random() < 0.3 else []
+    return ["audit", path, "--jobs", "1", "-f", "json" if rng.random() < 0.7 else "text", *extra]
+
+
 def loaders(seeds: Path) -> list[Loader]:
     """Every fuzz target with its seeds written under ``seeds``."""
     return [
@@ -791,6 +830,7 @@ def loaders(seeds: Path) -> list[Loader]:
         Loader("mllog", _log_seeds(seeds), _mutate_logs, _logs_arguments),
         Loader("rcp", _rcp_seeds(seeds), _mutate_rcp, _rcp_arguments),
         Loader("rulebook", _rulebook_seeds(seeds), _mutate_rulebook, _rulebook_arguments),
+        Loader("inference", _inference_seeds(seeds), _mutate_inference, _inference_arguments),
     ]
 
 

@@ -117,3 +117,25 @@ def test_chromium_renders_the_audit_report_with_its_tables_rules_and_pictures(tm
     target.parent.mkdir(parents=True, exist_ok=True)
     headless(page, f"--screenshot={target}", "--window-size=1200,1400", "--hide-scrollbars")
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chromium_renders_the_inference_audit_with_its_results_and_the_rule_of_a_finding(tmp_path):
+    import shutil
+
+    fixture = Path(__file__).resolve().parents[1] / "data" / "inference" / "v5.1" / "closed"
+    tree = tmp_path / "v5.1" / "closed"
+    shutil.copytree(fixture, tree)
+    summary = next(tree.rglob("Offline/TEST04/performance/run_1/mlperf_log_summary.txt"))
+    text = summary.read_text()
+    summary.write_text(text.replace("Samples per second: ", "Samples per second: 9", 1))  # far faster
+    page = tmp_path / "inference.html"
+    subprocess.run(
+        [sys.executable, "-m", "parity", "--quiet", "audit", str(tree), "-f", "html", "-o", str(page)],
+        capture_output=True,
+        timeout=300,
+    )
+    rendered = headless(page, "--dump-dom")
+    dom = rendered.stdout
+    assert "VIOLATES" in dom and "inference.audit.compliance-passes" in dom and "Why this rule exists" in dom
+    assert "llama2-70b-99" in dom and "tokens/s" in dom and "TEST06 passed" in dom
+    assert console_messages(rendered.stderr) == []

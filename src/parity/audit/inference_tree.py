@@ -76,9 +76,9 @@ def inference_organisations(path: str | os.PathLike, new_layout: bool) -> list[I
     Raises:
         BadInput: ``path`` is not a folder, or holds no inference organisation folder.
     """
-    root = Path(path)
-    if not root.is_dir():
-        raise BadInput("not a submission folder", root)
+    if not Path(path).is_dir():
+        raise BadInput("not a submission folder", path)
+    root = Path(path).resolve()  # links inside the tree are then told apart from the way to it
     found = [
         _organisation(folder, division, new_layout)
         for folder, division in _organisation_folders(root)
@@ -114,7 +114,7 @@ def _children(folder: Path) -> list[Path]:
 def _organisation(folder: Path, division: str, new_layout: bool) -> InferenceOrganisation:
     organisation = InferenceOrganisation(folder, folder.name, division)
     systems = folder / "systems"
-    for entry in sorted(systems.iterdir()) if systems.is_dir() else []:
+    for entry in sorted(systems.iterdir()) if systems.is_dir() and not systems.is_symlink() else []:
         if entry.suffix == ".json" and not entry.is_symlink():
             organisation.systems[entry.stem] = entry
     for system in _children(folder / "results"):

@@ -18,7 +18,7 @@ from parity.engines.loadgen.detail import Detail, read_detail
 from parity.engines.loadgen.findings import Findings
 from parity.engines.loadgen.rounds import InferenceRound, Model
 from parity.engines.loadgen.summary import read_summary
-from parity.engines.loadgen.text_file import Unreadable, checked_size, read_lines
+from parity.engines.loadgen.text_file import Unreadable, checked_size, read_lines, through_link
 from parity.observations.kinds import (
     RESULT_ACCURACY_ABOVE_LIMIT,
     RESULT_ACCURACY_BELOW_TARGET,
@@ -427,6 +427,8 @@ def model_info_file(folder: Path, system: str, scenario_folder: str) -> Path:
     v6.0's ``measurements.json``.
     """
     try:
+        if through_link(folder):
+            raise OSError("a link")
         names = sorted(name for name in os.listdir(folder) if name.endswith(".json"))
     except OSError:
         names = []

@@ -42,9 +42,17 @@ def checked_size(path, limit: int) -> int:
         raise Unreadable(f"cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(mode.st_mode):
         raise Unreadable("not a regular file (a link, FIFO, device or folder)")
+    if through_link(path):
+        raise Unreadable("reached through a linked folder (links are not followed)")
     if mode.st_size > limit:
         raise Unreadable(f"{mode.st_size} bytes, over the {limit}-byte limit")
     return mode.st_size
+
+
+def through_link(path) -> bool:
+    """Whether a folder on the way to ``path`` is a symbolic link (the audit resolves its root first)."""
+    path = os.fspath(path)
+    return os.path.realpath(path) != os.path.abspath(path)
 
 
 def by_label(values: dict, label: str):
