@@ -150,10 +150,12 @@ def compliance_in_code(tree: ast.Module, models: list[str]) -> tuple[dict[str, l
     return tests, function.lineno
 
 
-def equal_issue_in_code(tree: ast.Module) -> tuple[list[str], int] | None:
-    """The models that must run in equal-issue mode, from ``requires_equal_issue``'s ``model in [...]``.
+def equal_issue_in_code(tree: ast.Module, version: str) -> tuple[list[str], int] | None:
+    """The models that must run in equal-issue mode in ``version``, from ``requires_equal_issue``.
 
-    None where the file has no such method; any other shape of its return is an error.
+    v5.x returns ``model in [...]``; v6.x returns ``division in [...] and model in [...] and self.version
+    in [...]`` (so no model of a round the version list leaves out). None where the file has no such
+    method; any other shape of its return is an error.
     """
     method = next(
         (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "requires_equal_issue"),
@@ -162,21 +164,41 @@ def equal_issue_in_code(tree: ast.Module) -> tuple[list[str], int] | None:
     if method is None:
         return None
     returned = method.body[-1].value if isinstance(method.body[-1], ast.Return) else None
-    if not (
-        isinstance(returned, ast.Compare)
-        and ast.unparse(returned.left) == "model"
-        and isinstance(returned.ops[0], ast.In)
-        and len(returned.ops) == 1
-    ):
-        raise ValueError(f"line {method.lineno}: requires_equal_issue is not `return model in [...]`")
-    return plain(returned.comparators[0]), method.lineno
+    tests = (
+        returned.values
+        if isinstance(returned, ast.BoolOp) and isinstance(returned.op, ast.And)
+        else [returned]
+    )
+    models, versions = None, None
+    for test in tests:
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In)):
+            raise ValueError(
+                f"line {method.lineno}: requires_equal_issue is not a conjunction of `x in [...]`"
+            )
+        name = ast.unparse(test.left)
+        if name == "model":
+            models = plain(test.comparators[0])
+        elif name == "self.version":
+            versions = plain(test.comparators[0])
+    if models is None:
+        raise ValueError(f"line {method.lineno}: requires_equal_issue does not test the model")
+    if versions is not None and version not in versions:
+        models = []
+    return models, method.lineno
 
 
 def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
     return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
 
 
-def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER) -> dict:
+def round_data(
+    tree: ast.Module,
+    version: str,
+    tag: str,
+    checker: str = CHECKER,
+    equal_issue_tree: ast.Module | None = None,
+    equal_issue_file: str | None = None,
+) -> dict:
     """One round's facts, each section with the checker line it came from."""
     nodes, lines = sections(tree)
     config = dict(
@@ -218,7 +240,7 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
     if in_code is not None:
         for name, found in in_code[0].items():
             models[name]["compliance_tests"] = found
-    equal_issue = equal_issue_in_code(tree)
+    equal_issue = equal_issue_in_code(equal_issue_tree or tree, version)
     if equal_issue is not None:
         for name in models:
             models[name]["equal_issue"] = name in equal_issue[0]
@@ -243,6 +265,11 @@ def round_data(tree: ast.Module, version: str, tag: str, checker: str = CHECKER)
         },
         "min_duration_ms": number(nodes["TEST_DURATION_MS"]),
         "compliance_tests_listed": bool(tests) or in_code is not None,
+        **(
+            {"equal_issue_source": f"{equal_issue_file}:{equal_issue[1]}"}
+            if equal_issue_file and equal_issue is not None
+            else {}
+        ),
         "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
         "model_mapping": plain(block["model_mapping"]) if "model_mapping" in block else {},
         "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
@@ -257,14 +284,21 @@ def main() -> None:
     parser.add_argument("--tag", default="v5.1.1")
     parser.add_argument("--file", default=CHECKER, help="the checker file holding MODEL_CONFIG")
     parser.add_argument("--rounds", default=None, help="only these rounds, e.g. 6.0,6.1")
+    parser.add_argument(
+        "--equal-issue-file", default=None, help="the file holding requires_equal_issue, if not --file"
+    )
     args = parser.parse_args()
-    text = subprocess.run(
-        ["git", "--git-dir", str(args.git_dir), "show", f"{args.tag}:{args.file}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    tree = ast.parse(text)
+
+    def source(name: str) -> str:
+        return subprocess.run(
+            ["git", "--git-dir", str(args.git_dir), "show", f"{args.tag}:{name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    tree = ast.parse(source(args.file))
+    equal_issue_tree = ast.parse(source(args.equal_issue_file)) if args.equal_issue_file else None
     config = sections(tree)[0]["MODEL_CONFIG"]
     tag = args.tag
     if tag == "HEAD":  # name the commit, not a moving ref
@@ -278,7 +312,7 @@ def main() -> None:
     for key in config.keys:
         if wanted is not None and key.value.removeprefix("v") not in wanted:
             continue
-        data = round_data(tree, key.value, tag, args.file)
+        data = round_data(tree, key.value, tag, args.file, equal_issue_tree, args.equal_issue_file)
         path = OUT_DIR / f"inference_{data['round']}.yaml"
         header = (
             f"# Generated by scripts/extract_inference_rounds.py from {args.file} at mlcommons/inference "

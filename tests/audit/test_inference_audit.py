@@ -399,3 +399,32 @@ def test_the_command_refuses_an_unknown_round_in_one_line(tree, capsys):
 
     code, out, err = parity(capsys, "--quiet", "audit", tree, "--ruleset", "4.2")
     assert code == 3 and out == "" and err.count("\n") == 1 and "4.2" in err
+
+
+def test_test01_outputs_are_compared_where_both_logs_are_whole(tree):
+    entries = [{"seq_id": i, "qsl_idx": i, "data": f"{i:08X}"} for i in range(50)]
+    accuracy = result(tree, "stable-diffusion-xl", "Offline") / "accuracy" / "mlperf_log_accuracy.json"
+    accuracy.write_text(json.dumps(entries), encoding="utf-8")
+    logged = (
+        compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "accuracy" / "mlperf_log_accuracy.json"
+    )
+    logged.write_text(json.dumps(entries[::7]), encoding="utf-8")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert not findings(audit, "result.compliance_failed")  # the same outputs for the same samples
+    changed = [dict(e) for e in entries[::7]]
+    changed[2]["data"] = "DEADBEEF"
+    logged.write_text(json.dumps(changed), encoding="utf-8")
+    [failed] = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_failed")
+    assert "1 of 8" in failed.summary and located(failed)[0] == str(logged)
+
+
+def test_a_loadgen_source_matching_no_version_of_the_rounds_window_goes_to_review(tree):
+    detail = (
+        result(tree, "stable-diffusion-xl", "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt"
+    )
+    text = detail.read_text(encoding="utf-8")
+    start = text.index('"/loadgen.cc":"') + len('"/loadgen.cc":"')
+    detail.write_text(text[:start] + "0" * 40 + text[start + 40 :], encoding="utf-8")
+    [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.loadgen_build")
+    assert finding.evidence.details["files"] == ["/loadgen.cc"] and finding.outcome == "needs_review"
+    assert finding.evidence.details["window"] == "v5.0..v5.1.1"

@@ -69,6 +69,10 @@ def test_v5_compliance_tests_are_replayed_from_the_checkers_code():
     equal = {name for name, model in v51.models.items() if model.equal_issue}
     assert {"3d-unet-99", "rgat", "whisper", "deepseek-r1", "llama2-70b-99"} <= equal
     assert v51.models["resnet"].equal_issue is False and v51.lines["requires_equal_issue"] > 0
+    # v6.x keeps the method in configuration.py, and it holds only for v4.1: no v6 model requires it
+    v61 = load_inference_round("6.1")
+    assert v61.equal_issue_source.startswith("tools/submission/submission_checker/configuration/")
+    assert all(model.equal_issue is False for model in v61.models.values())
 
 
 def test_the_replay_refuses_code_it_does_not_understand():

@@ -52,9 +52,17 @@ PASSED, FAILED, UNVERIFIABLE, NOT_RECOMPUTED = "passed", "failed", "unverifiable
 
 
 def check_compliance(
-    folder: Path, tests: list[str], scored: Detail | None, scenario: str, found: Findings
+    folder: Path,
+    tests: list[str],
+    scored: Detail | None,
+    scenario: str,
+    found: Findings,
+    accuracy_log: Path | None = None,
 ) -> dict[str, str]:
-    """Every test ``tests`` names, under ``folder`` (``.../<scenario>/``); returns each test's status."""
+    """Every test ``tests`` names, under ``folder`` (``.../<scenario>/``); returns each test's status.
+
+    ``accuracy_log`` is the accuracy run's log, which TEST01's outputs are compared with when it is whole.
+    """
     facts = compliance_tests().tests
     status: dict[str, str] = {}
     for test in tests:
@@ -71,7 +79,7 @@ def check_compliance(
         else:
             outcome = _performance_test(test, where, facts[test], scored, found)
             if test == "TEST01":
-                outcome = _worst(outcome, _test01_accuracy(where, found))
+                outcome = _worst(outcome, _test01_accuracy(where, accuracy_log, found))
         status[test] = outcome
     return status
 
@@ -235,7 +243,7 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
 
 
 # --- TEST01 accuracy -----------------------------------------------------------------------------------
-def _test01_accuracy(where: Path, found: Findings) -> str:
+def _test01_accuracy(where: Path, accuracy_log: Path | None, found: Findings) -> str:
     """Logged outputs against the accuracy run's; the verify file's pass where the logs are truncated."""
     verify = _verification(where / "verify_accuracy.txt", found, "TEST01's accuracy comparison")
     log_path = where / "accuracy" / "mlperf_log_accuracy.json"
@@ -266,8 +274,47 @@ def _test01_accuracy(where: Path, found: Findings) -> str:
                 metrics={"claimed": claimed, "recomputed": len(log.entries)},
                 details={"test": "TEST01"},
             )
-    found.notes.append("TEST01: logged outputs not compared (the accuracy run's log is truncated)")
-    return PASSED
+    return _same_outputs(log, accuracy_log, where, found)
+
+
+def _same_outputs(log, accuracy_log: Path | None, where: Path, found: Findings) -> str:
+    """TEST01's logged outputs against the accuracy run's for the same samples (verify_accuracy.py).
+
+    Where they differ, the test allows non-determinism only through the accuracy of both subsets
+    (``baseline_accuracy.txt`` and ``compliance_accuracy.txt``), which needs the dataset to recompute:
+    their presence is noted, their absence is a failure.
+    """
+    try:
+        reference = read_accuracy_log(accuracy_log) if accuracy_log is not None else None
+    except Unreadable:
+        reference = None
+    if reference is None or reference.truncated or reference.problem or not reference.entries:
+        found.notes.append("TEST01: logged outputs not compared (the accuracy run's log is truncated)")
+        return PASSED
+    outputs: dict = {}
+    for entry in reference.entries:
+        outputs.setdefault(entry.get("qsl_idx"), entry.get("data"))
+    differ = [
+        e.get("qsl_idx") for e in log.entries if outputs.get(e.get("qsl_idx"), object()) != e.get("data")
+    ]
+    if not differ:
+        return PASSED
+    subsets = [where / "accuracy" / name for name in ("baseline_accuracy.txt", "compliance_accuracy.txt")]
+    if all(path.is_file() and not path.is_symlink() for path in subsets):
+        found.notes.append(
+            f"TEST01: {len(differ)} of {len(log.entries)} logged outputs differ from the accuracy run's; "
+            "the submitted subset accuracies decide (not recomputed)"
+        )
+        return PASSED
+    found.add(
+        RESULT_COMPLIANCE_FAILED,
+        f"TEST01: {len(differ)} of {len(log.entries)} outputs logged in performance mode differ from the "
+        f"accuracy run's for the same samples (first qsl_idx {differ[0]}); no subset accuracies are given",
+        log.path,
+        metrics={"differ": len(differ), "logged": len(log.entries)},
+        details={"test": "TEST01", "source": "compliance/TEST01/verify_accuracy.py"},
+    )
+    return FAILED
 
 
 # --- TEST06 --------------------------------------------------------------------------------------------

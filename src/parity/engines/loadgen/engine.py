@@ -5,6 +5,7 @@ from __future__ import annotations
 from parity.engines.loadgen.compliance import check_compliance
 from parity.engines.loadgen.findings import Findings
 from parity.engines.loadgen.result_check import (
+    ACCURACY_LOG,
     DETAIL,
     ResultPaths,
     ResultRow,
@@ -77,7 +78,12 @@ def observe_result(paths: ResultPaths, round_name: str) -> ResultCheck:
     check_power(paths, found)
     if paths.division != "open":  # compliance tests are required of Closed and Network only
         row.compliance = check_compliance(
-            paths.compliance, model.compliance_tests, scored, paths.scenario, found
+            paths.compliance,
+            model.compliance_tests,
+            scored,
+            paths.scenario,
+            found,
+            paths.accuracy / ACCURACY_LOG,
         )
     row.notes = found.notes
     return ResultCheck(paths, row, found.observations)

@@ -16,6 +16,7 @@ from pathlib import Path
 from parity.engines.loadgen.accuracy_log import TRUNCATED_MAX_BYTES
 from parity.engines.loadgen.detail import Detail, read_detail
 from parity.engines.loadgen.findings import Findings
+from parity.engines.loadgen.loadgen_sources import loadgen_sources
 from parity.engines.loadgen.rounds import InferenceRound, Model
 from parity.engines.loadgen.summary import read_summary
 from parity.engines.loadgen.text_file import Unreadable, checked_size, read_lines, through_link
@@ -251,6 +252,18 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
             detail.line("loadgen_version"),
             "loadgen_version",
             details={"loadgen_version": version, "round": round_data.round},
+        )
+    logged = detail.values.get("loadgen_file_sha1")
+    window = loadgen_sources(round_data.round)
+    if isinstance(logged, dict) and window is not None and (changed := window.modified(logged)):
+        found.add(
+            RESULT_LOADGEN_BUILD,
+            f"{label}: {len(changed)} LoadGen source file(s) match no version of the round's window "
+            f"({', '.join(changed[:5])}{', ...' if len(changed) > 5 else ''})",
+            detail.path,
+            detail.line("loadgen_file_sha1"),
+            "loadgen_file_sha1",
+            details={"files": changed[:50], "window": f"{window.source['since']}..{window.source['until']}"},
         )
     if isinstance(status, str) and status.strip():
         found.add(

@@ -111,6 +111,9 @@ class InferenceRound(_Strict):
         description="Whether the checker lists each model's compliance tests as data (v6.x); before, "
         "they are code, and a model's empty list means unknown, not none."
     )
+    equal_issue_source: str | None = Field(
+        None, description="Where requires_equal_issue was read, when not in the source file (v6.x)."
+    )
     seeds: dict[str, str] = Field(description="LoadGen's seeds, as exact decimal strings.")
     model_mapping: dict[str, str] = Field(
         default_factory=dict, description="Folder names the checker maps to a model (resnet50 -> resnet)."
