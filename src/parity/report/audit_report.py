@@ -188,7 +188,7 @@ def audit_text(audit) -> str:
 
 def audit_markdown(audit, book) -> str:
     """The audit for a review thread: the verdict, a table per organisation, the findings by rule."""
-    from parity.report.markdown import ICON, cell
+    from parity.report.markdown import cell
 
     lines = [
         f"## parity audit: **{audit.verdict.value}** (training round {audit.ruleset}, `{audit.rulebook}`)",
@@ -202,8 +202,15 @@ def audit_markdown(audit, book) -> str:
         lines += [
             "| " + " | ".join(cell(value) for value in summary_row(b)) + " |" for b in organisation.benchmarks
         ]
-    groups = findings_by_rule(audit)
-    lines += ["", "### Findings by rule", ""]
+    lines += rules_markdown(findings_by_rule(audit), book)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def rules_markdown(groups: list[dict], book) -> list[str]:
+    """The "Findings by rule" section: each rule's statement, reason and findings (allowed ones counted)."""
+    from parity.report.markdown import ICON, cell
+
+    lines = ["", "### Findings by rule", ""]
     if not groups:
         lines.append("No findings.")
     for group in groups:
@@ -233,7 +240,7 @@ def audit_markdown(audit, book) -> str:
     allowed = sum(len(g["findings"]) for g in groups if g["outcome"] == "allowed")
     if allowed:
         lines.append(f"{allowed} finding(s) allowed by their rules are not listed.")
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
 
 
 def audit_junit(audit) -> str:
@@ -242,12 +249,21 @@ def audit_junit(audit) -> str:
     A case with a forbidden finding fails; one that needs review is skipped with the reasons, which CI
     systems show without failing the build.
     """
-    root = ElementTree.Element("testsuites", name=f"parity audit {audit.ruleset}")
-    for organisation in audit.organisations:
-        name = organisation.organisation.name
-        cases = [("systems and layout", organisation.judgement)] + [
-            (f"{b.folder.system}/{b.folder.benchmark}", b.judgement) for b in organisation.benchmarks
-        ]
+    suites = [
+        (
+            organisation.organisation.name,
+            [("systems and layout", organisation.judgement)]
+            + [(f"{b.folder.system}/{b.folder.benchmark}", b.judgement) for b in organisation.benchmarks],
+        )
+        for organisation in audit.organisations
+    ]
+    return judgements_junit(f"parity audit {audit.ruleset}", suites)
+
+
+def judgements_junit(title: str, suites: list[tuple[str, list]]) -> str:
+    """JUnit XML of (suite name, [(case name, judgement)]): forbidden fails, needs review is skipped."""
+    root = ElementTree.Element("testsuites", name=title)
+    for name, cases in suites:
         suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(cases)), errors="0")
         failures = skipped = 0
         for case_name, judgement in cases:

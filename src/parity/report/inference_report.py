@@ -8,9 +8,7 @@ so every format shows the same numbers.
 
 from __future__ import annotations
 
-from xml.etree import ElementTree
-
-from parity.report.audit_report import MARKDOWN_FINDINGS_PER_RULE, _where, group_by_rule
+from parity.report.audit_report import group_by_rule, judgements_junit, rules_markdown
 from parity.report.json_output import envelope
 
 HEADER = ("system", "model", "scenario", "result", "valid", "accuracy (target)", "compliance", "verdict")
@@ -150,7 +148,7 @@ def _counts(audit) -> dict[str, int]:
 
 def inference_markdown(audit, book) -> str:
     """The audit for a review thread: the verdict, a table per organisation, the findings by rule."""
-    from parity.report.markdown import ICON, cell
+    from parity.report.markdown import cell
 
     lines = [
         f"## parity audit: **{audit.verdict.value}** (inference round {audit.round}, `{audit.rulebook}`)",
@@ -166,64 +164,21 @@ def inference_markdown(audit, book) -> str:
         if notes:
             lines.append("")
         lines += [f"- note: {cell('/'.join(result_row(r)[:3]))}: {cell(n)}" for r, n in notes]
-    lines += ["", "### Findings by rule", ""]
-    groups = [g for g in inference_findings_by_rule(audit) if g["outcome"] != "allowed"]
-    if not groups:
-        lines.append("No findings.")
-    for group in groups:
-        rule = book.rules.get(group["rule"]) if group["rule"] else None
-        name = f"`{group['rule']}`" if group["rule"] else "default polarity"
-        lines += [
-            f"#### {ICON[group['outcome']]} {name}: {cell(group['title'])} ({len(group['findings'])})",
-            "",
-        ]
-        if rule is not None:
-            lines.append(f"{cell(rule.statement)} *Why:* {cell(group['rationale'])}")
-        lines.append("")
-        for finding in group["findings"][:MARKDOWN_FINDINGS_PER_RULE]:
-            where = " ".join(x for x in (finding["organisation"], finding["benchmark"]) if x)
-            lines.append(f"- {ICON[finding['outcome']]} {cell(where)}: {cell(finding['summary'])}")
-        if len(group["findings"]) > MARKDOWN_FINDINGS_PER_RULE:
-            lines.append(
-                f"- … and {len(group['findings']) - MARKDOWN_FINDINGS_PER_RULE} more (see the JSON report)"
-            )
-        lines.append("")
+    lines += rules_markdown(inference_findings_by_rule(audit), book)
     return "\n".join(lines).rstrip() + "\n"
 
 
 def inference_junit(audit) -> str:
     """JUnit XML: a suite per organisation, a case per result and one for the layout."""
-    root = ElementTree.Element("testsuites", name=f"parity audit inference {audit.round}")
-    for organisation in audit.organisations:
-        name = organisation.organisation.name
-        cases = [("layout and systems", organisation.judgement)] + [
-            ("/".join(result_row(r)[:3]), r.judgement) for r in organisation.results
-        ]
-        suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(cases)), errors="0")
-        failures = skipped = 0
-        for case_name, judgement in cases:
-            case = ElementTree.SubElement(suite, "testcase", classname=f"parity.audit.{name}", name=case_name)
-            forbidden = [f for f in judgement.findings if f.outcome == "forbidden"]
-            review = [f for f in judgement.findings if f.outcome == "needs_review"]
-            if forbidden:
-                failures += 1
-                failure = ElementTree.SubElement(
-                    case,
-                    "failure",
-                    type="forbidden",
-                    message=f"{forbidden[0].rule}: {forbidden[0].summary}"[:2000],
-                )
-                failure.text = "\n".join(f"{f.rule} [{f.kind}] {_where(f)}: {f.summary}" for f in forbidden)
-            elif review:
-                skipped += 1
-                reasons = "; ".join(f"{f.rule}: {f.summary}" for f in review)
-                ElementTree.SubElement(case, "skipped", message=f"needs review: {reasons}"[:2000])
-        suite.set("failures", str(failures))
-        suite.set("skipped", str(skipped))
-    for attribute in ("tests", "failures", "skipped", "errors"):
-        root.set(attribute, str(sum(int(suite.get(attribute, "0")) for suite in root)))
-    ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    suites = [
+        (
+            organisation.organisation.name,
+            [("layout and systems", organisation.judgement)]
+            + [("/".join(result_row(r)[:3]), r.judgement) for r in organisation.results],
+        )
+        for organisation in audit.organisations
+    ]
+    return judgements_junit(f"parity audit inference {audit.round}", suites)
 
 
 def render_inference_html(audit) -> str:

@@ -265,7 +265,7 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
             "loadgen_file_sha1",
             details={"files": changed[:50], "window": f"{window.source['since']}..{window.source['until']}"},
         )
-    if isinstance(status, str) and status.strip():
+    if isinstance(status, str) and status.strip() not in ("", "NA"):  # NA: not built in a git checkout
         found.add(
             RESULT_LOADGEN_BUILD,
             f"{label}: LoadGen was built from modified sources ({status.strip()[:200]})",
