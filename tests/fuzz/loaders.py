@@ -797,6 +797,8 @@ def _mutate_inference(seed: Path, folder: Path, rng: random.Random) -> Path:
     tree = folder / "v5.1" / "closed"
     files = sorted(p for p in tree.rglob("*") if p.is_file())
     for path in rng.sample(files, rng.randint(1, 3)):
+        if not path.is_file() or path.is_symlink() or path.parent.is_symlink():
+            continue  # an earlier choice removed or linked its folder
         choice = rng.random()
         if choice < 0.08:
             _plant(path.parent, path.name, rng)
