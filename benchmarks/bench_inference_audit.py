@@ -47,6 +47,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     division = args.division.resolve()
+    others = [p.name for p in division.parent.iterdir() if p.is_dir() and p != division]
+    if others:  # the checker audits every division beside it; parity would audit only this one
+        parser.error(
+            f"{division.parent} holds more than {division.name}/ ({', '.join(others)}): not a fair race"
+        )
     official = [
         sys.executable, "submission_checker.py", "--input", str(division.parent), "--version", args.version,
         "--skip-extra-accuracy-files-check",
