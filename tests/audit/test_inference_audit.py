@@ -99,8 +99,17 @@ def test_both_shared_submissions_conform():
     assert audit.verdict.value == "conforms", [f.summary for f in findings(audit)]
     assert sum(len(o.results) for o in audit.organisations) == 11
     # University-of-Florida's TEST01 verify file quotes an earlier run's score; recomputed, the test passes
-    notes = [n for o in audit.organisations for r in o.results for n in r.check.row.notes]
-    assert any("31.8603" in n and "31.935" in n for n in notes)
+    stale = [
+        f
+        for o in audit.organisations
+        for r in o.results
+        for f in r.judgement.findings
+        if f.kind == "result.claim_stale"
+    ]
+    assert [(f.outcome, f.evidence.metrics) for f in stale] == [
+        ("allowed", {"claimed": 31.8603, "recomputed": 31.935})
+    ]
+    assert stale[0].rule == "inference.audit.stale-verify-reference"
 
 
 def test_the_round_and_the_kind_of_tree_are_told_from_the_path(tree):

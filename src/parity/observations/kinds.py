@@ -327,6 +327,11 @@ RESULT_CLAIM_DISAGREES = _kind(
     "A verify file written by the submitter's scripts disagrees with what the uploaded logs give when "
     "recomputed (a score, a ratio, a pass).",
 )
+RESULT_CLAIM_STALE = _kind(
+    "result.claim_stale",
+    "A verify file quotes a reference score that is not the scored run's (it was verified against another "
+    "run), while the test recomputed against the scored run gives the verdict the file claims.",
+)
 RESULT_LOADGEN_BUILD = _kind(
     "result.loadgen_build",
     "The LoadGen that produced a log is not a build of the round's release, or reports modified sources.",

@@ -29,6 +29,7 @@ from parity.engines.loadgen.text_file import Unreadable
 from parity.engines.loadgen.verify import Verification, read_verification
 from parity.observations.kinds import (
     RESULT_CLAIM_DISAGREES,
+    RESULT_CLAIM_STALE,
     RESULT_COMPLIANCE_FAILED,
     RESULT_COMPLIANCE_NOT_AUDITED,
 )
@@ -214,7 +215,7 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
     A test score the uploaded compliance log does not hold, or a verdict the logs do not give, is an
     observation: the test was verified on something other than what was submitted. A reference score
     that is not the scored run's, where the test recomputed against the scored run gives the same
-    verdict, is a note: the file is stale, the evidence still decides.
+    verdict, is ``result.claim_stale``: the file is stale, the evidence still decides.
     """
     claimed_test, claimed_reference = verify.score("test"), verify.score("reference")
     if claimed_test is not None and not math.isclose(claimed_test, score, rel_tol=1e-6):
@@ -235,10 +236,14 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
             details={"test": test, "claimed": verify.passed, "recomputed": passed},
         )
     elif claimed_reference is not None and not math.isclose(claimed_reference, reference, rel_tol=1e-6):
-        found.notes.append(
+        found.add(
+            RESULT_CLAIM_STALE,
             f"{test}: verify_performance.txt quotes a reference score of {claimed_reference:g}, not the "
             f"scored run's {reference:g}; recomputed against the scored run the test "
-            f"{'passes' if passed else 'fails'}"
+            f"{'passes' if passed else 'fails'} as the file says",
+            verify.path,
+            metrics={"claimed": claimed_reference, "recomputed": reference},
+            details={"test": test, "score": "reference"},
         )
 
 
