@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -190,3 +191,48 @@ def test(rulebook: RulebookOption = None, format: FormatOption = Format.TEXT) ->
             console().print(f"[red]FAIL[/] {result.describe()}")
         console().print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return ExitCode.VIOLATES if failed else ExitCode.CONFORMS
+
+
+class ImpactFormat(StrEnum):
+    """Formats of `parity rules impact`."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+@app.command()
+def impact(
+    evidence: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Evidence files or folders of them (default: the bundled corpus)."),
+    ] = None,
+    rulebook: Annotated[
+        list[str],
+        typer.Option("--rulebook", "-r", help="Two or more rulebooks; the first is the baseline."),
+    ] = ["mlperf-training", "mlperf-inference"],  # noqa: B006 (typer reads the default, never mutates it)
+    format: Annotated[
+        ImpactFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ImpactFormat.TEXT,
+    out: OutOption = None,
+) -> int:
+    """Judge saved observations under several rulebooks: which subjects switch verdict, and why."""
+    from parity.cli.output import write_report
+    from parity.judge.impact import impact as rejudge
+    from parity.judge.subjects import CORPUS, load_subjects
+    from parity.report import impact_report
+    from parity.report.json_output import to_json
+
+    if len(rulebook) < 2:
+        raise BadInput("rules impact needs two or more --rulebook (the first is the baseline)")
+    books = [load_rulebook(name) for name in rulebook]
+    result = rejudge(load_subjects(evidence or [CORPUS]), books)
+    if format is ImpactFormat.JSON:
+        rendered = to_json(impact_report.impact_payload(result))
+    elif format is ImpactFormat.HTML:
+        rendered = impact_report.render_impact_html(result)
+    else:
+        rendered = impact_report.impact_markdown(result)
+    write_report(rendered, out, "done", format.value)
+    return ExitCode.CONFORMS

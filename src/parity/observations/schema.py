@@ -103,6 +103,13 @@ def load_evidence(path: str | Path) -> EvidenceFile:
         raise BadInput(f"expected a JSON object with 'observations', found {type(data).__name__}", path)
     if data.get("format", EVIDENCE_FORMAT) not in ACCEPTED_FORMATS:
         raise BadInput(f"format is {echo(data.get('format'))}, expected {EVIDENCE_FORMAT!r}", path)
+    if data.get("format", EVIDENCE_FORMAT) == EVIDENCE_FORMAT and data.get("version", EVIDENCE_VERSION) != (
+        EVIDENCE_VERSION
+    ):
+        raise BadInput(
+            f"version: {echo(data.get('version'))}, this parity reads evidence version {EVIDENCE_VERSION}",
+            path,
+        )
     observations = data.get("observations")
     if isinstance(observations, list) and len(observations) > MAX_OBSERVATIONS:
         raise BadInput(f"{len(observations)} observations, over the {MAX_OBSERVATIONS} limit", path)
