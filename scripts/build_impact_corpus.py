@@ -5,12 +5,14 @@ them, deterministically (sorted keys, paths relative to their source, no times):
 
 - the bundled example models (``examples/``), every candidate against its reference, observed once as
   inference observes weights (provenance) and once as training does (distribution);
+- the real-tool corpus of ``tests/realtools`` (every architecture x tool, legal and violating), observed
+  the same two ways (``--no-realtools`` leaves it out: it exports models with torch and runs every tool);
 - the training packages of ``../shared/corpus/mlperf_logs/packages/v5.1``, audited: one subject per
   benchmark folder;
 - the inference submissions of ``../shared/corpus/mlperf_inference/v5.1/closed``, audited: one subject per
   result.
 
-    python scripts/build_impact_corpus.py        # a few minutes: the example models are run sandboxed
+    python scripts/build_impact_corpus.py        # about half an hour on 2 cores: every model runs sandboxed
 """
 
 from __future__ import annotations
@@ -38,6 +40,27 @@ def _model_pairs():
                 result = check(model / "reference.onnx", candidate, book, numeric=NumericOptions())
                 name = f"{model.name}/{candidate.stem} (weights observed for {suite})"
                 yield name, "model pair", "closed", None, result.observations
+
+
+def _realtools(folder: Path):
+    """The real-tool corpus of tests/realtools: every architecture x tool, and the injected violations."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from parity.audit import check
+    from parity.engines.numeric import NumericOptions
+    from realtools.corpus import build
+
+    cases, _failed = build(folder, None, None, True)
+    for case in cases:
+        for suite, book in SUITE_BOOKS.items():
+            try:
+                result = check(
+                    case.reference, case.candidate, book, numeric=NumericOptions(inputs=Path(case.inputs))
+                )
+            except Exception as exc:
+                print(f"left out {case.id} under {suite}: {type(exc).__name__}: {str(exc)[:120]}")
+                continue
+            name = f"real tool {case.id} (weights observed for {suite})"
+            yield name, f"real-tool {case.kind}", "closed", None, result.observations
 
 
 def _training():
@@ -70,21 +93,55 @@ def _inference():
             yield name, "inference result", division, result.judgement.benchmark, result.check.observations
 
 
+#: what the corpus keeps of each observation's evidence: enough to judge and to show, not every tensor
+MAX_LOCATIONS, MAX_LIST = 3, 5
+
+
+def _compact(evidence: dict) -> dict:
+    """Locations cut to the first few and long lists in details to their first items, with counts kept."""
+    for observation in evidence["observations"]:
+        found = observation.get("evidence", {})
+        locations = found.get("locations", [])
+        if len(locations) > MAX_LOCATIONS:
+            found["locations"] = locations[:MAX_LOCATIONS]
+            found.setdefault("details", {})["locations_total"] = len(locations)
+        details = found.get("details", {})
+        for key, value in list(details.items()):
+            if isinstance(value, list) and len(value) > MAX_LIST:
+                details[key] = value[:MAX_LIST]
+                details[f"{key}_total"] = len(value)
+            elif isinstance(value, dict) and len(value) > MAX_LIST:
+                details[key] = dict(list(sorted(value.items()))[:MAX_LIST])
+                details[f"{key}_total"] = len(value)
+    return evidence
+
+
 def main() -> int:
     """Write the corpus and its manifest."""
-    from parity.observations import EvidenceFile
-    from parity.report.json_output import to_json
+    import argparse
+    import functools
+    import tempfile
 
+    from parity.observations import EvidenceFile
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-realtools", action="store_true", help="leave out the real-tool corpus (slow)")
+    args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"the shared corpus is not at {SHARED}")
+    sources = [_model_pairs, _training, _inference]
+    work = tempfile.TemporaryDirectory(prefix="parity-realtools-")
+    if not args.no_realtools:
+        sources.insert(1, functools.partial(_realtools, Path(work.name)))
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     manifest = []
-    prefixes = {str(SHARED) + "/": "", str(ROOT) + "/": ""}
-    for source in (_model_pairs, _training, _inference):
+    prefixes = {str(SHARED) + "/": "", str(ROOT) + "/": "", work.name + "/": "realtools/"}
+    for source in sources:
         for name, kind, division, benchmark, observations in source():
             subject = {"name": name, "kind": kind, "division": division, "benchmark": benchmark}
-            text = to_json(EvidenceFile(observations, subject).to_json())
+            saved = _compact(EvidenceFile(observations, subject).to_json())
+            text = json.dumps(saved, sort_keys=True, indent=1)
             for prefix, replacement in prefixes.items():
                 text = text.replace(prefix, replacement)
             file = f"{len(manifest):03d}.json"

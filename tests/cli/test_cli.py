@@ -48,6 +48,9 @@ def test_rules_list_json_lists_every_packaged_rulebook_and_alias(capsys):
         "mlperf-training-v6.0",
         "mlperf-inference-v0.7",
         "mlperf-inference-v6.1",
+        "whatif-training-allow-by-default",
+        "whatif-training-inference-optimisations",
+        "whatif-inference-deny-by-default",
     }
     assert data["aliases"] == {
         "mlperf-inference": "mlperf-inference-v6.1",

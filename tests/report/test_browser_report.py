@@ -139,3 +139,19 @@ def test_chromium_renders_the_inference_audit_with_its_results_and_the_rule_of_a
     assert "VIOLATES" in dom and "inference.audit.compliance-passes" in dom and "Why this rule exists" in dom
     assert "llama2-70b-99" in dom and "tokens/s" in dom and "TEST06 passed" in dom
     assert console_messages(rendered.stderr) == []
+
+
+def test_chromium_renders_the_impact_brief_with_its_table_charts_and_examples(tmp_path):
+    page = tmp_path / "brief.html"
+    subprocess.run(
+        [sys.executable, "-m", "parity", "--quiet", "rules", "impact", "-r", "mlperf-training",
+         "-r", "mlperf-inference", "-f", "html", "-o", str(page)],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )  # fmt: skip
+    rendered = headless(page, "--dump-dom")
+    dom = rendered.stdout
+    assert "Switches per scenario" in dom and "<svg" in dom and "One worked example per switch class" in dom
+    assert "training.graph.batchnorm-folding" in dom and "inference.equivalence.fusion" in dom
+    assert console_messages(rendered.stderr) == []

@@ -57,7 +57,8 @@ def test_child_adds_changes_and_removes_rules_and_records_history(parent, write_
 
 
 def test_child_can_flip_the_default_polarity(parent, write_yaml):
-    book = load_rulebook(write_yaml("demo-v2.yaml", _child(default="allow")))
+    reason = "allow what no rule names, for this test"
+    book = load_rulebook(write_yaml("demo-v2.yaml", _child(default="allow", default_rationale=reason)))
     assert book.default.value == "allow"
     assert book.division_defaults  # inherited open: allow
 

@@ -6,10 +6,16 @@ from parity.judge import run_examples
 from parity.rulebook import RuleKind, aliases, load_rulebook, packaged_ids
 
 PACKAGED = ["mlperf-training-v0.7", "mlperf-training-v6.0", "mlperf-inference-v0.7", "mlperf-inference-v6.1"]
+#: what-if rulebooks (issue 14): packaged so that `rules diff` and `rules explain` read them like any other
+WHATIFS = [
+    "whatif-training-allow-by-default",
+    "whatif-training-inference-optimisations",
+    "whatif-inference-deny-by-default",
+]
 
 
-def test_the_four_rulebooks_and_their_aliases_are_packaged():
-    assert packaged_ids() == sorted(PACKAGED)
+def test_the_four_rulebooks_the_what_ifs_and_their_aliases_are_packaged():
+    assert packaged_ids() == sorted(PACKAGED + WHATIFS)
     assert aliases() == {
         "mlperf-training": "mlperf-training-v6.0",
         "mlperf-inference": "mlperf-inference-v6.1",

@@ -259,4 +259,8 @@ class RulebookFile(_Strict):
             raise ValueError(
                 "a rulebook that `extends` another lists `adds`, `changes` and `removes`, not `rules`"
             )
+        elif (self.default is not None or self.division_defaults) and not self.default_rationale:
+            raise ValueError(
+                "a rulebook that overrides the default polarity must say why (default_rationale)"
+            )
         return self
