@@ -64,33 +64,17 @@ def _realtools(folder: Path):
 
 
 def _training():
-    from parity.audit.submission import audit_submission
+    from parity.audit.subjects import training_subjects
 
-    folder = SHARED / "mlperf_logs" / "packages" / "v5.1"
-    audit = audit_submission(folder, "5.1.0", jobs=2)
-    for organisation in audit.organisations:
-        for benchmark in organisation.benchmarks:
-            folder = benchmark.folder
-            name = f"training v5.1 {organisation.organisation.name}/{folder.system}/{folder.benchmark}"
-            yield (
-                name,
-                "training benchmark",
-                benchmark.division,
-                benchmark.folder.benchmark,
-                benchmark.observations,
-            )
+    for item in training_subjects(SHARED / "mlperf_logs" / "packages" / "v5.1", "5.1.0", jobs=2):
+        yield item.name, item.kind, item.division, item.benchmark, item.observations
 
 
 def _inference():
-    from parity.audit.inference_submission import audit_inference
+    from parity.audit.subjects import inference_subjects
 
-    audit = audit_inference(SHARED / "mlperf_inference" / "v5.1" / "closed", "5.1", jobs=2)
-    for organisation in audit.organisations:
-        for result in organisation.results:
-            row = result.check.row
-            name = f"inference v5.1 {organisation.organisation.name}/{row.system}/{row.model}/{row.scenario}"
-            division = organisation.organisation.division
-            yield name, "inference result", division, result.judgement.benchmark, result.check.observations
+    for item in inference_subjects(SHARED / "mlperf_inference" / "v5.1" / "closed", "5.1", jobs=2):
+        yield item.name, item.kind, item.division, item.benchmark, item.observations
 
 
 #: what the corpus keeps of each observation's evidence: enough to judge and to show, not every tensor

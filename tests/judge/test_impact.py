@@ -129,3 +129,11 @@ def test_the_cached_rejudge_gives_the_judges_verdict_for_every_subject_and_ruleb
             division = item.subject.division if item.subject.division in book.divisions else "closed"
             expected = judge(item.subject.observations, book, division, item.subject.benchmark).verdict
             assert verdict == expected, (item.subject.name, book.id)
+
+
+def test_a_submission_tree_is_audited_on_the_fly_into_one_subject_per_result(capsys):
+    tree = Path(__file__).resolve().parents[1] / "data" / "inference" / "v5.1" / "closed"
+    code, out, _ = parity(capsys, "rules", "impact", tree, "-r", TRAINING, "-r", INFERENCE, "-f", "json")
+    data = json.loads(out)
+    assert code == 0 and [s["kind"] for s in data["subjects"]] == ["inference result"] * 3
+    assert data["subjects"][0]["name"].startswith("inference v5.1 Lambda/")

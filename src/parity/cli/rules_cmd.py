@@ -206,7 +206,10 @@ class ImpactFormat(StrEnum):
 def impact(
     evidence: Annotated[
         list[Path] | None,
-        typer.Argument(help="Evidence files or folders of them (default: the bundled corpus)."),
+        typer.Argument(
+            help="Evidence files, folders of them, or submission trees audited on the fly "
+            "(default: the bundled corpus)."
+        ),
     ] = None,
     rulebook: Annotated[
         list[str],
@@ -218,6 +221,7 @@ def impact(
     out: OutOption = None,
 ) -> int:
     """Judge saved observations under several rulebooks: which subjects switch verdict, and why."""
+    from parity.audit.subjects import tree_subjects
     from parity.cli.output import write_report
     from parity.judge.impact import impact as rejudge
     from parity.judge.subjects import CORPUS, load_subjects
@@ -227,7 +231,11 @@ def impact(
     if len(rulebook) < 2:
         raise BadInput("rules impact needs two or more --rulebook (the first is the baseline)")
     books = [load_rulebook(name) for name in rulebook]
-    result = rejudge(load_subjects(evidence or [CORPUS]), books)
+    subjects = []
+    for path in evidence or [CORPUS]:
+        audited = tree_subjects(path) if path.is_dir() and not path.is_symlink() else None
+        subjects += audited if audited is not None else load_subjects([path])
+    result = rejudge(subjects, books)
     if format is ImpactFormat.JSON:
         rendered = to_json(impact_report.impact_payload(result))
     elif format is ImpactFormat.HTML:
