@@ -423,8 +423,51 @@ def test_test01_outputs_are_compared_where_both_logs_are_whole(tree):
     changed = [dict(e) for e in entries[::7]]
     changed[2]["data"] = "DEADBEEF"
     logged.write_text(json.dumps(changed), encoding="utf-8")
+    # the verify file says TEST PASS (its script may compare a prefix only): a reviewer decides
+    claims = findings(audit_inference(tree, "5.1", jobs=1), "result.claim_disagrees")
+    [claim] = [c for c in claims if "differ" in c.summary]  # (and its count of 116 outputs, not 8)
+    assert "1 of 8" in claim.summary and claim.outcome == "needs_review"
+    verify = logged.parents[1] / "verify_accuracy.txt"
+    verify.write_text(verify.read_text(encoding="utf-8").replace("TEST PASS", "TEST FAIL"), encoding="utf-8")
     [failed] = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_failed")
     assert "1 of 8" in failed.summary and located(failed)[0] == str(logged)
+
+
+def test_test01_with_truncated_logs_rests_on_its_verify_file(tree):
+    verify = compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "verify_accuracy.txt"
+    replace(verify, "TEST PASS", "TEST FAIL")
+    [failed] = findings(audit_inference(tree, "5.1", jobs=1), "result.compliance_failed")
+    assert "does not say TEST PASS" in failed.summary and located(failed)[0] == str(verify)
+
+
+SCENARIO = ('"effective_scenario", "value": "Offline"', '"effective_scenario", "value": ["Offline"]')
+DURATION = ('"effective_min_duration_ms", "value": 600000', '"effective_min_duration_ms", "value": NaN')
+
+
+@pytest.mark.parametrize(
+    ("where", "change", "verdict"),
+    [
+        ("scored", SCENARIO, "violates"),
+        ("scored", DURATION, "violates"),  # a NaN duration is not at least 600 s
+        ("verify", ("num_perf_log_entries = 116", "num_perf_log_entries = 1e400"), "conforms"),
+    ],
+)
+def test_values_of_unexpected_types_are_findings_not_crashes(tree, where, change, verdict):
+    old, new = change
+    sdxl = result(tree, "stable-diffusion-xl", "Offline")
+    path = (
+        sdxl / "performance" / "run_1" / "mlperf_log_detail.txt"
+        if where == "scored"
+        else compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "verify_accuracy.txt"
+    )
+    replace(path, old, new)
+    accuracy = (
+        compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "accuracy" / "mlperf_log_accuracy.json"
+    )
+    accuracy.write_text('[{"qsl_idx": [0], "data": "00"}]', encoding="utf-8")  # a list where an index goes
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == verdict
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "conforms"  # the rest is audited
 
 
 def test_a_loadgen_source_matching_no_version_of_the_rounds_window_goes_to_review(tree):

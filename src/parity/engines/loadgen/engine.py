@@ -42,10 +42,24 @@ class ResultCheck:
 
 
 def observe_result(paths: ResultPaths, round_name: str) -> ResultCheck:
-    """Every check of one result (see the package's modules); unreadable files become observations."""
+    """Every check of one result (see the package's modules); unreadable files become observations.
+
+    Content no check foresaw (a value of a type no reader expects) stops this result only: it is
+    recorded as unverifiable evidence and the rest of the tree is audited.
+    """
     round_data = load_inference_round(round_name)
     found = Findings()
     row = ResultRow(paths.system, paths.model, paths.scenario)
+    try:
+        return _observe(paths, round_data, found, row)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError, RecursionError) as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        found.missing(paths.path, f"could not be audited ({reason})", "the result")
+        row.notes = found.notes
+        return ResultCheck(paths, row, found.observations)
+
+
+def _observe(paths: ResultPaths, round_data, found: Findings, row: ResultRow) -> ResultCheck:
     named = round_data.model_named(paths.model)
     if named is None:
         if paths.division != "open":

@@ -9,6 +9,7 @@ build. The compliance tests are :mod:`parity.engines.loadgen.compliance`. Facts 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -176,7 +177,7 @@ def _at_least(detail: Detail, setting: str, minimum, found: Findings, label: str
     if minimum is None:
         return
     value = detail.effective(setting)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+    if not _finite(value) or value < minimum:
         found.add(
             RESULT_SETTINGS_CHANGED,
             f"{label}: {setting} is {value}, the round requires at least {minimum}",
@@ -197,7 +198,7 @@ def _latency(
     """
     bound = model.latency_constraint_ns.get(scenario) if isinstance(scenario, str) else None
     target = detail.effective("target_latency_ns")
-    if bound and scenario in ("Server", "Interactive") and isinstance(target, int | float) and target > bound:
+    if bound and scenario in ("Server", "Interactive") and (not _finite(target) or target > bound):
         found.add(
             RESULT_LATENCY_EXCEEDED,
             f"{label}: target latency {target} ns is above the {scenario} bound of {bound} ns",
@@ -227,7 +228,7 @@ def _latency(
         value = detail.values.get(key)
         if bound is None:
             continue
-        if not isinstance(value, int | float) or value >= bound:
+        if not _finite(value) or value >= bound:
             found.add(
                 RESULT_LATENCY_EXCEEDED,
                 f"{label}: {name.upper()} 99th percentile {value} ns is not below {bound} ns",
@@ -276,9 +277,16 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
         )
 
 
+def _finite(value) -> bool:
+    """A number (not a bool, NaN or infinity): what a bound can be compared with."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def result_metric(detail: Detail, model: Model) -> tuple[float | None, str]:
     """The reported metric and its unit (tokens/s for LLMs; ms for the stream scenarios)."""
     scenario = detail.effective("scenario")
+    if not isinstance(scenario, str):
+        return None, ""
     key = TOKEN_RESULT_KEY.get(scenario) if model.llm_latency_limits_ns else None
     value = detail.values.get(key) if key else None
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -44,7 +44,7 @@ def read_verification(path) -> Verification:
     found.lines = len(lines)
     for line in lines:
         stripped = line.strip()
-        if stripped in ("TEST PASS", "TEST FAIL"):
+        if stripped == "TEST PASS" or stripped.startswith("TEST FAIL"):  # "TEST FAIL: Test score invalid"
             found.passed = (
                 stripped == "TEST PASS" if found.passed is None else found.passed and stripped == "TEST PASS"
             )
