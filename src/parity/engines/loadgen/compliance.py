@@ -197,6 +197,17 @@ def _audited(test: str, detail: Detail, facts: ComplianceTest, scored: Detail, f
             )
 
 
+def _logged(where: Path, test: str, found: Findings):
+    """A test's ``verify_accuracy.txt``, its accuracy log's path, and the log (None if unreadable, said)."""
+    verify = _verification(where / "verify_accuracy.txt", found, f"{test}'s claimed outcome")
+    path = where / "accuracy" / "mlperf_log_accuracy.json"
+    try:
+        return verify, path, read_accuracy_log(path)
+    except Unreadable as exc:
+        found.missing(path, str(exc), f"{test}'s logged outputs")
+        return verify, path, None
+
+
 def _verification(path: Path, found: Findings, needed_for: str) -> Verification | None:
     try:
         verify = read_verification(path)
@@ -255,12 +266,8 @@ def _test01_accuracy(where: Path, accuracy_log: Path | None, found: Findings) ->
     its ``TEST PASS``, or the subset accuracies of the non-deterministic path, as the official checker
     reads them (submission_checker.py v5.1.1:3129-3228).
     """
-    verify = _verification(where / "verify_accuracy.txt", found, "TEST01's accuracy comparison")
-    log_path = where / "accuracy" / "mlperf_log_accuracy.json"
-    try:
-        log = read_accuracy_log(log_path)
-    except Unreadable as exc:
-        found.missing(log_path, str(exc), "TEST01's logged outputs")
+    verify, log_path, log = _logged(where, "TEST01", found)
+    if log is None:
         return UNVERIFIABLE
     if log.problem and not log.truncated:
         found.missing(log_path, log.problem, "TEST01's logged outputs")
@@ -342,12 +349,8 @@ def _test06(where: Path, facts: ComplianceTest, scenario: str, found: Findings) 
     """run_verification.py's three checks over every logged sample, then the verify file's claims."""
     import numpy as np
 
-    verify = _verification(where / "verify_accuracy.txt", found, "TEST06's claimed outcome")
-    log_path = where / "accuracy" / "mlperf_log_accuracy.json"
-    try:
-        log = read_accuracy_log(log_path)
-    except Unreadable as exc:
-        found.missing(log_path, str(exc), "TEST06's logged outputs")
+    verify, log_path, log = _logged(where, "TEST06", found)
+    if log is None:
         return UNVERIFIABLE
     if log.problem or not log.entries:
         problem = log.problem or "holds no entries ([]): the checks would pass over zero samples"
