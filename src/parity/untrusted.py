@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import stat
@@ -107,6 +108,11 @@ def _numbers_within(items: list) -> bool:
     if low.bit_length() > _MAX_INT_BITS or high.bit_length() > _MAX_INT_BITS:
         raise TooComplex(f"an integer of over {MAX_INT_DIGITS} digits")
     return True
+
+
+def finite_number(value: object) -> bool:
+    """A JSON number a bound can be compared with: not a bool, NaN or infinity."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def depth(value, limit: int = MAX_JSON_DEPTH) -> int:

@@ -13,15 +13,12 @@ from parity.engines.convergence.rcp import IN_SAMPLES, STEP_TARGETS
 from parity.engines.logs.files import Refused, logs_under
 from parity.engines.logs.parser import ParsedLog, parse
 from parity.errors import BadInput
+from parity.untrusted import finite_number
 
 #: One result log: path, benchmark, batch size, convergence point (inf if it did not converge), status,
 #: (epoch or sample count, quality) of every evaluation with numbers in log order (for plotting), and the
 #: ``seed`` records (events) for the seed rules.
 Run = namedtuple("Run", "path benchmark batch_size converged_at status evaluations seeds", defaults=((), ()))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _first(events: list, accept) -> object:
@@ -42,7 +39,7 @@ def read_run(path, parsed: ParsedLog | None = None) -> Run:
     evaluations = tuple(
         (float(e.metadata[field]), float(e.value))
         for e in grouped.get("eval_accuracy", [])
-        if _is_number(e.value) and _is_number(e.metadata.get(field))
+        if finite_number(e.value) and finite_number(e.metadata.get(field))
     )
     if benchmark in STEP_TARGETS:
         converged_at, status = _first_step_meeting(grouped, STEP_TARGETS[benchmark])
@@ -62,8 +59,8 @@ def _first_step_meeting(grouped: dict, targets: dict) -> tuple[float, str]:
         step, metric = event.metadata.get("samples_count"), event.metadata.get("metric")
         if (
             event.line < stop[-1].line
-            and _is_number(step)
-            and _is_number(event.value)
+            and finite_number(step)
+            and finite_number(event.value)
             and isinstance(metric, str)
         ):
             steps.setdefault(float(step), {})[metric] = float(event.value)

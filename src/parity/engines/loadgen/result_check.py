@@ -9,7 +9,6 @@ build. The compliance tests are :mod:`parity.engines.loadgen.compliance`. Facts 
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
@@ -31,6 +30,7 @@ from parity.observations.kinds import (
     RESULT_SETTINGS_CHANGED,
     SUBMISSION_HYGIENE,
 )
+from parity.untrusted import finite_number
 
 SUMMARY, DETAIL = "mlperf_log_summary.txt", "mlperf_log_detail.txt"
 ACCURACY_LOG, ACCURACY_TEXT = "mlperf_log_accuracy.json", "accuracy.txt"
@@ -135,13 +135,7 @@ def check_performance(
             "result_validity",
             details={"validity": validity, "reason": reason},
         )
-    if detail.errors:
-        found.add(
-            RESULT_INVALID,
-            f"{label}: LoadGen logged {len(detail.errors)} error(s), the first: {detail.errors[0][:200]}",
-            path,
-            details={"errors": detail.errors[:5]},
-        )
+    _errors(detail, found, label)
     for seed, wanted in round_data.seeds.items():
         value = detail.effective(seed)
         if str(value) != wanted:
@@ -173,11 +167,22 @@ def check_performance(
     _loadgen_build(detail, round_data, found, label)
 
 
+def _errors(detail: Detail, found: Findings, label: str) -> None:
+    """The errors LoadGen logged during a run (the official checker refuses any)."""
+    if detail.errors:
+        found.add(
+            RESULT_INVALID,
+            f"{label}: LoadGen logged {len(detail.errors)} error(s), the first: {detail.errors[0][:200]}",
+            detail.path,
+            details={"errors": detail.errors[:5]},
+        )
+
+
 def _at_least(detail: Detail, setting: str, minimum, found: Findings, label: str) -> None:
     if minimum is None:
         return
     value = detail.effective(setting)
-    if not _finite(value) or value < minimum:
+    if not finite_number(value) or value < minimum:
         found.add(
             RESULT_SETTINGS_CHANGED,
             f"{label}: {setting} is {value}, the round requires at least {minimum}",
@@ -198,7 +203,7 @@ def _latency(
     """
     bound = model.latency_constraint_ns.get(scenario) if isinstance(scenario, str) else None
     target = detail.effective("target_latency_ns")
-    if bound and scenario in ("Server", "Interactive") and (not _finite(target) or target > bound):
+    if bound and scenario in ("Server", "Interactive") and (not finite_number(target) or target > bound):
         found.add(
             RESULT_LATENCY_EXCEEDED,
             f"{label}: target latency {target} ns is above the {scenario} bound of {bound} ns",
@@ -228,7 +233,7 @@ def _latency(
         value = detail.values.get(key)
         if bound is None:
             continue
-        if not _finite(value) or value >= bound:
+        if not finite_number(value) or value >= bound:
             found.add(
                 RESULT_LATENCY_EXCEEDED,
                 f"{label}: {name.upper()} 99th percentile {value} ns is not below {bound} ns",
@@ -277,11 +282,6 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
         )
 
 
-def _finite(value) -> bool:
-    """A number (not a bool, NaN or infinity): what a bound can be compared with."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def result_metric(detail: Detail, model: Model) -> tuple[float | None, str]:
     """The reported metric and its unit (tokens/s for LLMs; ms for the stream scenarios)."""
     scenario = detail.effective("scenario")
@@ -307,14 +307,7 @@ def check_accuracy(
     detail = read_detail_or_note(folder / DETAIL, found, "the accuracy run")
     if detail is not None:
         _accuracy_run(detail, paths.scenario, model, found)
-        if detail.errors:
-            found.add(
-                RESULT_INVALID,
-                f"accuracy run: LoadGen logged {len(detail.errors)} error(s), the first: "
-                f"{detail.errors[0][:200]}",
-                detail.path,
-                details={"errors": detail.errors[:5]},
-            )
+        _errors(detail, found, "accuracy run")
     log = folder / ACCURACY_LOG
     try:
         size = checked_size(log, 1 << 40)
@@ -375,8 +368,9 @@ def _metrics(
     """Every bound's metric, matched by the round's pattern on each line, in the bound's unit."""
     patterns = round_data.accuracy_patterns
     printed: dict[str, list[tuple[float, int]]] = {}
+    metrics = sorted({b.metric for b in (*model.accuracy, *model.upper_limit)})
     for number, line in enumerate(lines, 1):
-        for metric in {b.metric for b in (*model.accuracy, *model.upper_limit)}:
+        for metric in metrics:
             match = re.match(patterns[metric], line)
             if match:
                 try:
@@ -476,11 +470,7 @@ def check_power(paths: ResultPaths, found: Findings) -> None:
 
 def check_summary_agrees(detail: Detail, found: Findings, label: str) -> None:
     """The human-readable summary beside a detail log says the same validity."""
-    path = (
-        detail.path.with_name(SUMMARY)
-        if isinstance(detail.path, Path)
-        else Path(detail.path).with_name(SUMMARY)
-    )
+    path = Path(detail.path).with_name(SUMMARY)
     try:
         summary = read_summary(path)
     except Unreadable as exc:
