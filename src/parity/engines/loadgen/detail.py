@@ -21,13 +21,13 @@ AUDIT_MARKER = "audit.config"
 class Detail:
     """The first value of every key, LoadGen's errors and warnings, and the lines it could not read."""
 
-    __slots__ = ("digest", "errors", "issued", "lines", "malformed", "path", "values", "warnings")
+    __slots__ = ("_digest", "errors", "issued", "lines", "malformed", "path", "values", "warnings")
 
     def __init__(self, path) -> None:
         self.path = path
         self.values: dict[str, object] = {}
         self.lines: dict[str, int] = {}  # the line of each key's first record
-        self.digest = ""  # sha256 of the file: a compliance log must not be the scored run's
+        self._digest: str | None = None
         self.issued = 0  # samples issued over every loadable set (queries x samples per query, summed)
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -44,6 +44,16 @@ class Detail:
     def requested(self, name: str):
         """``requested_<name>``: what the configuration asked for."""
         return self.values.get(f"requested_{name}")
+
+    @property
+    def digest(self) -> str:
+        """The file's SHA-256 ('' if it is gone), read when first asked: only compliance runs need it."""
+        if self._digest is None:
+            try:
+                self._digest = file_digest(self.path)
+            except OSError:
+                self._digest = ""
+        return self._digest
 
     @property
     def audited(self) -> bool:
@@ -66,7 +76,6 @@ def read_detail(path) -> Detail:
     checked_size(path, MAX_DETAIL_BYTES)
     detail = Detail(path)
     parsed = parse(path)
-    detail.digest = file_digest(path)
     detail.malformed = [(item.line, item.problem) for item in parsed.malformed]
     queries = None
     for event in parsed.events:
