@@ -107,14 +107,16 @@ class Impact:
             book.id: {d.value: unobservable_rules(book, d) for d in book.divisions} for book in books
         }
 
-    def directions(self) -> Counter:
-        """(rulebook, verdict under the first, verdict under it) -> subjects, for every other rulebook."""
-        found: Counter = Counter()
+    def switched(self):
+        """(subject, rulebook id, verdict under the first, verdict under it) of every switch."""
         for item in self.subjects:
             for book, verdict in zip(self.books[1:], item.verdicts[1:], strict=True):
                 if verdict != item.verdicts[0]:
-                    found[(book.id, item.verdicts[0].value, verdict.value)] += 1
-        return found
+                    yield item, book.id, item.verdicts[0].value, verdict.value
+
+    def directions(self) -> Counter:
+        """(rulebook, verdict under the first, verdict under it) -> subjects, for every other rulebook."""
+        return Counter((book, before, after) for _, book, before, after in self.switched())
 
     def deciding(self) -> tuple[Counter, Counter]:
         """How often each change kind, and each rule, decides a finding of a switched subject."""
@@ -131,12 +133,7 @@ class Impact:
 
     def by_scenario(self) -> Counter:
         """(subject kind, rulebook) -> switched subjects: the table of the README."""
-        found: Counter = Counter()
-        for item in self.subjects:
-            for book, verdict in zip(self.books[1:], item.verdicts[1:], strict=True):
-                if verdict != item.verdicts[0]:
-                    found[(item.subject.kind, book.id)] += 1
-        return found
+        return Counter((item.subject.kind, book) for item, book, _, _ in self.switched())
 
 
 def impact(subjects: Sequence[Subject], books: Sequence[Rulebook]) -> Impact:

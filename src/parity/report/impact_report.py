@@ -14,10 +14,8 @@ from parity.report.json_output import envelope
 def _classes(result) -> dict[tuple, object]:
     """One worked example per switch class: (rulebook, from verdict, to verdict) -> the first subject."""
     examples: dict[tuple, object] = {}
-    for item in result.subjects:
-        for book, verdict in zip(result.books[1:], item.verdicts[1:], strict=True):
-            if verdict != item.verdicts[0]:
-                examples.setdefault((book.id, item.verdicts[0].value, verdict.value), item)
+    for item, book, before, after in result.switched():
+        examples.setdefault((book, before, after), item)
     return examples
 
 
