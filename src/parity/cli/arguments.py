@@ -25,6 +25,22 @@ class ArgumentParser(argparse.ArgumentParser):
     def __init__(self, **options) -> None:
         super().__init__(formatter_class=HelpFormatter, allow_abbrev=False, **options)
 
+    def parse_paths_anywhere(self, argv: list[str], dest: str):
+        """Options may come between the paths (``dest`` is a ``nargs="*"`` positional of at least one path).
+
+        Everything after ``--`` is a path, even a name that starts with ``-``: argparse's intermixed
+        parsing reads such a name as an option again in its second pass, so ``--`` is split off here.
+        """
+        rest: list[str] = []
+        if "--" in argv:
+            cut = argv.index("--")
+            argv, rest = argv[:cut], argv[cut + 1 :]
+        args = self.parse_intermixed_args(argv)
+        setattr(args, dest, [*getattr(args, dest), *rest])
+        if not getattr(args, dest):
+            self.error(f"the following arguments are required: {dest.upper().rstrip('S')}")
+        return args
+
     def error(self, message: str):
         """Raise instead of printing usage and exiting 2."""
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")

@@ -57,12 +57,32 @@ def exit_codes():
         )
 
 
+def refuse_option_files(args: list[str]) -> None:
+    """Refuse an argument before ``--`` that starts with ``-`` and names an existing file or folder.
+
+    A shell expands ``*`` to the names a submitter chose: in a folder holding a file named
+    ``--division=open`` or ``--out=result_1.txt``, ``parity logs check *`` would read that name as the
+    option. No real option is also the name of something in the working folder, so such an argument is
+    refused (exit 3) for every command; after ``--`` every argument is a path (``parity logs check -- *``).
+    """
+    for arg in args:
+        if arg == "--":
+            return
+        if arg.startswith("-") and arg != "-" and os.path.lexists(arg):
+            raise UsageError(
+                f"{arg!r} looks like an option but is the name of a file here (a shell glob?): "
+                "put paths after `--` (parity logs check -- *) or write them as ./NAME"
+            )
+
+
 def main(argv: list[str] | None = None):
     """Run `parity ARGV...` and exit with its code."""
     from parity.cli import output
 
     output.tolerant_streams()
     args = list(sys.argv[1:] if argv is None else argv)
+    with exit_codes():
+        refuse_option_files(args)
     leading = 0
     while leading < len(args) and args[leading] in QUIET_FLAGS:
         leading += 1

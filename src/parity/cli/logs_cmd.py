@@ -21,7 +21,7 @@ def parser() -> ArgumentParser:
         description="Check training logs against their round's rules; the exit code is the worst verdict.",
     )
     command.add_argument(
-        "paths", nargs="+", metavar="PATH", help="log files or folders (result_*.txt inside)"
+        "paths", nargs="*", metavar="PATH", help="log files or folders (result_*.txt inside)"
     )
     command.add_argument("--ruleset", help="round, e.g. 5.1.0 (default: from the path, else the latest)")
     command.add_argument("--benchmark", help="override the logged submission_benchmark")
@@ -32,10 +32,11 @@ def parser() -> ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run `parity logs check ARGV...`; returns the exit code."""
-    args = parser().parse_intermixed_args(argv)  # options may come between the paths
+    args = parser().parse_paths_anywhere(argv, "paths")  # options may come between the paths
     from parity.audit.logs import check_logs, log_files, require_ruleset
     from parity.report.logs_report import logs_payload, logs_text, painter
 
+    output.refuse_overwriting_inputs(args.out, args.paths)
     require_ruleset(args.ruleset)
     files = log_files(args.paths)
     with progress.steps(len(files)) as announce:

@@ -10,8 +10,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from parity.cli import demo_cmd, output, progress, rules_cmd
-from parity.cli.entry import FAST_COMMANDS, exit_codes, fail
-from parity.cli.output import emit_json, write_file
+from parity.cli.entry import FAST_COMMANDS, exit_codes, fail, refuse_option_files
+from parity.cli.output import emit_json, refuse_overwriting_inputs, write_file
 from parity.cli.terminal import Format, OutOption, console, deliver
 from parity.errors import ExitCode
 
@@ -163,6 +163,13 @@ def check_command(
     from parity.report.formats import render_check, show_text
     from parity.report.json_output import to_json
 
+    read = [reference, candidate, reference_weights, candidate_weights, inputs, labels, rulebook]
+    for option, path in (
+        ("--out", out),
+        ("--save-evidence", save_evidence),
+        ("--divergence-inputs", divergence_inputs),
+    ):
+        refuse_overwriting_inputs(path, read, option)
     options = NumericOptions(
         inputs, samples, seed, labels, time_limit, memory_limit, Localise(localise).value, divergence_inputs
     )
@@ -241,6 +248,8 @@ def audit_command(
     from parity.observations import EvidenceFile
     from parity.report.json_output import to_json
 
+    for option, written in (("--out", out), ("--save-evidence", save_evidence)):
+        refuse_overwriting_inputs(written, [path], option)
     if is_inference_tree(path):
         return _audit_inference(path, ruleset, jobs, format, out, save_evidence)
     with progress.phases() as phase:
@@ -307,6 +316,7 @@ def _is_click_error(exc: Exception) -> bool:
 def run(argv: list[str] | None = None) -> NoReturn:
     """Run the typer app and exit with DESIGN.md's codes; no traceback reaches the user."""
     with exit_codes():
+        refuse_option_files(list(sys.argv[1:] if argv is None else argv))
         try:
             result = app(args=argv, prog_name="parity", standalone_mode=False)
         except typer.Abort:

@@ -53,6 +53,48 @@ def emit_json(payload) -> None:
     to_stdout(to_json(payload))
 
 
+def refuse_overwriting_inputs(out, inputs, option: str = "--out") -> None:
+    """Refuse an output path that is a file the command reads, or lies inside a folder it reads.
+
+    Compared by identity, not by spelling: the output's real path and its (st_dev, st_ino) against each
+    input's, so a symlink or a hard link to an input is refused too; for a folder, every folder above the
+    output (real path) is compared with it, so a report cannot land inside a submission tree. Inputs that
+    do not exist (a rulebook id, a path the command will refuse anyway) are skipped.
+
+    Raises:
+        BadInput: naming the output and the input it would overwrite or land in.
+    """
+    if out is None:
+        return
+    targets = [_identity(os.path.realpath(out))]
+    folder = os.path.dirname(os.path.realpath(out))
+    while True:
+        targets.append(_identity(folder))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    for source in inputs:
+        if source is None:
+            continue
+        found = _identity(os.fspath(source))
+        if found is None:
+            continue
+        if found == targets[0]:
+            raise BadInput(f"{option} would write over {os.fspath(source)}, which this command reads", out)
+        if os.path.isdir(source) and found in targets[1:]:
+            raise BadInput(f"{option} lies inside {os.fspath(source)}, which this command reads", out)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of ``path`` (symlinks followed), or None if there is nothing there."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 def write_file(path, content: str) -> None:
     """Write a file the user asked for; failure is bad input naming the path, not a traceback."""
     try:

@@ -37,6 +37,7 @@ def parser() -> ArgumentParser:
 def main(argv: list[str]) -> int:
     """Run `parity rcp check ARGV...`; returns the exit code."""
     args = parser().parse_args(argv)
+    output.refuse_overwriting_inputs(args.out, [args.folder])
     from parity.audit.rcp import check_rcp
     from parity.engines.convergence.runs import run_files
     from parity.report.logs_report import painter, rcp_payload, rcp_text

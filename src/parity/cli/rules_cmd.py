@@ -128,6 +128,9 @@ def render(
     out: OutOption = None,
 ) -> int:
     """Render a readable rule book with the reason behind every rule."""
+    from parity.cli.output import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs(out, [rulebook])
     book = load_rulebook(rulebook)
     if format is RenderFormat.JSON:
         from parity.report.json_output import to_json
@@ -222,12 +225,13 @@ def impact(
 ) -> int:
     """Judge saved observations under several rulebooks: which subjects switch verdict, and why."""
     from parity.audit.subjects import tree_subjects
-    from parity.cli.output import write_report
+    from parity.cli.output import refuse_overwriting_inputs, write_report
     from parity.judge.impact import impact as rejudge
     from parity.judge.subjects import CORPUS, load_subjects
     from parity.report import impact_report
     from parity.report.json_output import to_json
 
+    refuse_overwriting_inputs(out, [*(evidence or []), *rulebook])
     if len(rulebook) < 2:
         raise BadInput("rules impact needs two or more --rulebook (the first is the baseline)")
     books = [load_rulebook(name) for name in rulebook]
