@@ -9,6 +9,7 @@ the archive declares, and the total decompressed size is bounded before any memb
 from __future__ import annotations
 
 import math
+import resource
 import tokenize
 import warnings
 import zipfile
@@ -44,6 +45,10 @@ def read_npz(path: str | Path, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> dict[
             return {member.filename[: -len(".npy")]: _member(archive, member, path) for member in members}
     except BadInput:
         raise
+    except MemoryError:  # a caller's address-space limit under the bound (prlimit --as, CI)
+        raise BadInput(
+            "does not fit in the memory this process may use (its arrays are decompressed in memory)", path
+        ) from None
     except (
         OSError,
         EOFError,
@@ -69,6 +74,19 @@ def _check_sizes(members: list[zipfile.ZipInfo], max_bytes: int, path: Path) -> 
     total = sum(member.file_size for member in members)
     if total > max_bytes:
         raise BadInput(f"members decompress to {total} bytes, over the {max_bytes}-byte limit", path)
+    allowed = _address_space()
+    if allowed is not None and total > allowed // 2:
+        raise BadInput(
+            f"members decompress to {total} bytes, more than half the {allowed}-byte address-space limit "
+            "this process runs under",
+            path,
+        )
+
+
+def _address_space() -> int | None:
+    """The address-space limit the caller set on this process (``prlimit --as``), if any."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> np.ndarray:

@@ -99,9 +99,20 @@ def compare_numerics(
 ) -> NumericResult:
     """Run, compare, localise; every failure to run becomes an observation.
 
+    Every observation carries the sandbox's ``isolation`` record (environment, limits, network), so the
+    report says what held around the models while they ran.
+
     With ``options.transplant`` and weights that differ from the reference's only by a re-draw, the
     outputs judged are those of the candidate's graph run with the reference's weights (transplant.py).
     """
+    result = _compare(comparison, reference, candidate, graph_observations, options, weight_verdicts)
+    held = sandbox.isolation(options.memory_limit, THREADS).as_details()
+    for observation in result.observations:
+        observation.evidence.details.setdefault("isolation", held)
+    return result
+
+
+def _compare(comparison, reference, candidate, graph_observations, options, weight_verdicts):
     ref_graph, cand_graph = comparison.reference, comparison.candidate
     ref_inputs = list(ref_graph.source.inputs if ref_graph.source else ref_graph.inputs)
     samples, convention = samples_for(ref_graph, options)

@@ -10,15 +10,19 @@ process and nothing is pickled: inputs arrive as an .npz file, results leave as 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
+# `python -I` (see sandbox.py) ignores PYTHONPATH and the user's site-packages: the parent says where its
+# numpy and onnxruntime are, so the child imports the same ones
+sys.path[:0] = [p for p in os.environ.get("PARITY_RUNNER_PATH", "").split(os.pathsep) if p]
+import numpy as np  # noqa: E402 (after the path above)
 
 # Run as a script (see sandbox.py), so that the child imports numpy, onnxruntime and compare.py only, not
 # the parity package and its dependencies: start-up time is part of every comparison.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import compare  # this folder's compare.py
+import compare  # noqa: E402 (this folder's compare.py)
 
 
 def _session(model_path: str, extra_outputs: list[str], threads: int):
