@@ -49,9 +49,7 @@ def exit_codes():
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.BAD_INPUT)
     except MemoryError:  # the input needs more than the address space the caller allows (prlimit --as)
-        fail(
-            "error: ran out of memory (the input needs more than this process may use)", ExitCode.BAD_INPUT
-        )
+        fail("error: ran out of memory (the input needs more than this process may use)", ExitCode.BAD_INPUT)
     except Exception as exc:
         if os.environ.get("PARITY_DEBUG"):
             raise
