@@ -159,3 +159,20 @@ def test_a_published_log_agrees_with_its_description_in_any_status_spelling(tmp_
         tmp_path / "d.json", {**data, "status": "Available cloud"}, "x", identity
     )
     assert [o.kind for o in wrong] == ["submission.inconsistent"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("division", ["closed", "open"])
+def test_a_benchmark_the_round_does_not_define_is_a_violation_in_every_division(capsys, tmp_path, division):
+    organisation = tmp_path / "v5.1" / "Dell"
+    shutil.copytree(DELL, organisation)
+    description = organisation / "systems" / "1xXE9780x8B200-SXM-180GB.json"
+    description.write_text(json.dumps({**json.loads(description.read_text()), "division": division}))
+    logs = organisation / DELL_LOGS
+    logs.rename(logs.with_name("ll\u0430ma2_70b_lora"))  # a look-alike: Cyrillic a
+    code, out, _ = parity(capsys, "audit", organisation, "-f", "json", "--jobs", "1")
+    [benchmark] = json.loads(out)["organisations"][0]["benchmarks"]
+    [undefined] = [f for f in benchmark["findings"] if f["kind"] == "submission.undefined_benchmark"]
+    assert code == 1 and benchmark["verdict"] == "violates" and benchmark["division"] == division
+    assert undefined["outcome"] == "forbidden" and f"not a {division} benchmark" in undefined["summary"]
+    assert benchmark["score_minutes"] is None  # nothing is scored under a name the round does not define

@@ -32,6 +32,7 @@ from parity.observations.kinds import (
     SUBMISSION_RUN_COUNT,
     SUBMISSION_RUNS_FAILED,
     SUBMISSION_STRAY_FILE,
+    SUBMISSION_UNDEFINED_BENCHMARK,
 )
 from parity.observations.plain import Observation
 
@@ -83,6 +84,14 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         )
         for path in folder.stray
     ]
+    rules = load_round(ruleset)
+    defined = folder.benchmark in rules.benchmarks.get(division, ())
+    if not defined:  # in every division: its logs are still checked, nothing is scored
+        summary = f"{folder.benchmark}: not a {division} benchmark of round {ruleset}"
+        details = {"benchmark": folder.benchmark, "division": division, "round": ruleset}
+        audit.observations.append(
+            plain.observation(SUBMISSION_UNDEFINED_BENCHMARK, "submission", summary, where, {}, details)
+        )
     needed = SUBMISSION_RUNS.get(folder.benchmark)
     repeated = len({run_key(os.path.basename(path)) for path in folder.logs}) != len(folder.logs)
     if needed is not None and (len(folder.logs) != needed or repeated):
@@ -93,7 +102,6 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         audit.observations.append(
             plain.observation(SUBMISSION_RUN_COUNT, "submission", summary, where, {}, details)
         )
-    rules = load_round(ruleset)
     table = load_table(rules.rulebook)
     runs = []
     for path in folder.logs:  # each log is read once, for its checks, its run and its time
@@ -121,6 +129,8 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
                 {"failed": [os.path.basename(log.path) for log in failed], "allowed": allowance},
             )
         )
+    if not defined:
+        return audit
     if division == "closed" and folder.logs and ruleset in rcp_rounds():
         try:
             audit.rcp = check_rcp(folder.path, ruleset, method, files=(folder.logs, []), runs=runs)
