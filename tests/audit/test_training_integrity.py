@@ -176,3 +176,19 @@ def test_a_benchmark_the_round_does_not_define_is_a_violation_in_every_division(
     assert code == 1 and benchmark["verdict"] == "violates" and benchmark["division"] == division
     assert undefined["outcome"] == "forbidden" and f"not a {division} benchmark" in undefined["summary"]
     assert benchmark["score_minutes"] is None  # nothing is scored under a name the round does not define
+
+
+def test_runs_the_rcp_test_cannot_compare_are_a_finding_not_a_silent_pass(capsys, tmp_path):
+    organisation = tmp_path / "v5.1" / "Acme"
+    (organisation / "systems").mkdir(parents=True)
+    (organisation / "systems" / "acme_box.json").write_text(json.dumps(DESCRIPTION))
+    folder = flux_runs(organisation / "results" / "acme_box" / "flux1")
+    log = folder / "result_3.txt"
+    log.write_text(
+        log.read_text().replace('"global_batch_size", "value": 512', '"global_batch_size", "value": 1024')
+    )
+    code, out, _ = parity(capsys, "audit", organisation, "-f", "json", "--jobs", "1")
+    [benchmark] = json.loads(out)["organisations"][0]["benchmarks"]
+    [finding] = [f for f in benchmark["findings"] if f["kind"] == "convergence.reference_missing"]
+    assert "RCP test could not be run" in finding["summary"] and finding["outcome"] == "needs_review"
+    assert code in (1, 2) and benchmark["verdict"] != "conforms"
