@@ -115,7 +115,9 @@ def test_layout_problems_are_findings_and_nothing_is_read_outside(capsys, tmp_pa
     report = json.loads(out)["organisations"][0]
     findings = report["findings"] + report["benchmarks"][0]["findings"]
     kinds = [f["kind"] for f in findings]
-    assert kinds.count("log.file_refused") == 2 and kinds.count("submission.stray_file") == 2
+    assert kinds.count("log.file_refused") == 2 and kinds.count("submission.stray_file") == 1
+    [undefined] = [b for b in report["benchmarks"] if b["benchmark"] == "not_a_benchmark"]
+    assert [f["kind"] for f in undefined["findings"]] == ["submission.undefined_benchmark"]
     assert code in (1, 2)
 
 

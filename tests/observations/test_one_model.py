@@ -75,7 +75,13 @@ def test_evidence_round_trips_to_equal_objects(tmp_path):
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(EvidenceFile(observations, {"candidate": "c.onnx"}).to_json()))
     loaded = load_evidence(path)
-    assert loaded.observations == observations and loaded.subject == {"candidate": "c.onnx"}
+    assert loaded.observations == observations and loaded.subject.to_json() == {
+        "name": "c.onnx",
+        "kind": "model pair",
+        "round": None,
+        "division": None,
+        "benchmark": None,
+    }
     book = load_rulebook("mlperf-training-v6.0")
     assert judge(loaded.observations, book).to_json() == judge(observations, book).to_json()
     assert judge_by_table(loaded.observations[1:], load_table(book.id), "closed", None) == judge(

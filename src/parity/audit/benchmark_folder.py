@@ -19,6 +19,7 @@ from parity.audit.rcp import RcpResult, check_rcp
 from parity.audit.tree import BenchmarkFolder
 from parity.engines.convergence.rcp import SUBMISSION_RUNS, rcp_rounds, trim
 from parity.engines.convergence.runs import read_run
+from parity.engines.logs.boundaries import run_boundaries, run_minutes
 from parity.engines.logs.checker import refused_observation
 from parity.engines.logs.parser import ParsedLog, parse
 from parity.engines.logs.rounds import load_round
@@ -26,7 +27,13 @@ from parity.errors import BadInput
 from parity.judge.model import Finding, Judgement
 from parity.judge.table import judge_by_table, load_table
 from parity.observations import plain
-from parity.observations.kinds import SUBMISSION_RUN_COUNT, SUBMISSION_RUNS_FAILED, SUBMISSION_STRAY_FILE
+from parity.observations.kinds import (
+    CONVERGENCE_REFERENCE_MISSING,
+    SUBMISSION_RUN_COUNT,
+    SUBMISSION_RUNS_FAILED,
+    SUBMISSION_STRAY_FILE,
+    SUBMISSION_UNDEFINED_BENCHMARK,
+)
 from parity.observations.plain import Observation
 
 #: the submission_* records compared with the system description
@@ -77,9 +84,16 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         )
         for path in folder.stray
     ]
+    rules = load_round(ruleset)
+    defined = folder.benchmark in rules.benchmarks.get(division, ())
+    if not defined:  # in every division: its logs are still checked, nothing is scored
+        summary = f"{folder.benchmark}: not a {division} benchmark of round {ruleset}"
+        details = {"benchmark": folder.benchmark, "division": division, "round": ruleset}
+        audit.observations.append(
+            plain.observation(SUBMISSION_UNDEFINED_BENCHMARK, "submission", summary, where, {}, details)
+        )
     needed = SUBMISSION_RUNS.get(folder.benchmark)
-    numbers = [re.fullmatch(r"result_(\d+)\.txt", os.path.basename(path)) for path in folder.logs]
-    repeated = len({int(m.group(1)) for m in numbers if m}) != len(numbers)
+    repeated = len({run_key(os.path.basename(path)) for path in folder.logs}) != len(folder.logs)
     if needed is not None and (len(folder.logs) != needed or repeated):
         summary = f"{folder.benchmark}: {len(folder.logs)} result logs, the benchmark requires {needed}"
         if repeated:
@@ -88,7 +102,6 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
         audit.observations.append(
             plain.observation(SUBMISSION_RUN_COUNT, "submission", summary, where, {}, details)
         )
-    rules = load_round(ruleset)
     table = load_table(rules.rulebook)
     runs = []
     for path in folder.logs:  # each log is read once, for its checks, its run and its time
@@ -116,29 +129,48 @@ def audit_benchmark(folder: BenchmarkFolder, ruleset: str, division: str, method
                 {"failed": [os.path.basename(log.path) for log in failed], "allowed": allowance},
             )
         )
+    if not defined:
+        return audit
     if division == "closed" and folder.logs and ruleset in rcp_rounds():
         try:
             audit.rcp = check_rcp(folder.path, ruleset, method, files=(folder.logs, []), runs=runs)
             audit.observations += audit.rcp.observations
-        except BadInput as exc:
+        except BadInput as exc:  # the runs cannot be tested: a reviewer decides, never a silent pass
             audit.rcp_error = exc.problem
+            audit.observations.append(
+                plain.observation(
+                    CONVERGENCE_REFERENCE_MISSING,
+                    "submission",
+                    f"{folder.benchmark}: the RCP test could not be run: {exc.problem}",
+                    where,
+                    {},
+                    {"reason": exc.problem},
+                )
+            )
     _score(audit, allowance)
     return audit
 
 
+def run_key(name: str) -> tuple[str, int | None]:
+    """Which run a log's file name stands for: its name with the trailing run number read as a number.
+
+    ``result_1.txt`` and ``result_01.txt`` are one run; ``result_smc_3.txt`` (``result_<id>_<n>.txt``, as
+    some submitters name them) is run 3 of ``smc``; a name without a number is its own run.
+    """
+    match = re.fullmatch(r"result_(.*?)(\d+)\.txt", name)
+    if match is None:
+        return name, None
+    return match.group(1), int(match.group(2))
+
+
 def _time_to_train(parsed: ParsedLog) -> tuple[float | None, dict]:
-    """Minutes from the first run_start to the first run_stop, and the submission_* values, of one log."""
-    start = stop = None
+    """Minutes between the run's boundaries (:func:`run_boundaries`), and a log's submission_* values."""
+    grouped = parsed.by_key()
     identity: dict = {"file": str(parsed.path)}
-    for event in parsed.events:
-        if event.key == "run_start" and start is None:
-            start = event.time_ms
-        elif event.key == "run_stop" and stop is None:
-            stop = event.time_ms
-        elif event.key in IDENTITY_KEYS and event.key not in identity:
-            identity[event.key] = event.value
-    minutes = (stop - start) / 60_000 if start is not None and stop is not None else None
-    return minutes, identity
+    for key in IDENTITY_KEYS:
+        if grouped.get(key):
+            identity[key] = grouped[key][0].value
+    return run_minutes(run_boundaries(grouped)), identity
 
 
 def _score(audit: BenchmarkAudit, allowance: int) -> None:

@@ -51,6 +51,7 @@ from parity.observations.kinds import (
     SUBMISSION_STRAY_FILE,
     SUBMISSION_SYSTEM_INCOMPLETE,
     SUBMISSION_SYSTEM_INVALID,
+    SUBMISSION_UNDEFINED_BENCHMARK,
     WEIGHTS_REINIT_SAME,
     ChangeKind,
 )
@@ -234,6 +235,7 @@ class BenchmarkFolderEngine:
             SUBMISSION_RUN_COUNT,
             SUBMISSION_RUNS_FAILED,
             SUBMISSION_STRAY_FILE,
+            SUBMISSION_UNDEFINED_BENCHMARK,
             LOG_FILE_REFUSED,
             LOG_QUALITY_TARGET_MISSED,  # the RCP check's "insufficient convergence"
             LOG_SEED_INVALID,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from parity.judge.impact import Subject
+from parity.observations.plain import EvidenceSubject, known_division
 
 
 def inference_subjects(path: Path, round_name: str | None = None, jobs: int | None = None) -> list[Subject]:
@@ -61,3 +62,30 @@ def tree_subjects(path: Path) -> list[Subject] | None:
     if is_organisation(path) or any(is_organisation(child) for child in path.iterdir() if child.is_dir()):
         return training_subjects(path)
     return None
+
+
+def evidence_subject(path, audit) -> EvidenceSubject:
+    """The subject of a whole audit's saved evidence (``audit --save-evidence``).
+
+    Its division and benchmark are the audit's when every result shares one, else null (mixed): a
+    re-judge then takes them from its options.
+    """
+    if hasattr(audit, "ruleset"):  # a training SubmissionAudit
+        folders = [b for o in audit.organisations for b in o.benchmarks]
+        divisions = {b.division for b in folders}
+        benchmarks = {b.folder.benchmark for b in folders}
+        kind, round_name = "training submission", audit.ruleset
+    else:  # an inference audit
+        results = [(o, r) for o in audit.organisations for r in o.results]
+        divisions = {o.organisation.division for o, _ in results} or {
+            o.organisation.division for o in audit.organisations
+        }
+        benchmarks = {r.judgement.benchmark for _, r in results}
+        kind, round_name = "inference submission", audit.round
+    return EvidenceSubject(
+        str(path),
+        kind,
+        round_name,
+        known_division(divisions.pop()) if len(divisions) == 1 else None,
+        benchmarks.pop() if len(benchmarks) == 1 else None,
+    )

@@ -22,7 +22,7 @@ from parity.audit.engines import (
     run,
 )
 from parity.audit.systems import SystemDescription, consistency_observations
-from parity.audit.tree import BenchmarkFolder, Organisation, known_benchmark, organisations
+from parity.audit.tree import BenchmarkFolder, Organisation, organisations
 from parity.engines.logs.rounds import available, load_round, round_from_path
 from parity.errors import BadInput
 from parity.judge.model import Judgement
@@ -119,10 +119,9 @@ def audit_submission(
             done(system)
     folders: list[tuple[int, BenchmarkFolder, str]] = []
     for index, audit in enumerate(audits):
-        for folder in audit.organisation.benchmarks:
-            if known_benchmark(folder, rules):
-                description = descriptions.get((audit.organisation.name, folder.system))
-                folders.append((index, folder, description.division if description else "closed"))
+        for folder in audit.organisation.benchmarks:  # every one: an undefined benchmark is a finding
+            description = descriptions.get((audit.organisation.name, folder.system))
+            folders.append((index, folder, description.division if description else "closed"))
     done = phase(BenchmarkFolderEngine.step, len(folders))
     for (index, folder, division), result in zip(folders, _run(folders, ruleset, method, jobs), strict=True):
         audit = audits[index]

@@ -2,7 +2,8 @@
 
 The fields are those mlperf-logging's system description checker requires; unlike it, an empty string or
 a placeholder is not a value, and the logs' ``submission_*`` records are compared with the description
-(the two status vocabularies are mapped, mlcommons/logging #387).
+(both sides' status wordings are read by one function, :func:`status_meaning`;
+mlcommons/logging #387).
 """
 
 from __future__ import annotations
@@ -60,14 +61,27 @@ MAY_BE_EMPTY = frozenset(
 )
 #: the status vocabulary from round 4.0 (mlperf-logging's system description checker)
 STATUSES = ("Available on-premise", "Available cloud", "Research, Development, or Internal (RDI)", "Preview")
-#: what the logs' submission_status words mean in that vocabulary
-LOG_STATUS = {
-    "onprem": "Available on-premise",
-    "available": "Available on-premise",
-    "cloud": "Available cloud",
-    "research": "Research, Development, or Internal (RDI)",
-    "rdi": "Research, Development, or Internal (RDI)",
-    "preview": "Preview",
+#: what each status wording means (letters only, lower case): the logs' words, the 4.0 vocabulary, the
+#: older rounds' words and the spellings published descriptions use. "available" alone (before 4.0) is
+#: either of on-premise and cloud.
+STATUS_WORDS = {
+    "onprem": {"onprem"},
+    "onpremise": {"onprem"},
+    "onpremises": {"onprem"},
+    "availableonpremise": {"onprem"},
+    "availableonpremises": {"onprem"},
+    "availableonprem": {"onprem"},
+    "available": {"onprem", "cloud"},
+    "cloud": {"cloud"},
+    "availablecloud": {"cloud"},
+    "availableincloud": {"cloud"},
+    "availableinthecloud": {"cloud"},
+    "research": {"rdi"},
+    "rdi": {"rdi"},
+    "researchdevelopmentorinternal": {"rdi"},
+    "researchdevelopmentorinternalrdi": {"rdi"},
+    "researchdevelopmentinternal": {"rdi"},
+    "preview": {"preview"},
 }
 PLACEHOLDER = re.compile(r"^\s*(|tbd|todo|xxx+|fixme|<[^>]*>|\?+|placeholder)\s*$", re.IGNORECASE)
 MAX_DESCRIPTION_BYTES = 1024**2
@@ -173,7 +187,7 @@ def consistency_observations(path: Path, data: dict, system: str, logged: dict) 
         if not isinstance(value, str) or "PLACEHOLDER" in value.upper() or not known:
             continue
         if key == "submission_status":
-            agrees = LOG_STATUS.get(value.strip().lower(), value) in known
+            agrees = any(statuses_agree(value, candidate) for candidate in known)
         else:
             stated = _letters(value)
             agrees = any(stated in _letters(c) or _letters(c) in stated for c in known if _letters(c))
@@ -185,6 +199,21 @@ def consistency_observations(path: Path, data: dict, system: str, logged: dict) 
         details = {"key": key, "value": value, "description": known[0]}
         found.append(plain.observation(SUBMISSION_INCONSISTENT, "submission", summary, where, {}, details))
     return found
+
+
+def status_meaning(text: str) -> frozenset[str]:
+    """What a status wording means, read the same way on both sides (log and description).
+
+    A wording this table does not know means itself (its letters), so two unknown spellings agree only
+    when they are the same word.
+    """
+    letters = _letters(text)
+    return frozenset(STATUS_WORDS.get(letters, {letters}))
+
+
+def statuses_agree(logged: str, described: str) -> bool:
+    """Whether the log's submission_status and the description's status can mean the same thing."""
+    return bool(status_meaning(logged) & status_meaning(described))
 
 
 def _letters(text: str) -> str:

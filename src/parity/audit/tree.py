@@ -119,7 +119,8 @@ def layout_observations(organisation: Organisation, rules) -> list[dict]:
     """What the layout engine reports of one organisation folder.
 
     Files that were not read (links, FIFOs, oversized files), files and folders the layout does not
-    define, benchmark folders the round does not know, and results of a system with no description.
+    define, and results of a system with no description. A benchmark folder the round does not define
+    for its division is audited and reported as such (``submission.undefined_benchmark``).
     """
     from parity.audit.systems import unreadable
     from parity.engines.logs.checker import refused_observation
@@ -135,17 +136,8 @@ def layout_observations(organisation: Organisation, rules) -> list[dict]:
         for p in organisation.stray
     ]
     missing = set()
-    for folder in organisation.benchmarks:
-        if not known_benchmark(folder, rules):
-            summary = f"unknown benchmark folder: {folder.benchmark}"
-            at = [plain.location("file", str(folder.path))]
-            found.append(plain.observation(SUBMISSION_STRAY_FILE, "submission", summary, at))
-        elif folder.system not in organisation.systems and folder.system not in missing:
+    for folder in organisation.benchmarks:  # a benchmark the round does not define: the folder's finding
+        if folder.system not in organisation.systems and folder.system not in missing:
             missing.add(folder.system)
             found.append(unreadable(folder.path, f"no systems/{folder.system}.json"))
     return found
-
-
-def known_benchmark(folder: BenchmarkFolder, rules) -> bool:
-    """Whether the round defines the folder's benchmark, in either division."""
-    return any(folder.benchmark in rules.benchmarks.get(division, ()) for division in ("closed", "open"))

@@ -68,8 +68,12 @@ for (group, name), module_name in FAST_COMMANDS.items():
 def judge_command(
     evidence: Annotated[Path, typer.Argument(help="Evidence file (or a JSON report) with observations.")],
     rulebook: Annotated[str, typer.Option("--rulebook", "-r", help="Rulebook id, alias or path.")],
-    division: Annotated[str, typer.Option(help="closed, open or network.")] = "closed",
-    benchmark: Annotated[str | None, typer.Option(help="Benchmark, for benchmark-specific rules.")] = None,
+    division: Annotated[
+        str | None, typer.Option(help="closed, open or network (default: the evidence's, else closed).")
+    ] = None,
+    benchmark: Annotated[
+        str | None, typer.Option(help="Benchmark, for benchmark-specific rules (default: the evidence's).")
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.TEXT,
 ) -> int:
     """Re-judge saved observations under a rulebook, without running anything."""
@@ -80,7 +84,8 @@ def judge_command(
 
     saved = load_evidence(evidence)
     book = load_rulebook(rulebook)
-    judgement = judge(saved.observations, book, division, benchmark)
+    division = division or saved.subject.division or "closed"
+    judgement = judge(saved.observations, book, division, benchmark or saved.subject.benchmark)
     if format is Format.JSON:
         emit_json(payloads.judgement_payload(judgement, saved.observations))
     else:
@@ -159,7 +164,8 @@ def check_command(
     from parity.audit.artifacts import MODEL_PAIR
     from parity.audit.engines import engines_for
     from parity.engines.numeric import NumericOptions
-    from parity.observations import EvidenceFile
+    from parity.observations import EvidenceFile, EvidenceSubject
+    from parity.observations.plain import known_division
     from parity.report.formats import render_check, show_text
     from parity.report.json_output import to_json
 
@@ -187,10 +193,14 @@ def check_command(
             announce,
         )
     if save_evidence is not None:
-        evidence = EvidenceFile(
-            subject={"reference": str(reference), "candidate": str(candidate)},
-            observations=result.observations,
+        subject = EvidenceSubject(
+            f"{reference} vs {candidate}",
+            "model pair",
+            result.rulebook.round,
+            known_division(division),
+            benchmark,
         )
+        evidence = EvidenceFile(subject=subject, observations=result.observations)
         write_file(save_evidence, to_json(evidence.to_json()))
     deliver(
         format.value,
@@ -244,6 +254,7 @@ def audit_command(
     settings, latencies and the compliance tests recomputed from the logs.
     """
     from parity.audit.inference_tree import is_inference_tree
+    from parity.audit.subjects import evidence_subject
     from parity.audit.submission import audit_submission
     from parity.observations import EvidenceFile
     from parity.report.json_output import to_json
@@ -255,7 +266,7 @@ def audit_command(
     with progress.phases() as phase:
         result = audit_submission(path, ruleset, method.value, jobs, phase)
     if save_evidence is not None:
-        subject = {"submission": str(path), "ruleset": result.ruleset}
+        subject = evidence_subject(path, result)
         write_file(save_evidence, to_json(EvidenceFile(result.observations(), subject).to_json()))
     output.write_report(_audit_report(result, format), out, result.verdict.value, format.value)
     return result.verdict.exit_code
@@ -263,6 +274,7 @@ def audit_command(
 
 def _audit_inference(path, ruleset, jobs, format: AuditFormat, out, save_evidence) -> int:
     from parity.audit.inference_submission import audit_inference
+    from parity.audit.subjects import evidence_subject
     from parity.observations import EvidenceFile
     from parity.report import inference_report as report
     from parity.report.json_output import to_json
@@ -270,7 +282,7 @@ def _audit_inference(path, ruleset, jobs, format: AuditFormat, out, save_evidenc
     with progress.phases() as phase:
         result = audit_inference(path, ruleset, jobs, phase)
     if save_evidence is not None:
-        subject = {"submission": str(path), "round": result.round, "suite": "inference"}
+        subject = evidence_subject(path, result)
         write_file(save_evidence, to_json(EvidenceFile(result.observations(), subject).to_json()))
     if format is AuditFormat.JSON:
         text = to_json(report.inference_payload(result))

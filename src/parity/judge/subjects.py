@@ -1,7 +1,8 @@
 """The subjects `parity rules impact` re-judges: evidence files, one subject each, or folders of them.
 
-An evidence file's ``subject`` may name the subject (``name``), what it is (``kind``: model pair, training
-benchmark, inference result), its ``division`` and its ``benchmark``; a folder is read file by file
+An evidence file's ``subject`` (:class:`parity.observations.plain.EvidenceSubject`) names the subject
+(``name``), what it is (``kind``: model pair, training benchmark, inference result), its ``round``,
+``division`` and ``benchmark``; a folder is read file by file
 (``*.json``, sorted, links not followed; ``manifest.json`` is the corpus's index, not a subject).
 """
 
@@ -40,14 +41,14 @@ def load_subjects(paths: list[Path]) -> list[Subject]:
     subjects = []
     for file in files:
         evidence = load_evidence(file)
-        about = evidence.subject
+        about = evidence.subject  # an EvidenceSubject, whatever shape the file wrote
         subjects.append(
             Subject(
-                str(about.get("name") or file.stem),
-                str(about.get("kind") or "evidence"),
+                about.name or file.stem,
+                about.kind or "evidence",
                 evidence.observations,
-                str(about.get("division") or "closed"),
-                about.get("benchmark") if isinstance(about.get("benchmark"), str) else None,
+                about.division or "closed",
+                about.benchmark,
             )
         )
     return subjects

@@ -13,6 +13,7 @@ __all__ = [
     "ChangeKind",
     "Evidence",
     "EvidenceFile",
+    "EvidenceSubject",
     "Location",
     "Observation",
     "all_kinds",
@@ -26,7 +27,15 @@ __getattr__, __dir__ = lazy_exports(
     {
         **dict.fromkeys(("CATEGORIES", "ChangeKind", "all_kinds", "expand_pattern", "get_kind"), "kinds"),
         **dict.fromkeys(
-            ("EVIDENCE_FORMAT", "EVIDENCE_VERSION", "Evidence", "EvidenceFile", "Location", "Observation"),
+            (
+                "EVIDENCE_FORMAT",
+                "EVIDENCE_VERSION",
+                "Evidence",
+                "EvidenceFile",
+                "EvidenceSubject",
+                "Location",
+                "Observation",
+            ),
             "plain",
         ),
         "load_evidence": "schema",

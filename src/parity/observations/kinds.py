@@ -267,7 +267,11 @@ SUBMISSION_RUNS_FAILED = _kind(
 )
 SUBMISSION_STRAY_FILE = _kind(
     "submission.stray_file",
-    "A file or folder the submission layout does not define: not a result log, or an unknown benchmark.",
+    "A file or folder the submission layout does not define (not a result log, not part of the tree).",
+)
+SUBMISSION_UNDEFINED_BENCHMARK = _kind(
+    "submission.undefined_benchmark",
+    "A benchmark folder names a benchmark the round does not define for its division.",
 )
 CONVERGENCE_METHODS_DISAGREE = _kind(
     "convergence.methods_disagree",

@@ -139,21 +139,103 @@ class Observation(Plain):
         )
 
 
+#: the divisions a subject may be judged in (the rulebooks' Division values)
+DIVISIONS = ("closed", "open", "network")
+
+
+def known_division(text) -> str | None:
+    """``text`` as a division name (lower case), or None if it is not one."""
+    name = text.strip().lower() if isinstance(text, str) else None
+    return name if name in DIVISIONS else None
+
+
+class EvidenceSubject(Plain):
+    """What saved evidence is about: its name, kind, round, division and benchmark (None: not known).
+
+    One typed object for every writer (``check``, ``audit``, the impact corpus), so that re-judging
+    (``parity judge``, ``parity rules impact``) keeps the division and benchmark the audit used.
+    :meth:`from_json` also reads the free-form dicts earlier versions wrote.
+    """
+
+    __slots__ = ("benchmark", "division", "kind", "name", "round")
+
+    def __init__(
+        self,
+        name: str | None = None,
+        kind: str | None = None,
+        round: str | None = None,
+        division: str | None = None,
+        benchmark: str | None = None,
+    ) -> None:
+        self.name, self.kind, self.round, self.benchmark = name, kind, round, benchmark
+        if division is not None and division not in DIVISIONS:
+            raise ValueError(f"subject.division is {echo(division)}, expected one of {', '.join(DIVISIONS)}")
+        self.division = division
+
+    def to_json(self) -> dict:
+        """The JSON shape: every field, null where not known."""
+        return {name: getattr(self, name) for name in ("name", "kind", "round", "division", "benchmark")}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> EvidenceSubject:
+        """From the typed shape, or from the free-form shapes of earlier files (still readable).
+
+        Earlier shapes: ``{reference, candidate}`` (``check``), ``{submission, ruleset}`` (training
+        ``audit``), ``{submission, round, suite}`` (inference ``audit``), ``{name, kind, division,
+        benchmark}`` (the impact corpus).
+
+        Raises:
+            ValueError: a field that is not a string, or a division no rulebook has.
+        """
+        data = dict(data or {})
+        for key in ("name", "kind", "round", "division", "benchmark"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise ValueError(f"subject.{key} must be a string or null, not {type(data[key]).__name__}")
+        data.update(
+            {
+                key: str(value)
+                for key, value in data.items()
+                if value is not None and not isinstance(value, str)
+            }
+        )  # the earlier free-form fields were any JSON scalar
+        name, kind = data.get("name"), data.get("kind")
+        if name is None and data.get("reference") is not None and data.get("candidate") is not None:
+            name = f"{data['reference']} vs {data['candidate']}"
+        if name is None and data.get("candidate") is not None:
+            name = data["candidate"]
+        if kind is None and ("reference" in data or "candidate" in data):
+            kind = "model pair"
+        if name is None:
+            name = data.get("submission")
+        if kind is None and "submission" in data:
+            kind = f"{data.get('suite') or 'training'} submission"
+        division = data.get("division")
+        return cls(
+            name,
+            kind,
+            data.get("round") or data.get("ruleset"),
+            division.strip().lower() if isinstance(division, str) else None,
+            data.get("benchmark"),
+        )
+
+
 class EvidenceFile:
     """A saved set of observations, re-judgeable under any rulebook (validated, as plain objects)."""
 
     __slots__ = ("observations", "subject")
 
-    def __init__(self, observations: list[Observation], subject: dict | None = None) -> None:
+    def __init__(
+        self, observations: list[Observation], subject: EvidenceSubject | dict | None = None
+    ) -> None:
         self.observations = observations
-        self.subject = dict(subject or {})
+        self.subject = subject if isinstance(subject, EvidenceSubject) else EvidenceSubject.from_json(subject)
 
     def to_json(self) -> dict:
         """The JSON interchange shape (docs/json-format.md)."""
         return {
             "format": EVIDENCE_FORMAT,
             "version": EVIDENCE_VERSION,
-            "subject": self.subject,
+            "subject": self.subject.to_json(),
             "observations": [item.to_json() for item in self.observations],
         }
 

@@ -84,7 +84,9 @@ class EvidenceFileSchema(BaseModel):
     )
     version: int = Field(EVIDENCE_VERSION, description="Format version.")
     subject: dict[str, JsonScalar] = Field(
-        default_factory=dict, description="What was audited (artifact paths, benchmark), for people."
+        default_factory=dict,
+        description="What was audited: name, kind, round, division, benchmark (EvidenceSubject); the "
+        "free-form shapes of earlier files are read too.",
     )
     observations: list[ObservationSchema] = Field(
         description="The facts, in the order the engines made them."
@@ -117,8 +119,12 @@ def load_evidence(path: str | Path) -> EvidenceFile:
         checked = EvidenceFileSchema.model_validate(data)
     except ValidationError as exc:
         raise BadInput(_first_error(exc), path) from None
+    try:
+        subject = plain.EvidenceSubject.from_json(checked.subject)
+    except ValueError as exc:
+        raise BadInput(str(exc), path) from None
     return EvidenceFile(
-        [plain.Observation.from_json(item.model_dump()) for item in checked.observations], checked.subject
+        [plain.Observation.from_json(item.model_dump()) for item in checked.observations], subject
     )
 
 

@@ -10,6 +10,7 @@ import os
 from collections import namedtuple
 
 from parity.engines.convergence.rcp import IN_SAMPLES, STEP_TARGETS
+from parity.engines.logs.boundaries import run_boundaries
 from parity.engines.logs.files import Refused, logs_under
 from parity.engines.logs.parser import ParsedLog, parse
 from parity.errors import BadInput
@@ -32,9 +33,7 @@ def read_run(path, parsed: ParsedLog | None = None) -> Run:
     """
     grouped = (parsed or parse(path)).by_key()
     benchmark = _first(grouped.get("submission_benchmark", []), lambda v: isinstance(v, str))
-    batch = _first(
-        grouped.get("global_batch_size", []), lambda v: isinstance(v, int | float) and not isinstance(v, bool)
-    )
+    batch = _first(grouped.get("global_batch_size", []), lambda v: finite_number(v) and v > 0)
     field = "samples_count" if benchmark in IN_SAMPLES else "epoch_num"
     evaluations = tuple(
         (float(e.metadata[field]), float(e.value))
@@ -49,16 +48,15 @@ def read_run(path, parsed: ParsedLog | None = None) -> Run:
 
 
 def _first_step_meeting(grouped: dict, targets: dict) -> tuple[float, str]:
-    """The first samples_count at which every metric (metadata.metric) meets its target, before run_stop."""
-    stop = grouped.get("run_stop", [])
-    status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
+    """The first samples_count at which every metric (metadata.metric) meets its target, in the run."""
+    stop, status = _stop(grouped)
     if status != "success":
         return math.inf, status
     steps: dict[float, dict] = {}
     for event in grouped.get("eval_accuracy", []):
         step, metric = event.metadata.get("samples_count"), event.metadata.get("metric")
         if (
-            event.line < stop[-1].line
+            event.line < stop.line
             and finite_number(step)
             and finite_number(event.value)
             and isinstance(metric, str)
@@ -80,17 +78,22 @@ def _first_step_meeting(grouped: dict, targets: dict) -> tuple[float, str]:
 
 def _convergence_point(grouped: dict, field: str) -> tuple[float, str]:
     """The last evaluation before run_stop, if run_stop says success; else inf and why."""
-    stop = grouped.get("run_stop", [])
-    status = str(stop[-1].metadata.get("status", "missing")) if stop else "no run_stop"
+    stop, status = _stop(grouped)
     if status != "success":
         return math.inf, status
-    before = [e for e in grouped.get("eval_accuracy", []) if e.line < stop[-1].line]
+    before = [e for e in grouped.get("eval_accuracy", []) if e.line < stop.line]
     if not before:
         return math.inf, "no evaluation"
     point = before[-1].metadata.get(field)
-    if not isinstance(point, int | float) or isinstance(point, bool):
-        return math.inf, f"last evaluation has no numeric {field}"
+    if not finite_number(point):
+        return math.inf, f"last evaluation has no finite numeric {field}"
     return (float(point) if field == "samples_count" else round(float(point), 3)), status
+
+
+def _stop(grouped: dict) -> tuple[object, str]:
+    """The run's stop (:func:`run_boundaries`, the one the score reads too) and its status."""
+    stop = run_boundaries(grouped).run_stop
+    return stop, (str(stop.metadata.get("status", "missing")) if stop is not None else "no run_stop")
 
 
 def run_files(folder) -> tuple[list[str], list[Refused]]:

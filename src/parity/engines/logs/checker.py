@@ -3,10 +3,17 @@
 Rules are evaluated after the whole log is read, so a rule may use any key's value whatever the order
 the log wrote them in. Failures are consolidated to their root cause: a run that stops before
 ``run_stop`` is one finding (not one per missing event), and so is a log holding more than one run.
+
+Events are counted as events: a key required exactly once whose records carry no value (``run_stop``,
+``init_stop``, ...: :data:`parity.engines.logs.boundaries.ONCE_EVENTS`) is a finding when it occurs twice,
+with every occurrence as witness; only a *value* repeated identically is tolerated, as mlperf-logging
+does. The rules' ``t_run_start``, ``t_run_stop``, ``t_init_start`` and ``t_init_stop`` are the run's
+boundaries (:func:`parity.engines.logs.boundaries.run_boundaries`), which the score and convergence read.
 """
 
 from __future__ import annotations
 
+from parity.engines.logs.boundaries import ONCE_EVENTS, run_boundaries
 from parity.engines.logs.expressions import ExpressionError, run
 from parity.engines.logs.parser import Event, ParsedLog
 from parity.engines.logs.rules import Aggregation, LogRule, RoundRules
@@ -72,15 +79,15 @@ def check_log(
     if truncated:
         found.insert(0, _truncated(parsed, grouped, applicable))
     if several:
+        starts = grouped["run_start"]
         found.insert(
             0,
-            _observation(
-                LOG_EVENT_MISSING,
+            _repeated(
                 parsed.path,
-                grouped["run_start"][1].line,
-                f"the log holds {len(grouped['run_start'])} runs (run_start repeated); "
+                starts,
+                f"the log holds {len(starts)} runs (run_start repeated at lines {_lines(starts)}); "
                 "one result file must hold one run",
-                {"key": "run_start"},
+                {"key": "run_start", "rule": "exactly_one"},
             ),
         )
     result.observations = found
@@ -162,6 +169,9 @@ def _environment(grouped: dict[str, list[Event]], rules: RoundRules, division: s
     env.update({f"t_{key}": events[0].time_ms for key, events in grouped.items() if events})
     for rule in rules.rules:  # keys a rule names but the log lacks: t_<key> is None
         env.setdefault(f"t_{rule.key}", None)
+    # the run's and initialisation's boundaries: the same events the score and convergence read
+    for key, event in run_boundaries(grouped)._asdict().items():
+        env[f"t_{key}"] = event.time_ms if event is not None else None
     env.update(
         {
             "init_limit_ms": rules.init_limit_minutes.get(division, 0) * 60_000,
@@ -173,13 +183,24 @@ def _environment(grouped: dict[str, list[Event]], rules: RoundRules, division: s
     return env
 
 
+def _is_event(key: str, occurrences: list[Event]) -> bool:
+    """A record that marks a moment (its value null, or a run boundary): each occurrence counts."""
+    return key in ONCE_EVENTS or all(event.value is None for event in occurrences)
+
+
 def _count_ok(rule: LogRule, grouped: dict[str, list[Event]]) -> tuple[bool, str]:
     occurrences = grouped.get(rule.key, [])
     count, n = rule.count or "optional", len(occurrences)
     if count == "exactly_one":
-        if n == 1 or (n > 1 and len({repr(e.value) for e in occurrences}) == 1):
-            return True, ""  # identical repeats are a warning in mlperf-logging, not a failure
-        return False, "missing" if n == 0 else f"logged {n} times with different values"
+        if n == 1:
+            return True, ""
+        if n == 0:
+            return False, "missing"
+        if _is_event(rule.key, occurrences):
+            return False, f"logged {n} times (lines {_lines(occurrences)}); an event counts each time"
+        if len({repr(e.value) for e in occurrences}) == 1:
+            return True, ""  # a value repeated identically is a warning in mlperf-logging, not a failure
+        return False, f"logged {n} times with different values (lines {_lines(occurrences)})"
     if count == "at_least_one":
         return n >= 1, "missing"
     if count.startswith("at_least:"):
@@ -206,15 +227,12 @@ def _check_rule(
     occurrences = grouped.get(rule.key, [])
     ok, problem = _count_ok(rule, grouped)
     if not ok and not (truncated and problem.startswith("missing")) and not (several and "times" in problem):
-        found.append(
-            _observation(
-                LOG_EVENT_MISSING,
-                path,
-                occurrences[0].line if occurrences else None,
-                f"{rule.key}: {problem} ({rule.count})",
-                {"key": rule.key, "rule": rule.count},
-            )
-        )
+        details = {"key": rule.key, "rule": rule.count}
+        summary = f"{rule.key}: {problem} ({rule.count})"
+        if len(occurrences) > 1:  # every occurrence is the witness
+            found.append(_repeated(path, occurrences, summary, details))
+        else:
+            found.append(_observation(LOG_EVENT_MISSING, path, None, summary, details))
     for event in occurrences:
         missing = [m for m in rule.metadata if not any(option in event.metadata for option in m.split("|"))]
         if missing:
@@ -304,6 +322,28 @@ def _malformed(parsed: ParsedLog) -> plain.Observation:
         f"{len(parsed.malformed)} malformed MLLOG line(s); first at line {first.line}: {first.problem}",
         {"malformed": len(parsed.malformed), "lines": [m.line for m in parsed.malformed[:20]]},
     )
+
+
+MAX_WITNESSES = 20
+
+
+def _lines(events: list[Event]) -> str:
+    shown = ", ".join(str(event.line) for event in events[:MAX_WITNESSES])
+    return shown + (f" and {len(events) - MAX_WITNESSES} more" if len(events) > MAX_WITNESSES else "")
+
+
+def _repeated(path, events: list[Event], summary: str, details: dict) -> plain.Observation:
+    """``log.event_missing`` for a record logged more often than allowed: each occurrence located."""
+    where = [
+        plain.location("log_line", str(details.get("key", "")), str(path), event.line)
+        for event in events[:MAX_WITNESSES]
+    ]
+    details = {
+        **details,
+        "occurrences": len(events),
+        "lines": [event.line for event in events[:MAX_WITNESSES]],
+    }
+    return plain.observation(LOG_EVENT_MISSING, ENGINE, summary, where, {}, details)
 
 
 def _observation(kind: str, path, line: int | None, summary: str, details: dict) -> plain.Observation:
