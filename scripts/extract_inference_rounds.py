@@ -4,7 +4,8 @@ Usage: python scripts/extract_inference_rounds.py GIT_DIR [--tag v5.1.1] [--file
 
 The committed files came from two runs: v5.0 and v5.1 from the single-file checker at tag v5.1.1, and
 v6.0 and v6.1 from the modular checker's ``constants.py`` at the mirror's HEAD (``--tag HEAD --file
-tools/submission/submission_checker/constants.py --rounds 6.0,6.1``); each file names its source.
+tools/submission/submission_checker/constants.py --rounds 6.0,6.1 --config-file
+tools/submission/submission_checker/configuration/configuration.py``); each file names its source.
 
 The checker's rules are Python constants in one file. This reads that file at a tag with ``git show``
 and walks its syntax tree; nothing of it is executed. Arithmetic in the constants (``76.46 * 0.99``) is
@@ -187,6 +188,57 @@ def equal_issue_in_code(tree: ast.Module, version: str) -> tuple[list[str], int]
     return models, method.lineno
 
 
+def _method(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+    return next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def delta_default_in_code(tree: ast.Module) -> dict | None:
+    """``get_delta_perc``'s default: 1 % unless the model's name holds a marker ("99.9"), then 0.1 %.
+
+    The method's shape: ``more_accurate = model.find("99.9")``, then ``if more_accurate == -1: x = 1
+    else: x = 0.1``; any other shape is an error. None where the file has no such method.
+    """
+    method = _method(tree, "get_delta_perc")
+    if method is None:
+        return None
+    marker = next(
+        (
+            n.args[0].value
+            for n in ast.walk(method)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "find"
+        ),
+        None,
+    )
+    branch = next((n for n in reversed(method.body) if isinstance(n, ast.If)), None)
+    if not isinstance(marker, str) or branch is None or len(branch.body) != 1 or len(branch.orelse) != 1:
+        raise ValueError(f"line {method.lineno}: get_delta_perc is not `if model.find(marker) == -1`")
+    return {
+        "percent": number(branch.body[0].value),
+        "high_accuracy_percent": number(branch.orelse[0].value),
+        "high_accuracy_marker": marker,
+        "line": method.lineno,
+    }
+
+
+def model_guesses_in_code(tree: ast.Module) -> tuple[list[dict], int] | None:
+    """``get_mlperf_model``'s guesses: ``if "x" in model or ...: model = "y"``, elif by elif, in order."""
+    method = _method(tree, "get_mlperf_model")
+    if method is None:
+        return None
+    guesses = []
+    branch = next(
+        (n for n in method.body if isinstance(n, ast.If) and "in model" in ast.unparse(n.test)), None
+    )
+    while isinstance(branch, ast.If):
+        tests = branch.test.values if isinstance(branch.test, ast.BoolOp) else [branch.test]
+        contains = [plain(t.left) for t in tests if isinstance(t, ast.Compare)]
+        if len(contains) != len(tests) or len(branch.body) != 1 or not isinstance(branch.body[0], ast.Assign):
+            raise ValueError(f"line {branch.lineno}: a guess of get_mlperf_model is not `if 'x' in model`")
+        guesses.append({"contains": contains, "model": plain(branch.body[0].value)})
+        branch = branch.orelse[0] if len(branch.orelse) == 1 else None
+    return guesses, method.lineno
+
+
 def _by_key(node: ast.Dict) -> dict[str, ast.AST]:
     return {key.value: value for key, value in zip(node.keys, node.values, strict=True)}
 
@@ -198,6 +250,8 @@ def round_data(
     checker: str = CHECKER,
     equal_issue_tree: ast.Module | None = None,
     equal_issue_file: str | None = None,
+    config_tree: ast.Module | None = None,
+    config_file: str | None = None,
 ) -> dict:
     """One round's facts, each section with the checker line it came from."""
     nodes, lines = sections(tree)
@@ -249,6 +303,11 @@ def round_data(
             if entry["metric"] == metric:
                 entry.update(printed)
     source = {"repository": "mlcommons/inference", "tag": tag, "file": checker}
+    delta = delta_default_in_code(config_tree or tree)
+    if delta is None:
+        raise ValueError("no get_delta_perc: pass --config-file")
+    delta = {"source": f"{config_file or checker}:{delta.pop('line')} (get_delta_perc)", **delta}
+    guessed = model_guesses_in_code(config_tree or tree)
     return {
         "format": "parity-inference-round",
         "round": version.removeprefix("v"),
@@ -273,6 +332,17 @@ def round_data(
         "seeds": {name: str(value) for name, value in plain(block["seeds"]).items()},
         "model_mapping": plain(block["model_mapping"]) if "model_mapping" in block else {},
         "accuracy_patterns": plain(nodes["ACC_PATTERN"]),
+        "accuracy_delta_default": delta,
+        **(
+            {
+                "model_guesses": {
+                    "source": f"{config_file or checker}:{guessed[1]} (get_mlperf_model)",
+                    "guesses": guessed[0],
+                }
+            }
+            if guessed is not None
+            else {}
+        ),
         "models": dict(sorted(models.items())),
     }
 
@@ -287,6 +357,11 @@ def main() -> None:
     parser.add_argument(
         "--equal-issue-file", default=None, help="the file holding requires_equal_issue, if not --file"
     )
+    parser.add_argument(
+        "--config-file",
+        default=None,
+        help="the file holding get_delta_perc and get_mlperf_model, if not --file",
+    )
     args = parser.parse_args()
 
     def source(name: str) -> str:
@@ -299,6 +374,7 @@ def main() -> None:
 
     tree = ast.parse(source(args.file))
     equal_issue_tree = ast.parse(source(args.equal_issue_file)) if args.equal_issue_file else None
+    config_tree = ast.parse(source(args.config_file)) if args.config_file else None
     config = sections(tree)[0]["MODEL_CONFIG"]
     tag = args.tag
     if tag == "HEAD":  # name the commit, not a moving ref
@@ -312,7 +388,16 @@ def main() -> None:
     for key in config.keys:
         if wanted is not None and key.value.removeprefix("v") not in wanted:
             continue
-        data = round_data(tree, key.value, tag, args.file, equal_issue_tree, args.equal_issue_file)
+        data = round_data(
+            tree,
+            key.value,
+            tag,
+            args.file,
+            equal_issue_tree,
+            args.equal_issue_file,
+            config_tree,
+            args.config_file,
+        )
         path = OUT_DIR / f"inference_{data['round']}.yaml"
         header = (
             f"# Generated by scripts/extract_inference_rounds.py from {args.file} at mlcommons/inference "

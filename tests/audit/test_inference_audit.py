@@ -189,19 +189,44 @@ def test_a_server_target_above_the_latency_bound_is_exceeded(tree):
     assert finding.evidence.metrics["bound"] == 20_000_000_000
 
 
-def test_test04_faster_than_the_scored_run_fails_when_recomputed_and_the_verify_file_is_contradicted(tree):
-    summary = compliance(tree, "stable-diffusion-xl", "Offline", "TEST04") / "performance" / "run_1"
-    replace(summary / "mlperf_log_summary.txt", "Samples per second: 34.2113", "Samples per second: 40.5")
+def test_test04_faster_than_the_scored_run_fails_from_its_detail_whatever_its_summary_and_verify_say(tree):
+    # issue 25, class 2: a caching run 2.09x faster than the scored one, whose summary line and verify
+    # file were edited back to the published figures; the detail log is the record and decides
+    run = compliance(tree, "stable-diffusion-xl", "Offline", "TEST04") / "performance" / "run_1"
+    replace(
+        run / "mlperf_log_detail.txt",
+        '"result_samples_per_second", "value": 34.2113',
+        '"result_samples_per_second", "value": 68.0694',
+    )
     audit = audit_inference(tree, "5.1", jobs=1)
     [failed] = findings(audit, "result.compliance_failed")
-    assert (
-        failed.evidence.metrics["reference_score"] == 32.5691
-        and failed.evidence.metrics["test_score"] == 40.5
-    )
+    assert failed.evidence.metrics["reference_score"] == 32.5691
+    assert failed.evidence.metrics["test_score"] == 68.0694 and failed.outcome == "forbidden"
+    [copy] = findings(audit, "result.copies_disagree")  # the summary still prints 34.2113
+    assert located(copy)[0] == str(run / "mlperf_log_summary.txt") and copy.outcome == "needs_review"
+    assert copy.evidence.metrics == {"summary": 34.2113, "detail": 68.0694}
     claims = findings(audit, "result.claim_disagrees")  # the verify file says 34.2113 and TEST PASS
     assert {c.evidence.details.get("score", "verdict") for c in claims} == {"test", "verdict"}
-    assert all(c.outcome == "needs_review" for c in claims)
     assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "violates"
+
+
+def test_a_summary_that_disagrees_with_its_detail_on_the_score_goes_to_review(tree):
+    # the summary alone edited (TEST04's or the scored run's): the detail decides, a reviewer is told
+    test04 = compliance(tree, "stable-diffusion-xl", "Offline", "TEST04") / "performance" / "run_1"
+    replace(test04 / "mlperf_log_summary.txt", "Samples per second: 34.2113", "Samples per second: 40.5")
+    scored = result(tree, "stable-diffusion-xl", "Offline") / "performance" / "run_1"
+    replace(scored / "mlperf_log_summary.txt", "Samples per second: 32.5691", "Samples per second: 65.1")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    copies = {located(f)[0]: f.evidence.metrics for f in findings(audit, "result.copies_disagree")}
+    assert copies == {
+        str(test04 / "mlperf_log_summary.txt"): {"summary": 40.5, "detail": 34.2113},
+        str(scored / "mlperf_log_summary.txt"): {"summary": 65.1, "detail": 32.5691},
+    }
+    assert not findings(audit, "result.compliance_failed")  # recomputed from the details, TEST04 passes
+    rows = {(r.check.row.model, r.check.row.scenario): r.check.row for r in audit.organisations[0].results}
+    row = rows[("stable-diffusion-xl", "Offline")]
+    assert row.metric == 32.5691  # the table shows the detail's figure
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "needs_review"
 
 
 def test_test01_outside_its_band_fails(tree):
@@ -480,3 +505,185 @@ def test_a_loadgen_source_matching_no_version_of_the_rounds_window_goes_to_revie
     [finding] = findings(audit_inference(tree, "5.1", jobs=1), "result.loadgen_build")
     assert finding.evidence.details["files"] == ["/loadgen.cc"] and finding.outcome == "needs_review"
     assert finding.evidence.details["window"] == "v5.0..v5.1.1"
+
+
+# --- issue 25: verdicts that cannot be flipped -------------------------------------------------------
+SDXL_ACCURACY = "Accuracy Results: {'FID_SCORE': '23.753057163893118', 'CLIP_SCORE': '31.79962874919176'}\n"
+ZERO_FID = SDXL_ACCURACY.replace("'FID_SCORE': '23.753057163893118'", "'FID_SCORE': '0'")
+
+
+def _test01_non_deterministic(tree, baseline: str | None, compliance_text: str | None) -> Path:
+    """TEST01 of SDXL Offline taking the non-deterministic path: its verify file says TEST FAIL."""
+    test01 = compliance(tree, "stable-diffusion-xl", "Offline", "TEST01")
+    replace(test01 / "verify_accuracy.txt", "TEST PASS", "TEST FAIL")
+    for name, text in (("baseline_accuracy.txt", baseline), ("compliance_accuracy.txt", compliance_text)):
+        if text is not None:
+            (test01 / "accuracy" / name).write_text(text, encoding="utf-8")
+    return test01 / "accuracy"
+
+
+def test_test01_subset_accuracies_are_read_and_held_to_the_models_delta(tree):
+    # class 1: a 10 % compliance accuracy against the accuracy run's passed as soon as both files existed
+    folder = _test01_non_deterministic(
+        tree, SDXL_ACCURACY, SDXL_ACCURACY.replace("31.79962874919176", "3.18")
+    )
+    audit = audit_inference(tree, "5.1", jobs=1)
+    [failed] = findings(audit, "result.compliance_failed")
+    assert located(failed) == (str(folder / "compliance_accuracy.txt"), 1)
+    assert failed.evidence.details["metric"] == "CLIP_SCORE"
+    assert failed.evidence.metrics["allowed_percent"] == 1  # the round's delta for SDXL's CLIP score
+    assert failed.evidence.metrics["delta_percent"] > 800  # |1 - 31.80 / 3.18| = 900 %
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "violates"
+
+
+@pytest.mark.parametrize(
+    ("baseline", "compliance_text", "verdict", "kind"),
+    [
+        (SDXL_ACCURACY, SDXL_ACCURACY.replace("31.79962874919176", "31.6"), "conforms", None),
+        ("", "", "violates", "result.evidence_missing"),  # two empty files: never a pass
+        (SDXL_ACCURACY, "Accuracy Results: {}\n", "violates", "result.evidence_missing"),
+        (SDXL_ACCURACY, None, "violates", "result.evidence_missing"),  # one of the two is missing
+        (SDXL_ACCURACY, ZERO_FID, "violates", "result.compliance_failed"),  # 0: the checker's "not found"
+    ],
+)  # fmt: skip
+def test_test01_subset_accuracies_that_are_empty_absent_or_zero_are_never_a_pass(
+    tree, baseline, compliance_text, verdict, kind
+):
+    _test01_non_deterministic(tree, baseline, compliance_text)
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == verdict, [
+        f.summary for f in findings(audit)
+    ]
+    if kind:
+        assert any("TEST01" in f.summary or "subset" in f.summary for f in findings(audit, kind))
+
+
+def _open_division(tree: Path, tmp_path: Path, model: str) -> Path:
+    """The fixture as an Open submission, its SDXL folders renamed to ``model``."""
+    division = tmp_path / "v5.1" / "open"
+    shutil.move(tree, division)
+    for part in ("results", "compliance", "measurements"):
+        folder = division / "Lambda" / part / SYSTEM
+        shutil.move(folder / "stable-diffusion-xl", folder / model)
+    return division
+
+
+def test_an_open_result_of_a_look_alike_model_is_not_in_the_round_and_the_rest_is_still_checked(
+    tree, tmp_path
+):
+    # class 3: "stable-diffusion-xl" with a Cyrillic x: an INVALID run at 5 % of the CLIP target conformed
+    lookalike = "stable-diffusion-\u0445l"
+    division = _open_division(tree, tmp_path, lookalike)
+    folder = division / "Lambda" / "results" / SYSTEM / lookalike / "Offline"
+    replace(
+        folder / "performance" / "run_1" / "mlperf_log_detail.txt",
+        '"result_validity", "value": "VALID"',
+        '"result_validity", "value": "INVALID"',
+    )
+    replace(folder / "accuracy" / "accuracy.txt", "'CLIP_SCORE': '31.79962874919176'", "'CLIP_SCORE': '1.6'")
+    audit = audit_inference(division, "5.1", jobs=1)
+    unknown = [f for f in findings(audit, "result.not_in_round") if lookalike in f.summary]
+    assert len(unknown) == 2 and all(f.outcome == "forbidden" for f in unknown)  # Offline and Server
+    assert any("LoadGen says INVALID" in f.summary for f in findings(audit, "result.invalid"))
+    assert verdict_of(audit, lookalike, "Offline") == "violates"
+    assert verdict_of(audit, "llama2-70b-99", "Offline") == "conforms"
+
+
+def test_an_open_model_named_through_the_organisations_model_mapping_is_the_rounds(tree, tmp_path):
+    division = _open_division(tree, tmp_path, "sdxl-distilled")
+    assert findings(audit_inference(division, "5.1", jobs=1), "result.not_in_round")
+    (division / "Lambda" / "model_mapping.json").write_text('{"sdxl-distilled": "stable-diffusion-xl"}')
+    audit = audit_inference(division, "5.1", jobs=1)
+    assert not findings(audit, "result.not_in_round")
+    assert verdict_of(audit, "sdxl-distilled", "Offline") == "conforms"
+
+
+def _drop_record(path: Path, key: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if f'"key": "{key}"' not in line]
+    assert len(kept) < len(lines), key
+    path.write_text("".join(kept), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("run", "key", "needed"),
+    [
+        ("accuracy", "generated_query_count", "samples the accuracy run issued"),  # class 4
+        ("performance/run_1", "effective_scenario", "scenario"),
+        ("performance/run_1", "result_completed_samples_per_sec", "score"),
+        ("performance/run_1", "loadgen_file_sha1", "LoadGen sources"),
+        ("performance/run_1", "loadgen_git_status_message", "LoadGen build"),
+    ],
+)
+def test_a_deleted_record_a_check_needs_is_a_finding_never_a_silent_pass(tree, run, key, needed):
+    _drop_record(result(tree, "stable-diffusion-xl", "Server") / run / "mlperf_log_detail.txt", key)
+    audit = audit_inference(tree, "5.1", jobs=1)
+    missing = [f for f in findings(audit, "result.evidence_missing") if key in f.summary]
+    assert missing and any(needed in f.summary for f in missing), [f.summary for f in findings(audit)]
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "violates"
+
+
+def test_a_summary_without_its_validity_line_is_unverifiable(tree):
+    summary = (
+        result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_summary.txt"
+    )
+    replace(summary, "Result is : VALID\n", "")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert any("no 'Result is'" in f.summary for f in findings(audit, "result.evidence_missing"))
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "violates"
+
+
+def test_non_finite_numbers_are_refused_where_they_are_read(tree, capsys):
+    # class 5: a scored run of 1e999 samples/s conformed; TEST01 passed (inf within 10 % of inf)
+    sdxl = result(tree, "stable-diffusion-xl", "Offline")
+    test01 = compliance(tree, "stable-diffusion-xl", "Offline", "TEST01") / "performance" / "run_1"
+    replace(
+        sdxl / "performance" / "run_1" / "mlperf_log_detail.txt",
+        '"result_samples_per_second", "value": 32.5691',
+        '"result_samples_per_second", "value": 1e999',
+    )
+    replace(sdxl / "performance" / "run_1" / "mlperf_log_summary.txt", "32.5691", "1e999")
+    replace(
+        test01 / "mlperf_log_detail.txt",
+        '"result_samples_per_second", "value": 32.5434',
+        '"result_samples_per_second", "value": 1e999',
+    )
+    server = result(tree, "stable-diffusion-xl", "Server") / "accuracy" / "accuracy.txt"
+    replace(server, "'CLIP_SCORE': '", "'CLIP_SCORE': '" + "9" * 400)  # a float holds no such number
+    audit = audit_inference(tree, "5.1", jobs=1)
+    missing = [f.summary for f in findings(audit, "result.evidence_missing")]
+    assert any("result_samples_per_second record is not a finite number" in s for s in missing), missing
+    assert any("CLIP_SCORE no float holds" in s for s in missing)
+    rows = {(r.check.row.model, r.check.row.scenario): r.check.row for r in audit.organisations[0].results}
+    assert rows[("stable-diffusion-xl", "Offline")].metric is None
+    assert rows[("stable-diffusion-xl", "Offline")].compliance["TEST01"] == "unverifiable"
+    assert verdict_of(audit, "stable-diffusion-xl", "Offline") == "violates"
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "violates"
+    from cli_runner import parity
+
+    code, out, _ = parity(capsys, "--quiet", "audit", tree, "-f", "json")
+    assert code == 1 and "Infinity" not in out and "NaN" not in out
+
+
+def test_folders_nested_past_the_bound_are_a_finding_not_a_crash(tree, capsys):
+    # class 13: 1,200 nested folders in one organisation ended the audit of the round in exit 4
+    top = org(tree) / "documentation" / "d"
+    deep = top
+    deep.mkdir()
+    for _ in range(1199):  # (pathlib's mkdir(parents=True) is itself recursive)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "note.txt").write_text("deep", encoding="utf-8")
+    try:
+        audit = audit_inference(tree, "5.1", jobs=1)
+        [nested] = [f for f in findings(audit, "submission.hygiene") if "nested" in f.summary]
+        assert "64" in nested.summary and located(nested)[0].count("/d") == 64
+        from cli_runner import parity
+
+        code, _, err = parity(capsys, "--quiet", "audit", tree)
+        assert code == 1 and err == ""
+    finally:  # removed bottom-up: shutil.rmtree (pytest's clean-up) recurses and would fail on it
+        (deep / "note.txt").unlink()
+        while deep != top.parent:
+            deep.rmdir()
+            deep = deep.parent

@@ -132,7 +132,7 @@ def _division(audit: InferenceOrganisationAudit, table) -> str:
 
 
 def _benchmark(check: ResultCheck, round_data) -> str:
-    named = round_data.model_named(check.paths.model)
+    named = round_data.model_named(check.paths.model, check.paths.extra_mapping)
     return named[0] if named else check.paths.model
 
 

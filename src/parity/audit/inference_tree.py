@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parity import untrusted
 from parity.engines.loadgen.result_check import ResultPaths
-from parity.engines.loadgen.text_file import through_link
+from parity.engines.loadgen.text_file import Unreadable, checked_size, through_link
 from parity.errors import BadInput
 
 DIVISIONS = ("closed", "open", "network")
@@ -26,6 +27,12 @@ SCENARIO_NAMES = {name.lower(): name for name in SCENARIOS}
 FILE_SIZE_LIMIT = 50 * 1024 * 1024
 #: what the v5.1.1 checker tolerates next to the results (2280-2360)
 IGNORED_NAMES = frozenset({".git", ".gitattributes", ".github", ".gitignore"})
+#: the deepest folder the hygiene walk enters below an organisation (a result's files are 8 deep); the
+#: bound parity uses for nesting elsewhere (untrusted.MAX_JSON_DEPTH)
+MAX_FOLDER_DEPTH = untrusted.MAX_JSON_DEPTH
+#: submission_checker.py v5.1.1:2366-2374: an Open organisation's folder -> model names
+MODEL_MAPPING = "model_mapping.json"
+MAX_MODEL_MAPPING_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -114,6 +121,7 @@ def _children(folder: Path) -> list[Path]:
 
 def _organisation(folder: Path, division: str, new_layout: bool) -> InferenceOrganisation:
     organisation = InferenceOrganisation(folder, folder.name, division)
+    extra = model_mapping(folder) if division == "open" else None
     systems = folder / "systems"
     for entry in sorted(systems.iterdir()) if systems.is_dir() and not systems.is_symlink() else []:
         if entry.suffix == ".json" and not entry.is_symlink():
@@ -128,13 +136,38 @@ def _organisation(folder: Path, division: str, new_layout: bool) -> InferenceOrg
                     continue
                 scenarios.append(scenario)
                 organisation.results.append(
-                    _result(folder, system.name, model.name, scenario_folder, division, new_layout)
+                    _result(folder, system.name, model.name, scenario_folder, division, new_layout, extra)
                 )
     organisation.hygiene = hygiene(folder, division)
     return organisation
 
 
-def _result(org: Path, system: str, model: str, folder: Path, division: str, new_layout: bool) -> ResultPaths:
+def model_mapping(folder: Path) -> dict[str, str] | None:
+    """An Open organisation's ``model_mapping.json`` (folder name -> model), its string pairs only.
+
+    None if there is none or it cannot be read: the folders it would name are then unknown models.
+    """
+    path = folder / MODEL_MAPPING
+    try:
+        checked_size(path, MAX_MODEL_MAPPING_BYTES)
+        with open(path, "rb") as handle:
+            data = untrusted.loads(handle.read(MAX_MODEL_MAPPING_BYTES))
+    except (Unreadable, OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _result(
+    org: Path,
+    system: str,
+    model: str,
+    folder: Path,
+    division: str,
+    new_layout: bool,
+    extra: dict[str, str] | None = None,
+) -> ResultPaths:
     """Where one result's compliance tests and measurements are, in the layout the tree uses."""
     relative = Path(system) / model / folder.name
     separate = (org / "compliance" / relative).is_dir() or (org / "measurements" / relative).is_dir()
@@ -144,45 +177,76 @@ def _result(org: Path, system: str, model: str, folder: Path, division: str, new
     compliance = folder if in_place else org / "compliance" / relative
     measurements = folder if in_place else org / "measurements" / relative
     return ResultPaths(
-        folder, system, model, SCENARIO_NAMES[folder.name.lower()], division, compliance, measurements
+        folder, system, model, SCENARIO_NAMES[folder.name.lower()], division, compliance, measurements, extra
     )
 
 
 def hygiene(folder: Path, division: str) -> list[Hygiene]:
-    """What the submission rules keep out of an organisation folder (names and sizes only)."""
+    """What the submission rules keep out of an organisation folder (names and sizes only).
+
+    The walk is iterative (no recursion for a submitter to exhaust) and stops :data:`MAX_FOLDER_DEPTH`
+    folders below the organisation: deeper nesting is itself a finding, as is a folder that cannot be
+    listed (a path too long for the system, say), never a crash that ends the audit of the round.
+    """
     found: list[Hygiene] = []
-    for top, dirs, files in os.walk(folder, followlinks=False):
-        here = Path(top)
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED_NAMES)
-        for name in list(dirs):
-            path = here / name
-            if path.is_symlink():
+    stack: list[tuple[Path, int]] = [(folder, 0)]
+    while stack:
+        here, level = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as exc:
+            found.append(Hygiene(str(here), f"a folder that cannot be listed ({exc.strerror or exc})"))
+            continue
+        dirs, files = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # a link to a folder is listed with the folders, as os.walk does
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry)
+        dirs = [d for d in dirs if d.name not in IGNORED_NAMES]
+        walked = []
+        for entry in dirs:
+            path = here / entry.name
+            if entry.is_symlink():
                 found.append(Hygiene(str(path), "a symbolic link (not followed)", link=True))
-                dirs.remove(name)
-            elif name == "__pycache__" or name.startswith("."):
+            elif entry.name == "__pycache__" or entry.name.startswith("."):
                 found.append(
-                    Hygiene(str(path), f"a {'dot-named' if name.startswith('.') else '__pycache__'} folder")
+                    Hygiene(
+                        str(path), f"a {'dot-named' if entry.name.startswith('.') else '__pycache__'} folder"
+                    )
                 )
-                dirs.remove(name)
-        if not dirs and not files and here != folder:
+            else:
+                walked.append(path)
+        if not walked and not files and here != folder:
             found.append(Hygiene(str(here), "an empty folder"))
-        for name in sorted(files):
-            if name in IGNORED_NAMES:
+        for entry in files:
+            if entry.name in IGNORED_NAMES:
                 continue
-            path = here / name
-            if path.is_symlink():
+            path = here / entry.name
+            if entry.is_symlink():
                 found.append(Hygiene(str(path), "a symbolic link (not followed)", link=True))
-            elif name.startswith("."):
+            elif entry.name.startswith("."):
                 found.append(Hygiene(str(path), "a dot-named file"))
-            elif " " in name:
+            elif " " in entry.name:
                 found.append(Hygiene(str(path), "a space in the file name"))
             else:
                 try:
-                    size = path.lstat().st_size
+                    size = entry.stat(follow_symlinks=False).st_size
                 except OSError:
                     continue
                 if size > FILE_SIZE_LIMIT:
                     found.append(Hygiene(str(path), f"{size} bytes, over the {FILE_SIZE_LIMIT}-byte limit"))
+        if walked and level >= MAX_FOLDER_DEPTH:
+            found.append(
+                Hygiene(
+                    str(here),
+                    f"folders nested over {MAX_FOLDER_DEPTH} deep below the organisation (not walked)",
+                )
+            )
+            continue
+        stack.extend((path, level + 1) for path in reversed(walked))
     if division in ("closed", "network"):
         documents = [folder / "calibration.md", folder / "documentation" / "calibration.md"]
         present = [d for d in documents if d.is_file() and not d.is_symlink() and not through_link(d)]

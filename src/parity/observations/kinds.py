@@ -331,6 +331,11 @@ RESULT_CLAIM_DISAGREES = _kind(
     "A verify file written by the submitter's scripts disagrees with what the uploaded logs give when "
     "recomputed (a score, a ratio, a pass).",
 )
+RESULT_COPIES_DISAGREE = _kind(
+    "result.copies_disagree",
+    "Two copies of one decisive figure disagree: a run's summary prints a score its detail log does not "
+    "record. The detail log is the record; which file was edited only a reviewer can tell.",
+)
 RESULT_CLAIM_STALE = _kind(
     "result.claim_stale",
     "A verify file quotes a reference score that is not the scored run's (it was verified against another "

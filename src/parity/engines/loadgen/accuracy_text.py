@@ -8,6 +8,7 @@ unit mismatch the round data must catch. Which name is the model's metric is the
 
 from __future__ import annotations
 
+import math
 import re
 
 from parity.engines.loadgen.text_file import by_label, read_lines
@@ -21,12 +22,13 @@ HASH = re.compile(r"^hash=([0-9a-f]{64})\s*$")
 class AccuracyText:
     """Every metric printed, the hashes appended, and the lines."""
 
-    __slots__ = ("hashes", "lines", "path", "values")
+    __slots__ = ("hashes", "lines", "path", "refused", "values")
 
     def __init__(self, path) -> None:
         self.path = path
         self.values: dict[str, tuple[float, bool]] = {}  # name -> (value, printed as a percentage)
         self.hashes: list[str] = []
+        self.refused: dict[str, str] = {}  # name -> the printed text of a value no float holds
         self.lines = 0
 
     def value(self, name: str) -> tuple[float, bool] | None:
@@ -49,5 +51,9 @@ def read_accuracy_text(path) -> AccuracyText:
             found.hashes.append(digest.group(1))
             continue
         for name, value, percent in VALUE.findall(line):
-            found.values.setdefault(name.strip(), (float(value), bool(percent)))
+            number = float(value)
+            if math.isfinite(number):  # 400 digits are infinity to a float: refused, never compared
+                found.values.setdefault(name.strip(), (number, bool(percent)))
+            else:
+                found.refused.setdefault(name.strip(), value[:40])
     return found

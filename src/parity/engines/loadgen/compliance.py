@@ -16,16 +16,21 @@ Where the verify file's numbers or verdict differ from the recomputed ones, that
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from parity.engines.loadgen.accuracy_log import read_accuracy_log
 from parity.engines.loadgen.compliance_facts import ComplianceTest, compliance_tests
 from parity.engines.loadgen.detail import Detail
 from parity.engines.loadgen.findings import Findings
-from parity.engines.loadgen.result_check import DETAIL, SUMMARY, read_detail_or_note
-from parity.engines.loadgen.summary import number, read_summary
-from parity.engines.loadgen.text_file import Unreadable, through_link
+from parity.engines.loadgen.result_check import (
+    DETAIL,
+    agrees,
+    check_summary_agrees,
+    printed_metrics,
+    read_detail_or_note,
+)
+from parity.engines.loadgen.rounds import InferenceRound, Model
+from parity.engines.loadgen.text_file import Unreadable, read_lines, through_link
 from parity.engines.loadgen.verify import Verification, read_verification
 from parity.observations.kinds import (
     RESULT_CLAIM_DISAGREES,
@@ -33,6 +38,7 @@ from parity.observations.kinds import (
     RESULT_COMPLIANCE_FAILED,
     RESULT_COMPLIANCE_NOT_AUDITED,
 )
+from parity.untrusted import finite_number
 
 #: compliance/TEST01/verify_performance.py:34-39
 DETAIL_SCORE = {
@@ -41,15 +47,18 @@ DETAIL_SCORE = {
     "MultiStream": "early_stopping_latency_ms",
     "Server": "result_completed_samples_per_sec",
 }
-#: compliance/TEST04/verify_performance.py:55-100: the summary line of each scenario's score, matched as
-#: the script matches it (the last match wins); latencies are turned into rates, 1e9 / ns
-SUMMARY_SCORE = {
-    "Offline": (re.compile(r"Samples per second"), False),
-    "Server": (re.compile(r"Completed samples per second"), False),
-    "SingleStream": (re.compile(r".*Early stopping (90th|90.0th|99.9th) percentile estimate"), True),
-    "MultiStream": (re.compile(r".*Early stopping (99th|99.0th) percentile estimate"), True),
-}
+#: TEST01's subset accuracies, printed by the model's accuracy script (submission_checker.py v5.1.1:3129-3228)
+SUBSET_FILES = ("baseline_accuracy.txt", "compliance_accuracy.txt")
 PASSED, FAILED, UNVERIFIABLE, NOT_RECOMPUTED = "passed", "failed", "unverifiable", "not recomputed"
+
+
+class ModelFacts:
+    """The model a result is of, as the round defines it (TEST01's subset accuracies need its metrics)."""
+
+    __slots__ = ("model", "name", "round")
+
+    def __init__(self, name: str, model: Model, round_data: InferenceRound) -> None:
+        self.name, self.model, self.round = name, model, round_data
 
 
 def check_compliance(
@@ -59,28 +68,31 @@ def check_compliance(
     scenario: str,
     found: Findings,
     accuracy_log: Path | None = None,
+    facts_of_model: ModelFacts | None = None,
 ) -> dict[str, str]:
     """Every test ``tests`` names, under ``folder`` (``.../<scenario>/``); returns each test's status.
 
-    ``accuracy_log`` is the accuracy run's log, which TEST01's outputs are compared with when it is whole.
+    ``accuracy_log`` is the accuracy run's log, which TEST01's outputs are compared with when it is whole;
+    ``facts_of_model`` gives the metrics and deltas TEST01's subset accuracies are read with.
     """
     facts = compliance_tests().tests
     status: dict[str, str] = {}
     for test in tests:
-        if test not in facts:
-            status[test] = NOT_RECOMPUTED
-            continue
         where = folder / test
         if not where.is_dir() or where.is_symlink():
             found.missing(where, "is missing", f"{test}")
             status[test] = UNVERIFIABLE
+            continue
+        if test not in facts:
+            found.notes.append(f"{test}: present, not recomputed (parity has no facts of this test)")
+            status[test] = NOT_RECOMPUTED
             continue
         if test == "TEST06":
             outcome = _test06(where, facts[test], scenario, found)
         else:
             outcome = _performance_test(test, where, facts[test], scored, found)
             if test == "TEST01":
-                outcome = _worst(outcome, _test01_accuracy(where, accuracy_log, found))
+                outcome = _worst(outcome, _test01_accuracy(where, accuracy_log, found, facts_of_model))
         status[test] = outcome
     return status
 
@@ -96,6 +108,7 @@ def _performance_test(test: str, where: Path, facts: ComplianceTest, scored: Det
     verify = _verification(where / "verify_performance.txt", found, f"{test}'s claimed outcome")
     if detail is None or scored is None:
         return UNVERIFIABLE
+    check_summary_agrees(detail, found, f"{test}'s run")
     _audited(test, detail, facts, scored, found)
     band = facts.performance
     scenario = detail.effective("scenario")
@@ -117,13 +130,14 @@ def _performance_test(test: str, where: Path, facts: ComplianceTest, scored: Det
             "result_validity",
         )
         return FAILED
-    if band.metric == "detail":
-        reference, test_score = _detail_score(scored, scenario), _detail_score(detail, scenario)
-    else:
-        reference = _summary_score(Path(scored.path).with_name(SUMMARY), found)
-        test_score = _summary_score(Path(detail.path).with_name(SUMMARY), found)
+    reference = _detail_score(scored, scenario, band.rates)
+    test_score = _detail_score(detail, scenario, band.rates)
+    for run, score in ((scored, reference), (detail, test_score)):
+        if score is None:
+            key = DETAIL_SCORE.get(scenario or "", "effective_scenario")
+            problem = run.absent(key) if key not in run.values else f"gives {key} = {run.values[key]!r}"
+            found.missing(run.path, problem[:200], f"{test}'s performance comparison")
     if reference is None or test_score is None:
-        found.missing(detail.path, f"gives no {scenario} score", f"{test}'s performance comparison")
         return UNVERIFIABLE
     limit = band.relaxed_at_most.get(scenario)
     tolerance = band.relaxed_tolerance if limit is not None and reference <= limit else band.tolerance
@@ -145,23 +159,12 @@ def _performance_test(test: str, where: Path, facts: ComplianceTest, scored: Det
     return PASSED if passed else FAILED
 
 
-def _detail_score(detail: Detail, scenario: str) -> float | None:
-    value = detail.values.get(DETAIL_SCORE.get(scenario, ""))
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _summary_score(path: Path, found: Findings) -> float | None:
-    try:
-        summary = read_summary(path)
-    except Unreadable as exc:
-        found.missing(path, str(exc), "a compliance score")
+def _detail_score(detail: Detail, scenario, rates: bool = False) -> float | None:
+    """The run's score from its detail log: a positive finite number, or None (latencies as 1e9 / ns)."""
+    value = detail.values.get(DETAIL_SCORE.get(scenario, "") if isinstance(scenario, str) else "")
+    if not finite_number(value) or value <= 0:
         return None
-    pattern, inverse = SUMMARY_SCORE.get(summary.scenario or "", (None, False))
-    values = [v for n, v in summary.result.items() if pattern is not None and pattern.match(n)]
-    score = number(values[-1]) if values else None
-    if score is None or (inverse and score == 0):
-        return None
-    return 1e9 / score if inverse else score
+    return 1e9 / value if rates and scenario in ("SingleStream", "MultiStream") else float(value)
 
 
 def _audited(test: str, detail: Detail, facts: ComplianceTest, scored: Detail, found: Findings) -> None:
@@ -221,7 +224,7 @@ def _verification(path: Path, found: Findings, needed_for: str) -> Verification 
 
 
 def _claims(test: str, verify: Verification, reference: float, score: float, passed: bool, found) -> None:
-    """The verify file's scores and verdict against the recomputed ones.
+    """The verify file's scores and verdict against the recomputed ones, to the decimals it prints.
 
     A test score the uploaded compliance log does not hold, or a verdict the logs do not give, is an
     observation: the test was verified on something other than what was submitted. A reference score
@@ -229,7 +232,7 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
     verdict, is ``result.claim_stale``: the file is stale, the evidence still decides.
     """
     claimed_test, claimed_reference = verify.score("test"), verify.score("reference")
-    if claimed_test is not None and not math.isclose(claimed_test, score, rel_tol=1e-6):
+    if claimed_test is not None and not agrees(repr(claimed_test), score):
         found.add(
             RESULT_CLAIM_DISAGREES,
             f"{test}: verify_performance.txt says the test score is {claimed_test:g}; the uploaded "
@@ -246,7 +249,7 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
             verify.path,
             details={"test": test, "claimed": verify.passed, "recomputed": passed},
         )
-    elif claimed_reference is not None and not math.isclose(claimed_reference, reference, rel_tol=1e-6):
+    elif claimed_reference is not None and not agrees(repr(claimed_reference), reference):
         found.add(
             RESULT_CLAIM_STALE,
             f"{test}: verify_performance.txt quotes a reference score of {claimed_reference:g}, not the "
@@ -259,7 +262,9 @@ def _claims(test: str, verify: Verification, reference: float, score: float, pas
 
 
 # --- TEST01 accuracy -----------------------------------------------------------------------------------
-def _test01_accuracy(where: Path, accuracy_log: Path | None, found: Findings) -> str:
+def _test01_accuracy(
+    where: Path, accuracy_log: Path | None, found: Findings, facts_of_model: ModelFacts | None = None
+) -> str:
     """TEST01's accuracy half: the logged outputs against the accuracy run's where both logs are whole.
 
     Where the logs are truncated for submission (every published TEST01) only the verify file remains:
@@ -294,7 +299,7 @@ def _test01_accuracy(where: Path, accuracy_log: Path | None, found: Findings) ->
             reference = None
     if reference is None or reference.truncated or reference.problem or not reference.entries:
         found.notes.append("TEST01: logged outputs not compared (the accuracy logs are truncated)")
-        return _verified(where, verify, log_path, found)
+        return _verified(where, verify, log_path, found, facts_of_model)
     outputs: dict = {}
     for entry in reference.entries:
         if isinstance(entry.get("qsl_idx"), int):
@@ -316,17 +321,26 @@ def _test01_accuracy(where: Path, accuracy_log: Path | None, found: Findings) ->
             details={"test": "TEST01"},
         )
         return PASSED
-    return _verified(where, verify, log.path, found, differ=len(differ), logged=len(log.entries))
+    return _verified(
+        where, verify, log.path, found, facts_of_model, differ=len(differ), logged=len(log.entries)
+    )
 
 
-def _verified(where: Path, verify, log_path: Path, found: Findings, differ: int = 0, logged: int = 0) -> str:
-    """The verify file's pass, else the subset accuracies (noted, not recomputed), else a failure."""
+def _verified(
+    where: Path,
+    verify,
+    log_path: Path,
+    found: Findings,
+    facts_of_model: ModelFacts | None = None,
+    differ: int = 0,
+    logged: int = 0,
+) -> str:
+    """The verify file's pass, else the subset accuracies read and compared, else a failure."""
     if verify is not None and verify.passed:
         return PASSED
-    subsets = [where / "accuracy" / name for name in ("baseline_accuracy.txt", "compliance_accuracy.txt")]
-    if all(path.is_file() and not path.is_symlink() and not through_link(path) for path in subsets):
-        found.notes.append("TEST01: outputs differ; the submitted subset accuracies decide (not recomputed)")
-        return PASSED
+    subsets = [where / "accuracy" / name for name in SUBSET_FILES]
+    if any(path.exists() or path.is_symlink() for path in subsets):
+        return _subset_accuracies(subsets, facts_of_model, found)
     if verify is None:
         return UNVERIFIABLE
     what = (
@@ -342,6 +356,71 @@ def _verified(where: Path, verify, log_path: Path, found: Findings, differ: int 
         details={"test": "TEST01", "source": "compliance/TEST01/verify_accuracy.py"},
     )
     return FAILED
+
+
+def _subset_accuracies(paths: list[Path], facts_of_model: ModelFacts | None, found: Findings) -> str:
+    """TEST01's non-deterministic path, as the official checker decides it (v5.1.1:3172-3226).
+
+    The accuracy script's output over the compliance run's logged samples (compliance_accuracy.txt) and
+    over the accuracy run's outputs for the same samples (baseline_accuracy.txt): every target metric of
+    the model is read from both with the round's patterns (the last match, as the checker), and
+    |1 - baseline / compliance| must be within the model's delta (the round's ``accuracy_delta_percent``,
+    else its default for the model's accuracy class). A file missing, unreadable, empty or printing no
+    metric, or a metric of 0 (the checker's "not found"), is never a pass.
+    """
+    needed = "TEST01's subset accuracies (the non-deterministic path)"
+    if facts_of_model is None:
+        found.missing(paths[0].parent, "cannot be read without the model's metrics", needed)
+        return UNVERIFIABLE
+    model, round_data = facts_of_model.model, facts_of_model.round
+    metrics = list(dict.fromkeys(bound.metric for bound in model.accuracy))
+    read: list[dict[str, tuple[float, int]]] = []
+    for path in paths:
+        if through_link(path) or path.is_symlink():
+            found.missing(path, "is reached through a link (not followed)", needed)
+            return UNVERIFIABLE
+        try:
+            lines = read_lines(path)
+        except Unreadable as exc:
+            found.missing(path, str(exc), needed)
+            return UNVERIFIABLE
+        printed = printed_metrics(lines, metrics, round_data.accuracy_patterns, path, found)
+        absent = [metric for metric in metrics if not printed.get(metric)]
+        if not lines or absent or not metrics:
+            problem = "is empty" if not lines else f"prints no {', '.join(absent) or 'metric'}"
+            found.missing(path, problem, needed)
+            return UNVERIFIABLE
+        read.append({metric: printed[metric][-1] for metric in metrics})  # the last match, as the checker
+    baseline, compliance = read
+    outcome = PASSED
+    for metric in metrics:
+        (base, _), (value, line) = baseline[metric], compliance[metric]
+        allowed = round_data.delta_percent(facts_of_model.name, metric)
+        delta = abs(1 - base / value) * 100 if base and value else math.inf
+        if delta <= allowed:
+            continue
+        found.add(
+            RESULT_COMPLIANCE_FAILED,
+            f"TEST01: {metric} over the logged samples is {value:g} in performance mode against "
+            f"{base:g} in accuracy mode (delta {delta:.3g}%, allowed {allowed:g}%)"
+            if base and value
+            else f"TEST01: {metric} is 0 in {'the baseline' if not base else 'the compliance'} subset "
+            "accuracy (the checker's value for a metric not found)",
+            paths[1],
+            line,
+            metric,
+            metrics={
+                "baseline": base,
+                "compliance": value,
+                "delta_percent": delta if math.isfinite(delta) else None,
+                "allowed_percent": allowed,
+            },
+            details={"test": "TEST01", "metric": metric, "source": round_data.accuracy_delta_default.source},
+        )
+        outcome = FAILED
+    if outcome == PASSED:
+        found.notes.append("TEST01: outputs differ; the subset accuracies agree within the model's delta")
+    return outcome
 
 
 # --- TEST06 --------------------------------------------------------------------------------------------

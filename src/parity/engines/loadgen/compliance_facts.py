@@ -25,7 +25,12 @@ class PerformanceBand(_Strict):
     """How a test compares its run's performance with the scored run's."""
 
     source: str
-    metric: Literal["detail", "summary"] = Field(description="Read the score from the detail or summary log.")
+    metric: Literal["detail"] = Field(
+        description="Where the score is read: the detail log, the record (a summary is a copy, compared)."
+    )
+    rates: bool = Field(
+        False, description="SingleStream and MultiStream latencies compared as rates (1e9 / ns), as TEST04."
+    )
     band: Literal["both", "upper"] = Field(description="both: within ±tolerance; upper: not faster.")
     tolerance: float = Field(gt=0, lt=1)
     relaxed_tolerance: float = Field(gt=0, lt=1)

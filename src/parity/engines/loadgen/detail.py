@@ -1,6 +1,9 @@
 """``mlperf_log_detail.txt``: LoadGen's machine-readable log, ``:::MLLOG`` records (the training parser).
 
-The official log parser keeps the first record of each key; so does this. What an audit reads is named:
+The official log parser keeps the first record of each key; so does this. A number no run can produce
+(NaN, infinity: ``1e999`` in JSON) is refused where it is read: the key is then absent from ``values``
+and named in ``refused``, so every check that needs it finds it missing and says why. What an audit reads
+is named:
 the requested and effective settings, the result keys, LoadGen's provenance, its errors and warnings, and
 whether an ``audit.config`` overrode the settings (the marker every compliance run must carry).
 """
@@ -8,6 +11,7 @@ whether an ``audit.config`` overrode the settings (the marker every compliance r
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 
 from parity.engines.loadgen.text_file import checked_size
@@ -21,7 +25,17 @@ AUDIT_MARKER = "audit.config"
 class Detail:
     """The first value of every key, LoadGen's errors and warnings, and the lines it could not read."""
 
-    __slots__ = ("_digest", "errors", "issued", "lines", "malformed", "path", "values", "warnings")
+    __slots__ = (
+        "_digest",
+        "errors",
+        "issued",
+        "lines",
+        "malformed",
+        "path",
+        "refused",
+        "values",
+        "warnings",
+    )
 
     def __init__(self, path) -> None:
         self.path = path
@@ -32,6 +46,13 @@ class Detail:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.malformed: list[tuple[int, str]] = []
+        self.refused: dict[str, int] = {}  # key -> line of a first record whose number is not finite
+
+    def absent(self, key: str) -> str:
+        """Why ``key`` has no usable value: no record, or a number that is not finite."""
+        if key in self.refused:
+            return f"its {key} record is not a finite number (line {self.refused[key]})"
+        return f"has no {key} record"
 
     def effective(self, name: str):
         """``effective_<name>``: what the run used."""
@@ -84,7 +105,10 @@ def read_detail(path) -> Detail:
         elif event.key == "generated_samples_per_query" and isinstance(event.value, int) and queries:
             detail.issued += queries * event.value  # an accuracy run logs one pair per loadable set
             queries = None
-        if event.key not in detail.values:
+        if event.key not in detail.values and event.key not in detail.refused:
+            if isinstance(event.value, float) and not math.isfinite(event.value):
+                detail.refused[event.key] = event.line
+                continue
             detail.values[event.key] = event.value
             detail.lines[event.key] = event.line
         metadata = event.metadata

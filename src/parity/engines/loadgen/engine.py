@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parity.engines.loadgen.compliance import check_compliance
+from parity.engines.loadgen.compliance import ModelFacts, check_compliance
 from parity.engines.loadgen.findings import Findings
 from parity.engines.loadgen.result_check import (
     ACCURACY_LOG,
@@ -13,6 +13,7 @@ from parity.engines.loadgen.result_check import (
     check_measurements,
     check_performance,
     check_power,
+    check_run,
     check_summary_agrees,
     read_detail_or_note,
     result_metric,
@@ -60,22 +61,26 @@ def observe_result(paths: ResultPaths, round_name: str) -> ResultCheck:
 
 
 def _observe(paths: ResultPaths, round_data, found: Findings, row: ResultRow) -> ResultCheck:
-    named = round_data.model_named(paths.model)
-    if named is None:
-        if paths.division != "open":
-            found.add(
-                RESULT_NOT_IN_ROUND,
-                f"{paths.model} is not a model of round {round_data.round}",
-                paths.path.parent,
-                details={"model": paths.model, "round": round_data.round},
-            )
-        return ResultCheck(paths, row, found.observations)
-    model_name, model = named
+    named = round_data.model_named(paths.model, paths.extra_mapping)
+    if named is None:  # the checker refuses it in every division (v5.1.1:2488-2512); the rest is checked
+        mapped = (
+            " (nor does the organisation's model_mapping.json map it)" if paths.division == "open" else ""
+        )
+        found.add(
+            RESULT_NOT_IN_ROUND,
+            f"{paths.model!r} is not a model of round {round_data.round}{mapped}",
+            paths.path.parent,
+            details={"model": paths.model, "round": round_data.round},
+        )
+    model_name, model = named if named is not None else (paths.model, None)
     scored = read_detail_or_note(paths.performance / DETAIL, found, "the scored performance run")
     if scored is not None:
-        check_performance(scored, model_name, model, round_data, found, "scored run", paths.scenario)
+        if model is not None:
+            check_performance(scored, model_name, model, round_data, found, "scored run", paths.scenario)
+        else:
+            check_run(scored, round_data, found, "scored run")
         check_summary_agrees(scored, found, "scored run")
-        row.metric, row.unit = result_metric(scored, model)
+        row.metric, row.unit = result_metric(scored, model, found)
         row.valid = scored.values.get("result_validity") == "VALID"
         logged = scored.effective("scenario")
         if isinstance(logged, str) and logged != paths.scenario and (logged, paths.scenario) not in INFERRED:
@@ -90,7 +95,7 @@ def _observe(paths: ResultPaths, round_data, found: Findings, row: ResultRow) ->
     check_accuracy(paths, model_name, model, round_data, found, row)
     check_measurements(paths, found)
     check_power(paths, found)
-    if paths.division != "open":  # compliance tests are required of Closed and Network only
+    if paths.division != "open" and model is not None:  # compliance tests: Closed and Network only
         row.compliance = check_compliance(
             paths.compliance,
             model.compliance_tests,
@@ -98,6 +103,7 @@ def _observe(paths: ResultPaths, round_data, found: Findings, row: ResultRow) ->
             paths.scenario,
             found,
             paths.accuracy / ACCURACY_LOG,
+            ModelFacts(model_name, model, round_data),
         )
     row.notes = found.notes
     return ResultCheck(paths, row, found.observations)

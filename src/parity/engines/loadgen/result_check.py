@@ -9,6 +9,7 @@ build. The compliance tests are :mod:`parity.engines.loadgen.compliance`. Facts 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -18,11 +19,13 @@ from parity.engines.loadgen.detail import Detail, read_detail
 from parity.engines.loadgen.findings import Findings
 from parity.engines.loadgen.loadgen_sources import loadgen_sources
 from parity.engines.loadgen.rounds import InferenceRound, Model
-from parity.engines.loadgen.summary import read_summary
+from parity.engines.loadgen.summary import NUMBER, printed_decimals, read_summary
+from parity.engines.loadgen.summary import number as summary_number
 from parity.engines.loadgen.text_file import Unreadable, checked_size, read_lines, through_link
 from parity.observations.kinds import (
     RESULT_ACCURACY_ABOVE_LIMIT,
     RESULT_ACCURACY_BELOW_TARGET,
+    RESULT_COPIES_DISAGREE,
     RESULT_INVALID,
     RESULT_LATENCY_EXCEEDED,
     RESULT_LOADGEN_BUILD,
@@ -48,6 +51,28 @@ TOKEN_RESULT_KEY = {
     "Interactive": "result_completed_tokens_per_second",
 }
 UNITS = {"Offline": "samples/s", "Server": "queries/s", "Interactive": "queries/s", "SingleStream": "ms"}
+#: each scenario's scored figures in the detail log and the summary line that repeats each (loadgen
+#: results.cc); the detail is the record, the summary a copy that must say the same
+SCORE_COPIES = {
+    "Offline": (
+        ("result_samples_per_second", re.compile(r"Samples per second")),
+        ("result_tokens_per_second", re.compile(r"Tokens per second")),
+    ),
+    "Server": (
+        ("result_completed_samples_per_sec", re.compile(r"Completed samples per second")),
+        ("result_completed_tokens_per_second", re.compile(r"Completed tokens per second")),
+    ),
+    "SingleStream": (
+        (
+            "early_stopping_latency_ss",
+            re.compile(r".*Early stopping (90th|90\.0th|99\.9th) percentile estimate"),
+        ),
+    ),
+    "MultiStream": (
+        ("early_stopping_latency_ms", re.compile(r".*Early stopping (99th|99\.0th) percentile estimate")),
+    ),
+}
+SCORE_COPIES["Interactive"] = SCORE_COPIES["Server"]
 HASH_LINE = re.compile(r"^hash=([\w\d]+)$")
 POWER_FILES = ("client.json", "client.log", "ptd_logs.txt", "server.json", "server.log")
 MEASUREMENT_FIELDS = (
@@ -62,13 +87,33 @@ MEASUREMENT_FIELDS = (
 class ResultPaths:
     """Where one result's files are (both layouts lead here)."""
 
-    __slots__ = ("compliance", "division", "measurements", "model", "path", "scenario", "system")
+    __slots__ = (
+        "compliance",
+        "division",
+        "extra_mapping",
+        "measurements",
+        "model",
+        "path",
+        "scenario",
+        "system",
+    )
 
-    def __init__(self, path, system: str, model: str, scenario: str, division: str, compliance, measurements):
+    def __init__(
+        self,
+        path,
+        system: str,
+        model: str,
+        scenario: str,
+        division: str,
+        compliance,
+        measurements,
+        extra_mapping: dict[str, str] | None = None,
+    ):
         self.path = Path(path)  # results/<system>/<model>/<scenario>
         self.system, self.model, self.scenario, self.division = system, model, scenario, division
         self.compliance = Path(compliance)  # the folder holding TEST01, TEST04, TEST06
         self.measurements = Path(measurements)  # user.conf, README.md, <system>[_<scenario>].json
+        self.extra_mapping = extra_mapping  # an Open organisation's model_mapping.json (folder -> model)
 
     @property
     def performance(self) -> Path:
@@ -124,6 +169,32 @@ def check_performance(
 ) -> None:
     """A performance-mode run against the round: validity, errors, seeds, counts, durations, latencies."""
     path = detail.path
+    check_run(detail, round_data, found, label)
+    logged = detail.effective("scenario")
+    scenario = logged if isinstance(logged, str) else folder_scenario  # a missing record is said above
+    _at_least(detail, "performance_sample_count", model.performance_sample_count, found, label)
+    if scenario == "Offline":
+        _at_least(detail, "samples_per_query", model.offline_min_samples_per_query, found, label)
+        _at_least(detail, "min_query_count", model.min_queries.get("Offline"), found, label)
+    if model.equal_issue and detail.effective("sample_concatenate_permutation") is not True:
+        key = "effective_sample_concatenate_permutation"
+        found.add(
+            RESULT_SETTINGS_CHANGED,
+            f"{label}: {model_name} must run in equal-issue mode (sample_concatenate_permutation)",
+            path,
+            detail.line(key),
+            key,
+            details={"setting": "sample_concatenate_permutation", "found": detail.values.get(key)},
+        )
+    _latency(detail, model_name, model, scenario, folder_scenario, found, label)
+
+
+def check_run(detail: Detail, round_data: InferenceRound, found: Findings, label: str) -> None:
+    """What a performance run must show whatever its model (a model the round does not define too).
+
+    LoadGen's validity and errors, the round's seeds and minimum duration, a logged scenario, the build.
+    """
+    path = detail.path
     validity = detail.values.get("result_validity")
     if validity != "VALID":
         reason = detail.values.get("result_invalid_reason") or detail.values.get("early_stopping_result")
@@ -147,23 +218,9 @@ def check_performance(
                 f"effective_{seed}",
                 details={"setting": seed, "found": str(value), "expected": wanted},
             )
-    scenario = detail.effective("scenario")
-    _at_least(detail, "performance_sample_count", model.performance_sample_count, found, label)
     _at_least(detail, "min_duration_ms", round_data.min_duration_ms, found, label)
-    if scenario == "Offline":
-        _at_least(detail, "samples_per_query", model.offline_min_samples_per_query, found, label)
-        _at_least(detail, "min_query_count", model.min_queries.get("Offline"), found, label)
-    if model.equal_issue and detail.effective("sample_concatenate_permutation") is not True:
-        key = "effective_sample_concatenate_permutation"
-        found.add(
-            RESULT_SETTINGS_CHANGED,
-            f"{label}: {model_name} must run in equal-issue mode (sample_concatenate_permutation)",
-            path,
-            detail.line(key),
-            key,
-            details={"setting": "sample_concatenate_permutation", "found": detail.values.get(key)},
-        )
-    _latency(detail, model_name, model, scenario, folder_scenario, found, label)
+    if not isinstance(detail.effective("scenario"), str):
+        found.missing(path, detail.absent("effective_scenario"), f"{label}'s scenario")
     _loadgen_build(detail, round_data, found, label)
 
 
@@ -183,9 +240,10 @@ def _at_least(detail: Detail, setting: str, minimum, found: Findings, label: str
         return
     value = detail.effective(setting)
     if not finite_number(value) or value < minimum:
+        shown = value if f"effective_{setting}" in detail.values else detail.absent(f"effective_{setting}")
         found.add(
             RESULT_SETTINGS_CHANGED,
-            f"{label}: {setting} is {value}, the round requires at least {minimum}",
+            f"{label}: {setting} is {shown}, the round requires at least {minimum}",
             detail.path,
             detail.line(f"effective_{setting}"),
             f"effective_{setting}",
@@ -261,6 +319,10 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
         )
     logged = detail.values.get("loadgen_file_sha1")
     window = loadgen_sources(round_data.round)
+    if window is not None and not isinstance(logged, dict):
+        found.missing(detail.path, detail.absent("loadgen_file_sha1"), f"{label}'s LoadGen sources")
+    if not isinstance(status, str):
+        found.missing(detail.path, detail.absent("loadgen_git_status_message"), f"{label}'s LoadGen build")
     if isinstance(logged, dict) and window is not None and (changed := window.modified(logged)):
         found.add(
             RESULT_LOADGEN_BUILD,
@@ -282,27 +344,40 @@ def _loadgen_build(detail: Detail, round_data: InferenceRound, found: Findings, 
         )
 
 
-def result_metric(detail: Detail, model: Model) -> tuple[float | None, str]:
-    """The reported metric and its unit (tokens/s for LLMs; ms for the stream scenarios)."""
+def result_metric(
+    detail: Detail, model: Model | None, found: Findings | None = None
+) -> tuple[float | None, str]:
+    """The reported metric and its unit (tokens/s for LLMs; ms for the stream scenarios), from the detail.
+
+    A metric the detail does not give as a positive finite number is said in ``found``: a result whose
+    score cannot be read is not scored.
+    """
     scenario = detail.effective("scenario")
-    if not isinstance(scenario, str):
+    if not isinstance(scenario, str) or scenario not in RESULT_KEY:
+        return None, ""  # the missing or unknown scenario is its own observation
+    key = TOKEN_RESULT_KEY.get(scenario) if model is not None and model.llm_latency_limits_ns else None
+    key = key or RESULT_KEY[scenario]
+    value = detail.values.get(key)
+    if not finite_number(value) or value <= 0:
+        if found is not None:
+            problem = detail.absent(key) if key not in detail.values else f"gives {key} = {value!r}"
+            found.missing(detail.path, problem[:200], "the result's score")
         return None, ""
-    key = TOKEN_RESULT_KEY.get(scenario) if model.llm_latency_limits_ns else None
-    value = detail.values.get(key) if key else None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if key in TOKEN_RESULT_KEY.values():
         return float(value), "tokens/s"
-    value = detail.values.get(RESULT_KEY.get(scenario, ""))
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None, ""
     if scenario in ("SingleStream", "MultiStream"):
         return float(value) / 1e6, "ms"
     return float(value), UNITS.get(scenario, "")
 
 
 def check_accuracy(
-    paths: ResultPaths, model_name: str, model: Model, round_data: InferenceRound, found: Findings, row
+    paths: ResultPaths, model_name: str, model: Model | None, round_data: InferenceRound, found: Findings, row
 ) -> None:
-    """The accuracy folder: an accuracy-mode run over the dataset, its metrics against the round's bounds."""
+    """The accuracy folder: an accuracy-mode run over the dataset, its metrics against the round's bounds.
+
+    For a model the round does not define (``model`` None) what needs no round facts: the run's mode,
+    LoadGen's errors, the log's truncation and accuracy.txt's hash line.
+    """
     folder = paths.accuracy
     detail = read_detail_or_note(folder / DETAIL, found, "the accuracy run")
     if detail is not None:
@@ -327,12 +402,13 @@ def check_accuracy(
     except Unreadable as exc:
         found.missing(text, str(exc), "the accuracy")
         return
-    _metrics(lines, text, model, round_data, found, row)
+    if model is not None:
+        _metrics(lines, text, model, round_data, found, row)
     if not any(HASH_LINE.match(line) for line in lines):
         found.missing(text, "has no hash= line", "which accuracy log the accuracy was computed from")
 
 
-def _accuracy_run(detail: Detail, scenario: str, model: Model, found: Findings) -> None:
+def _accuracy_run(detail: Detail, scenario: str, model: Model | None, found: Findings) -> None:
     mode = detail.effective("test_mode")
     if mode != "AccuracyOnly":
         found.add(
@@ -344,11 +420,21 @@ def _accuracy_run(detail: Detail, scenario: str, model: Model, found: Findings) 
             details={"test_mode": mode, "audited": detail.audited},
         )
         return
+    if model is None:
+        return  # no dataset size to count against: the model is not the round's (its own observation)
     wanted = model.accuracy_sample_count
     if isinstance(wanted, dict):
         wanted = wanted.get(scenario)
     wanted = wanted or model.dataset_size
-    if wanted is None or not detail.issued:
+    if wanted is None:
+        found.notes.append("accuracy run: the round gives no dataset size; the samples run are not counted")
+        return
+    if not detail.issued:
+        found.missing(
+            detail.path,
+            "has no generated_query_count and generated_samples_per_query records",
+            "the number of samples the accuracy run issued",
+        )
         return
     run = detail.issued
     if run < wanted:
@@ -366,25 +452,17 @@ def _metrics(
     lines: list[str], text: Path, model: Model, round_data: InferenceRound, found: Findings, row
 ) -> None:
     """Every bound's metric, matched by the round's pattern on each line, in the bound's unit."""
-    patterns = round_data.accuracy_patterns
-    printed: dict[str, list[tuple[float, int]]] = {}
     metrics = sorted({b.metric for b in (*model.accuracy, *model.upper_limit)})
-    for number, line in enumerate(lines, 1):
-        for metric in metrics:
-            match = re.match(patterns[metric], line)
-            if match:
-                try:
-                    printed.setdefault(metric, []).append((float(match.group(1)), number))
-                except ValueError:
-                    continue
+    printed = printed_metrics(lines, metrics, round_data.accuracy_patterns, text, found)
     shown: dict[str, dict] = {}
     for bound, kind in [(b, "target") for b in model.accuracy] + [(b, "limit") for b in model.upper_limit]:
         if bound.scenario is not None and bound.scenario != row.scenario:
             continue
         values = printed.get(bound.metric)
         if not values:
-            if kind == "target":
-                found.missing(text, f"prints no {bound.metric}", f"the {bound.metric} target")
+            if kind == "target" or bound.metric not in {b.metric for b in model.accuracy}:
+                needed = f"the {bound.metric} {'target' if kind == 'target' else 'upper limit'}"
+                found.missing(text, f"prints no {bound.metric}", needed)
             continue
         for value, number in values:
             converted = bound.from_printed(value)
@@ -406,6 +484,31 @@ def _metrics(
                     details={"metric": bound.metric, "unit": bound.unit},
                 )
     row.accuracy = list(shown.values())
+
+
+def printed_metrics(
+    lines: list[str], metrics: list[str], patterns: dict[str, str], path: Path, found: Findings
+) -> dict[str, list[tuple[float, int]]]:
+    """Each metric's printed values with their lines, matched by the round's pattern (as the checker).
+
+    A match that is not a number is skipped; one no float holds (400 digits are infinity) is refused with
+    an observation: a value that cannot be compared is never within a bound.
+    """
+    printed: dict[str, list[tuple[float, int]]] = {}
+    for number, line in enumerate(lines, 1):
+        for metric in metrics:
+            match = re.match(patterns[metric], line)
+            if not match:
+                continue
+            try:
+                value = float(match.group(1))
+            except ValueError:
+                continue
+            if not math.isfinite(value):
+                found.missing(path, f"prints a {metric} no float holds (line {number})", f"the {metric}")
+                continue
+            printed.setdefault(metric, []).append((value, number))
+    return printed
 
 
 def check_measurements(paths: ResultPaths, found: Findings) -> None:
@@ -469,7 +572,12 @@ def check_power(paths: ResultPaths, found: Findings) -> None:
 
 
 def check_summary_agrees(detail: Detail, found: Findings, label: str) -> None:
-    """The human-readable summary beside a detail log says the same validity."""
+    """The human-readable summary beside a detail log says the same validity and the same score.
+
+    The detail log is the record; the summary is a copy of it, printed to fewer decimals. A score line
+    that is not the detail's value to the decimals printed is ``result.copies_disagree``: parity cannot
+    tell which file was edited, so a reviewer decides. A summary that states no validity is unverifiable.
+    """
     path = Path(detail.path).with_name(SUMMARY)
     try:
         summary = read_summary(path)
@@ -477,10 +585,43 @@ def check_summary_agrees(detail: Detail, found: Findings, label: str) -> None:
         found.missing(path, str(exc), f"{label}'s summary")
         return
     valid = detail.values.get("result_validity") == "VALID"
-    if summary.valid is not None and summary.valid != valid:
+    if summary.valid is None:
+        found.missing(path, "states no validity (no 'Result is' line)", f"{label}'s summary")
+    elif summary.valid != valid:
         found.add(
             RESULT_INVALID,
             f"{label}: the summary says {'VALID' if summary.valid else 'INVALID'}, the detail log does not",
             path,
             details={"summary_valid": summary.valid},
         )
+    scenario = detail.effective("scenario")
+    for key, pattern in SCORE_COPIES.get(scenario, ()) if isinstance(scenario, str) else ():
+        printed = [text for name, text in summary.result.items() if pattern.fullmatch(name)]
+        recorded = detail.values.get(key)
+        if not printed or not finite_number(recorded):
+            continue  # no copy to compare; a missing record is said where the score is read
+        text = printed[-1].strip()
+        if not agrees(text, recorded):
+            copy = summary_number(text)
+            found.add(
+                RESULT_COPIES_DISAGREE,
+                f"{label}: the summary prints {text[:40]!r} where the detail log records {key} = "
+                f"{recorded:g}",
+                path,
+                metrics={"summary": copy, "detail": float(recorded)},
+                details={"key": key, "detail_log": str(detail.path)},
+            )
+
+
+def agrees(printed: str, recorded: float) -> bool:
+    """Whether ``printed`` is ``recorded``, each to its own precision.
+
+    The summary prints to the decimals it shows (``28.46`` for 28.4629); the detail log holds six
+    significant digits (``99993.9`` where the summary prints ``99993.91``): half a unit of each.
+    """
+    value = summary_number(printed)
+    if value is None or not NUMBER.fullmatch(printed):
+        return False
+    decimals = printed_decimals(printed)
+    slack = 0.5 * 10.0**-decimals if decimals is not None else 0.0
+    return abs(value - recorded) <= slack + 5e-6 * max(abs(value), abs(recorded))

@@ -99,6 +99,29 @@ class Model(_Strict):
     optional_scenarios_datacenter_edge: list[str] = Field(default_factory=list)
 
 
+class DeltaDefault(_Strict):
+    """How far TEST01's subset accuracies may differ where the round gives a model no delta of its own."""
+
+    source: str
+    percent: float = Field(gt=0, description="The default delta, in percent.")
+    high_accuracy_percent: float = Field(gt=0, description="The delta of a high-accuracy model.")
+    high_accuracy_marker: str = Field(min_length=1, description="In a model's name: a high-accuracy one.")
+
+
+class ModelGuess(_Strict):
+    """One of the checker's guesses: a folder name holding any of ``contains`` is ``model``."""
+
+    contains: list[str] = Field(min_length=1)
+    model: str
+
+
+class ModelGuesses(_Strict):
+    """The checker's guesses of a model from a folder name, tried in order after every mapping."""
+
+    source: str
+    guesses: list[ModelGuess]
+
+
 class InferenceRound(_Strict):
     """A round's facts, as the official checker of that round holds them."""
 
@@ -119,12 +142,38 @@ class InferenceRound(_Strict):
         default_factory=dict, description="Folder names the checker maps to a model (resnet50 -> resnet)."
     )
     accuracy_patterns: dict[str, str]
+    accuracy_delta_default: DeltaDefault
+    model_guesses: ModelGuesses | None = None
     models: dict[str, Model]
 
-    def model_named(self, folder: str) -> tuple[str, Model] | None:
-        """The model a result folder names, directly or through the checker's mapping."""
+    def model_named(
+        self, folder: str, extra_mapping: dict[str, str] | None = None
+    ) -> tuple[str, Model] | None:
+        """The model a result folder names, as the checker's ``get_mlperf_model`` finds it.
+
+        Directly, through the round's mapping, through the submitter's ``model_mapping.json`` (Open only:
+        ``extra_mapping``), then by the checker's guesses and the round's mapping again. None: the round
+        does not define it, which the checker refuses in every division.
+        """
         name = folder if folder in self.models else self.model_mapping.get(folder)
-        return (name, self.models[name]) if name in self.models else None
+        if name is None and extra_mapping:
+            name = extra_mapping.get(folder)
+        if name is None:
+            guessed = folder
+            for guess in self.model_guesses.guesses if self.model_guesses else ():
+                if any(part in folder for part in guess.contains):
+                    guessed = guess.model
+                    break
+            name = self.model_mapping.get(guessed, guessed)
+        return (name, self.models[name]) if isinstance(name, str) and name in self.models else None
+
+    def delta_percent(self, model: str, metric: str) -> float:
+        """How far TEST01's subset accuracies of ``metric`` may differ, in percent (get_delta_perc)."""
+        own = self.models[model].accuracy_delta_percent.get(metric) if model in self.models else None
+        if own is not None:
+            return own
+        default = self.accuracy_delta_default
+        return default.high_accuracy_percent if default.high_accuracy_marker in model else default.percent
 
     @model_validator(mode="after")
     def _patterns_known(self) -> InferenceRound:

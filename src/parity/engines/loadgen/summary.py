@@ -8,6 +8,7 @@ test parameters with their units split off (``ttft_latency (ns)`` → ``ttft_lat
 
 from __future__ import annotations
 
+import math
 import re
 
 from parity.engines.loadgen.text_file import read_lines
@@ -87,14 +88,30 @@ class Summary:
         return None if found is None else number(found[0])
 
 
+NUMBER = re.compile(r"[-+]?(\d{1,40}(\.\d{0,40})?|\.\d{1,40})([eE][-+]?\d{1,4})?")
+
+
 def number(text: str | None) -> float | None:
-    """A decimal number as LoadGen prints it, or None (integers of more than 40 digits too)."""
+    """A finite decimal number as LoadGen prints it, or None.
+
+    None too for integers of more than 40 digits and for what a float cannot hold (``1e999`` is not
+    infinity here: a number no run can produce is refused where it is read, never compared).
+    """
     if text is None:
         return None
     text = text.strip()
-    if not re.fullmatch(r"[-+]?(\d{1,40}(\.\d{0,40})?|\.\d{1,40})([eE][-+]?\d{1,4})?", text):
+    if not NUMBER.fullmatch(text):
         return None
-    return float(text)
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def printed_decimals(text: str) -> int | None:
+    """How many decimals ``text`` prints (``28.46`` → 2); None for exponent notation."""
+    text = text.strip()
+    if "e" in text.lower():
+        return None
+    return len(text.split(".", 1)[1]) if "." in text else 0
 
 
 def read_summary(path) -> Summary:
