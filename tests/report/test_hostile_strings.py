@@ -143,13 +143,21 @@ def _training_package(root: Path) -> Path:
 
 
 def _inference_result(root: Path) -> Path:
-    """Lambda's published results with a scenario folder per string (each not in the round)."""
+    """Lambda's published results with a scenario folder per string (each not in the round), and a
+    scored run whose detail log gives them all as its scenario and its validity."""
     fixture = Path(__file__).resolve().parents[1] / "data" / "inference" / "v5.1" / "closed"
     tree = root / "v5.1" / "closed"
     shutil.copytree(fixture, tree)
-    model = tree / "Lambda" / "results" / "B200-SXM-180GBx8_TRT" / "llama2-70b-99"
+    results = tree / "Lambda" / "results" / "B200-SXM-180GBx8_TRT"
     for text in TAGGED:
-        (model / _file_name(text)).mkdir()
+        (results / "llama2-70b-99" / _file_name(text)).mkdir()
+    detail = results / "stable-diffusion-xl" / "Offline" / "performance" / "run_1" / "mlperf_log_detail.txt"
+    text = detail.read_text(encoding="utf-8")
+    for key, value in (("effective_scenario", "Offline"), ("result_validity", "VALID")):
+        old = f'"key": "{key}", "value": "{value}"'
+        assert old in text
+        text = text.replace(old, f'"key": "{key}", "value": {json.dumps(ALL)}')
+    detail.write_text(text, encoding="utf-8")
     return tree / "Lambda"
 
 
@@ -344,3 +352,33 @@ def _html(command, report):
     assert sum(tag in shown for tag in TAGS) == sum(tag in report for tag in TAGS)  # all as text
     if EXPECTED[command]:
         assert VERDICT_WORD[EXPECTED[command]].replace("_", " ") in shown.replace("_", " ")
+
+
+def test_every_html_template_is_autoescaped():
+    from parity.report.html import _environment
+    from parity.rulebook.render import _environment as rulebook_environment
+
+    for environment in (_environment(), rulebook_environment()):
+        names = [name for name in environment.list_templates() if ".html" in name]
+        assert names and all(environment.autoescape(name) for name in names), names
+
+
+@pytest.mark.parametrize("text", TAGGED, ids=list(HOSTILE))
+def test_each_escape_keeps_the_string_visible_and_inert(text):
+    """The one function per format, on each string alone: inert, and every printable character kept."""
+    from markupsafe import escape
+
+    from parity.errors import one_line, printable
+    from parity.report.html import shown
+    from parity.report.markdown import cell
+
+    visible = re.sub(
+        "[\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff\\ud800-\\udfff]", "", text
+    )
+    for escaped in (one_line(text), printable(text), cell(text), str(escape(shown(text)))):
+        assert not RAW.search(escaped.replace("\n", "").replace("\t", "")), escaped
+    assert "\n" not in one_line(text) + cell(text)
+    line = one_line(text)
+    assert all(char in line for char in visible)  # nothing printable is lost
+    rendered = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(cell(text))
+    assert not re.search(r"<(?!/?p>)", rendered), rendered  # one paragraph of text, no tag from the string
