@@ -168,7 +168,7 @@ def audit_text(audit) -> str:
     for organisation in audit.organisations:
         lines.append("")
         lines.append(f"{organisation.organisation.name}: {organisation.verdict.value}")
-        rows = [SUMMARY_HEADER, *(_printable_row(summary_row(b)) for b in organisation.benchmarks)]
+        rows = [SUMMARY_HEADER, *(printable_row(summary_row(b)) for b in organisation.benchmarks)]
         widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_HEADER))]
         lines += [
             "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -186,7 +186,7 @@ def audit_text(audit) -> str:
     return text_lines(lines)
 
 
-def _printable_row(row: tuple[str, ...]) -> tuple[str, ...]:
+def printable_row(row: tuple[str, ...]) -> tuple[str, ...]:
     """A table row with each cell escaped (:func:`parity.errors.one_line`) before widths are measured."""
     return tuple(one_line(cell) for cell in row)
 

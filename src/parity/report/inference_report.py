@@ -8,8 +8,13 @@ so every format shows the same numbers.
 
 from __future__ import annotations
 
-from parity.errors import one_line
-from parity.report.audit_report import group_by_rule, judgements_junit, rules_markdown, text_lines
+from parity.report.audit_report import (
+    group_by_rule,
+    judgements_junit,
+    printable_row,
+    rules_markdown,
+    text_lines,
+)
 from parity.report.json_output import envelope
 
 HEADER = ("system", "model", "scenario", "result", "valid", "accuracy (target)", "compliance", "verdict")
@@ -95,7 +100,7 @@ def inference_payload(audit) -> dict:
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    rows = [HEADER, *(tuple(one_line(cell) for cell in row) for row in rows)]
+    rows = [HEADER, *(printable_row(row) for row in rows)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 

@@ -33,9 +33,9 @@ def to_json(payload) -> str:
 
 @functools.cache
 def _unprintable() -> re.Pattern:
-    """What JSON allows raw in a string but no report shows raw (see :func:`parity.errors.one_line`).
+    r"""What JSON allows raw in a string but no report shows raw (see :func:`parity.errors.one_line`).
 
-    These characters occur in JSON text only inside strings, where their ``\\uXXXX`` escape means them.
+    These characters occur in JSON text only inside strings, where their ``\uXXXX`` escape means them.
     """
     return re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
