@@ -42,15 +42,34 @@ class BadInput(ParityError):
         super().__init__(one_line(message))
 
 
-def one_line(text: str) -> str:
-    """The text on one printable line: newlines, control characters and lone surrogates escaped."""
-    escaped = []
-    for char in str(text):
-        code = ord(char)
-        if char == "\n":
-            escaped.append("\\n")
-        elif code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF:
-            escaped.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
-        else:
-            escaped.append(char)
-    return "".join(escaped)
+#: what no report shows raw: C0 controls (ESC starts ANSI and OSC sequences), DEL, C1 controls (U+009B
+#: is a one-character CSI), lone surrogates (no UTF-8 writer accepts them), the bidirectional overrides
+#: and isolates (they reorder what a reader sees) and the two noncharacters XML 1.0 forbids
+_UNPRINTABLE = (
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xD800, 0xE000),
+    0xFFFE,
+    0xFFFF,
+)
+_ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for code in _UNPRINTABLE}
+_ONE_LINE = {**_ESCAPES, ord("\n"): "\\n"}
+_LINES = {code: text for code, text in _ONE_LINE.items() if code not in (ord("\n"), ord("\t"))}
+
+
+def one_line(text) -> str:
+    r"""The text on one printable line: newlines, control characters and lone surrogates escaped.
+
+    The one escape of submitted text for a terminal, a plain-text file and XML text: every character a
+    terminal would act on (ESC, CSI, OSC, BEL, CR, a newline that starts a fake line), every character
+    XML 1.0 forbids, and every lone surrogate becomes the visible text of its escape (``\x1b``,
+    ``\x9b``, ``\n``, ``\udcff``), so a reader sees what the file said and nothing acts on it.
+    """
+    return str(text).translate(_ONE_LINE)
+
+
+def printable(text) -> str:
+    """:func:`one_line`, keeping newlines and tabs: for formats that show them as text (HTML)."""
+    return str(text).translate(_LINES)

@@ -52,6 +52,7 @@ def demo(
 ) -> int:
     """Audit the bundled example under both suites and write an HTML report of each."""
     from rich.table import Table
+    from rich.text import Text
 
     from parity.audit import check
     from parity.engines.numeric import NumericOptions
@@ -80,11 +81,13 @@ def demo(
             table.add_row(
                 audit.candidate,
                 audit.rulebook,
-                f"[{style}]{verdict}[/]",
+                Text(verdict, style=style),
                 audit.point,
                 str(out / audit.report),
             )
     console = terminal.console()
     console.print(table)
-    console.print(f"\nOpen [bold]{out / AUDITS[0].report}[/] (and the others) in a browser.")
+    console.print(
+        Text.assemble("\nOpen ", (str(out / AUDITS[0].report), "bold"), " (and the others) in a browser.")
+    )
     return 0

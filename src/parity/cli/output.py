@@ -98,7 +98,7 @@ def _identity(path: str) -> tuple[int, int] | None:
 def write_file(path, content: str) -> None:
     """Write a file the user asked for; failure is bad input naming the path, not a traceback."""
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(content)
     except OSError as exc:
         raise BadInput(f"cannot write ({exc.strerror})", path) from None

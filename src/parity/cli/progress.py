@@ -17,7 +17,6 @@ def steps(total: int):
     if output.QUIET or not sys.stderr.isatty():
         yield lambda _step: None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -27,8 +26,17 @@ def steps(total: int):
         TimeElapsedColumn,
     )
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+    from parity.report.console import make_console
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+    )
+    with Progress(
+        *columns, TimeElapsedColumn(), console=make_console(stderr=True), transient=True
+    ) as progress:
         task = progress.add_task("starting", total=total)
         started = 0
 
@@ -50,11 +58,17 @@ def phases():
     if output.QUIET or not sys.stderr.isatty():
         yield lambda _name, _total: lambda _step="": None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    from parity.report.console import make_console
+
+    columns = (
+        TextColumn("{task.description:<32}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=make_console(stderr=True)) as progress:
 
         def start(name: str, total: int):
             task = progress.add_task(name, total=total)

@@ -190,8 +190,10 @@ def test(rulebook: RulebookOption = None, format: FormatOption = Format.TEXT) ->
             }
         )
     else:
+        from rich.text import Text
+
         for result in failed:
-            console().print(f"[red]FAIL[/] {result.describe()}")
+            console().print(Text.assemble(("FAIL", "red"), " ", text.as_text(result.describe())))
         console().print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return ExitCode.VIOLATES if failed else ExitCode.CONFORMS
 

@@ -27,8 +27,13 @@ class Format(StrEnum):
 
 
 def console() -> Console:
-    """A console for stdout; wide enough to keep tables readable when piped."""
-    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+    """A console for stdout; wide enough to keep tables readable when piped.
+
+    Made by :func:`parity.report.console.make_console`, as every console is: no markup, no emoji.
+    """
+    from parity.report.console import make_console
+
+    return make_console(width=None if sys.stdout.isatty() else 160)
 
 
 def deliver(

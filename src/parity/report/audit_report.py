@@ -8,8 +8,8 @@ CI (HTML is :func:`parity.report.html.render_audit`). All read the audit's field
 from __future__ import annotations
 
 import os
-from xml.etree import ElementTree
 
+from parity.errors import one_line
 from parity.report.json_output import envelope
 from parity.report.logs_report import other_method_payload
 
@@ -168,7 +168,7 @@ def audit_text(audit) -> str:
     for organisation in audit.organisations:
         lines.append("")
         lines.append(f"{organisation.organisation.name}: {organisation.verdict.value}")
-        rows = [SUMMARY_HEADER, *(summary_row(benchmark) for benchmark in organisation.benchmarks)]
+        rows = [SUMMARY_HEADER, *(printable_row(summary_row(b)) for b in organisation.benchmarks)]
         widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_HEADER))]
         lines += [
             "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -183,7 +183,21 @@ def audit_text(audit) -> str:
             lines.append(f"    {finding.summary}")
     lines.append("")
     lines.append(f"Verdict: {audit.verdict.value}")
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
+
+
+def printable_row(row: tuple[str, ...]) -> tuple[str, ...]:
+    """A table row with each cell escaped (:func:`parity.errors.one_line`) before widths are measured."""
+    return tuple(one_line(cell) for cell in row)
+
+
+def text_lines(lines: list[str]) -> str:
+    """The text report: each line escaped as a whole, so no value in it can act on a terminal.
+
+    Folder names, log values and finding summaries reach the text reports inside the lines; escaping each
+    line (:func:`parity.errors.one_line`) is the one place, for every value on it, in the audit reports.
+    """
+    return "".join(one_line(line) + "\n" for line in lines)
 
 
 def audit_markdown(audit, book) -> str:
@@ -193,7 +207,7 @@ def audit_markdown(audit, book) -> str:
     lines = [
         f"## parity audit: **{audit.verdict.value}** (training round {audit.ruleset}, `{audit.rulebook}`)",
         "",
-        f"`{cell(audit.path)}`; RCP statistics: {audit.method}.",
+        f"{cell(audit.path)}; RCP statistics: {audit.method}.",
     ]
     for organisation in audit.organisations:
         lines += ["", f"### {cell(organisation.organisation.name)}: {organisation.verdict.value}", ""]
@@ -262,34 +276,35 @@ def audit_junit(audit) -> str:
 
 def judgements_junit(title: str, suites: list[tuple[str, list]]) -> str:
     """JUnit XML of (suite name, [(case name, judgement)]): forbidden fails, needs review is skipped."""
-    root = ElementTree.Element("testsuites", name=title)
+    from parity.report.junit import element, serialised
+
+    root = element(None, "testsuites", name=title)
     for name, cases in suites:
-        suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(cases)), errors="0")
+        suite = element(root, "testsuite", name=name, tests=str(len(cases)), errors="0")
         failures = skipped = 0
         for case_name, judgement in cases:
-            case = ElementTree.SubElement(suite, "testcase", classname=f"parity.audit.{name}", name=case_name)
+            case = element(suite, "testcase", classname=f"parity.audit.{name}", name=case_name)
             forbidden = [f for f in judgement.findings if f.outcome == "forbidden"]
             review = [f for f in judgement.findings if f.outcome == "needs_review"]
             if forbidden:
                 failures += 1
                 first = forbidden[0]
-                failure = ElementTree.SubElement(
-                    case,
-                    "failure",
-                    type="forbidden",
-                    message=f"{first.rule or 'default'}: {first.summary}"[:2000],
-                )
-                failure.text = "\n".join(
-                    f"{f.rule or 'default'} [{f.kind}] {_where(f)}: {f.summary}\n  why: {f.rationale or ''}"
+                lines = [
+                    line
                     for f in forbidden
-                )
+                    for line in (
+                        f"{f.rule or 'default'} [{f.kind}] {_where(f)}: {f.summary}",
+                        f"  why: {f.rationale or ''}",
+                    )
+                ]
+                message = f"{first.rule or 'default'}: {first.summary}"[:2000]
+                element(case, "failure", lines, type="forbidden", message=message)
             elif review:
                 skipped += 1
                 reasons = "; ".join(f"{f.rule or 'default'}: {f.summary}" for f in review)
-                ElementTree.SubElement(case, "skipped", message=f"needs review: {reasons}"[:2000])
+                element(case, "skipped", message=f"needs review: {reasons}"[:2000])
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
     for attribute in ("tests", "failures", "skipped", "errors"):
         root.set(attribute, str(sum(int(suite.get(attribute, "0")) for suite in root)))
-    ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return serialised(root)

@@ -10,7 +10,9 @@ import math
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from parity.errors import printable
 from parity.judge import Outcome
 from parity.observations.kinds import WEIGHTS_IDENTICAL
 from parity.report.graph_picture import BOX_HEIGHT, BOX_WIDTH, explained_pictures, region_pictures
@@ -20,13 +22,25 @@ ORDER = {Outcome.FORBIDDEN: 0, Outcome.NEEDS_REVIEW: 1, Outcome.ALLOWED: 2}
 
 
 def _environment() -> Environment:
+    """Every template autoescaped, and every value it prints through :func:`shown`."""
     return Environment(
         loader=PackageLoader("parity.report", "templates"),
-        autoescape=select_autoescape(["j2"]),
+        autoescape=select_autoescape(["j2"], default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=shown,
     )
+
+
+def shown(value):
+    r"""A value as a template prints it: the one escape of the HTML reports, with jinja's autoescape.
+
+    Text has its control characters (C0 but newline and tab, DEL, C1), bidirectional overrides and lone
+    surrogates as the visible text of their escapes (:func:`parity.errors.printable`); autoescape then
+    makes ``<``, ``&`` and quotes inert. Markup that parity built (an inline SVG chart) is left as it is.
+    """
+    return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def render_report(result: Any) -> str:

@@ -65,12 +65,18 @@ def impact_payload(result) -> dict:
 
 
 def impact_markdown(result) -> str:
-    """The impact for a working-group thread (also the text output: Markdown reads as plain text)."""
+    """The impact for a working-group thread (also the text output: Markdown reads as plain text).
+
+    Subject names, kinds and summaries come from evidence files and submission trees: each goes through
+    :func:`parity.report.markdown.cell`.
+    """
+    from parity.report.markdown import cell
+
     base = result.books[0].id
     header = ("scenario", "subjects", *(f"switches under `{b.id}`" for b in result.books[1:]))
     lines = [f"## Rule impact: {len(result.subjects)} subjects, baseline `{base}`", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in scenario_table(result)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in scenario_table(result)]
     lines += ["", "### Directions", ""]
     directions = result.directions()
     if not directions:
@@ -84,14 +90,14 @@ def impact_markdown(result) -> str:
         lines += [f"- rule `{rule}`: {count}" for rule, count in rules.most_common()]
     lines += ["", "### One worked example per switch class", ""]
     for (book, before, after), item in sorted(_classes(result).items()):
-        lines.append(f"**{item.subject.name}**: `{base}` {before}, `{book}` {after}")
+        lines.append(f"**{cell(item.subject.name)}**: `{base}` {before}, `{book}` {after}")
         index = [b.id for b in result.books].index(book)
         for switch in item.switches[:3]:
             first, other = switch.decisions[0], switch.decisions[index]
             lines.append(
-                f"- `{switch.kind}` ({switch.summary}): `{base}` {first['outcome']} by "
+                f"- `{switch.kind}` ({cell(switch.summary)}): `{base}` {first['outcome']} by "
                 f"{first['rule'] or 'the default polarity'}; `{book}` {other['outcome']} by "
-                f"{other['rule'] or 'the default polarity'}. Why: {other['rationale'] or '-'}"
+                f"{other['rule'] or 'the default polarity'}. Why: {cell(other['rationale'] or '-')}"
             )
         lines.append("")
     lines += ["### Rules no engine observes (a person checks them)", ""]
@@ -122,7 +128,11 @@ def _bars(counts: list[tuple[str, int]], width: int = 640) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    from markupsafe import escape
+
+    from parity.report.html import shown
+
+    return str(escape(shown(text)))
 
 
 def render_impact_html(result) -> str:

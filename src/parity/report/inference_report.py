@@ -8,7 +8,13 @@ so every format shows the same numbers.
 
 from __future__ import annotations
 
-from parity.report.audit_report import group_by_rule, judgements_junit, rules_markdown
+from parity.report.audit_report import (
+    group_by_rule,
+    judgements_junit,
+    printable_row,
+    rules_markdown,
+    text_lines,
+)
 from parity.report.json_output import envelope
 
 HEADER = ("system", "model", "scenario", "result", "valid", "accuracy (target)", "compliance", "verdict")
@@ -94,7 +100,7 @@ def inference_payload(audit) -> dict:
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    rows = [HEADER, *rows]
+    rows = [HEADER, *(printable_row(row) for row in rows)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 
@@ -126,7 +132,7 @@ def inference_text(audit) -> str:
         f"{counts['results']} results: " + ", ".join(f"{v} {k}" for k, v in counts.items() if k != "results"),
     ]
     lines.append(f"Verdict: {audit.verdict.value}")
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def _located(finding) -> str:
@@ -153,7 +159,7 @@ def inference_markdown(audit, book) -> str:
     lines = [
         f"## parity audit: **{audit.verdict.value}** (inference round {audit.round}, `{audit.rulebook}`)",
         "",
-        f"`{cell(audit.path)}`",
+        cell(audit.path),
     ]
     for organisation in audit.organisations:
         lines += ["", f"### {cell(organisation.organisation.name)}: {organisation.verdict.value}", ""]

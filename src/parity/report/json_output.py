@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-
-from parity.untrusted import escaped, lone_surrogates
+import re
 
 #: version of every JSON shape parity writes (docs/json-format.md)
 VERSION = 1
@@ -19,14 +19,29 @@ def envelope(kind: str, body: dict) -> dict:
 def to_json(payload) -> str:
     r"""Serialise ``payload`` so that equal inputs give byte-identical, strict JSON text.
 
-    Non-finite numbers become null (``NaN`` and ``Infinity`` are not JSON), and a lone surrogate from a
-    submitted string is written as its ``\uXXXX`` escape, so the text encodes as UTF-8.
+    Non-finite numbers become null (``NaN`` and ``Infinity`` are not JSON). ``json`` escapes C0 controls;
+    :func:`_unprintable` escapes what it leaves raw (DEL, C1 controls, bidirectional overrides,
+    noncharacters and lone surrogates), so the text encodes as UTF-8, ``cat`` of it cannot act on a
+    terminal, and a reader still gets every submitted string back exactly (a lone surrogate as its escape).
     """
     try:
         text = json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: the rare case pays for a second walk
         text = json.dumps(_finite(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return lone_surrogates().sub(escaped, text) + "\n"
+    return _unprintable().sub(_escape, text) + "\n"
+
+
+@functools.cache
+def _unprintable() -> re.Pattern:
+    r"""What JSON allows raw in a string but no report shows raw (see :func:`parity.errors.one_line`).
+
+    These characters occur in JSON text only inside strings, where their ``\uXXXX`` escape means them.
+    """
+    return re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(found: re.Match) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 def _finite(value):

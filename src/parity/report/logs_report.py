@@ -11,10 +11,9 @@ import math
 import os
 import sys
 
+from parity.errors import one_line
 from parity.report.json_output import envelope
 
-#: control characters (from a hostile log or file name) are shown escaped, never sent to the terminal
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
 _COLOURS = {"conforms": "32", "violates": "31", "needs_review": "33", "forbidden": "31", "allowed": "32"}
 
 
@@ -28,10 +27,6 @@ def painter(stream):
     return lambda word: f"\x1b[{_COLOURS.get(word, '33')}m{word}\x1b[0m"
 
 
-def _printable(text) -> str:
-    return str(text).translate(_CONTROL)
-
-
 def logs_text(results: list, paint=None) -> str:
     """One line per log with its verdict, each problem below it, and a total."""
     paint = paint or painter(sys.stdout)
@@ -40,7 +35,7 @@ def logs_text(results: list, paint=None) -> str:
     for result in results:
         check = result.check
         identity = ", ".join(str(item or "?") for item in (check.round, check.benchmark, check.division))
-        lines.append(f"{paint(result.verdict)}  {_printable(check.path)}  ({_printable(identity)})")
+        lines.append(f"{paint(result.verdict)}  {one_line(check.path)}  ({one_line(identity)})")
         lines.extend(_findings(result.problems, paint, explained))
     tally: dict[str, int] = {}
     for result in results:
@@ -59,8 +54,8 @@ def _findings(findings: list, paint, explained: set[str]) -> list[str]:
         if location is not None and location.line:
             where += f":{location.line}"
         rule = finding.rule or "(default polarity)"
-        lines.append(f"  {_printable(where)}: {paint(finding.outcome.value)} by {rule} [{finding.kind}]")
-        lines.append(f"    {_printable(finding.summary)}")
+        lines.append(f"  {one_line(where)}: {paint(finding.outcome.value)} by {rule} [{finding.kind}]")
+        lines.append(f"    {one_line(finding.summary)}")
         if finding.rationale and rule not in explained:
             explained.add(rule)
             lines.append(f"    why: {finding.rationale}")
@@ -97,9 +92,9 @@ def rcp_text(result, paint=None) -> str:
     """The runs, the reference used and the test's numbers, the findings, then the verdict."""
     paint = paint or painter(sys.stdout)
     verdict = result.verdict
-    lines = [f"{verdict.benchmark} runs (round {verdict.round}, batch size {verdict.batch_size:g})"]
+    lines = [f"{one_line(verdict.benchmark)} runs (round {verdict.round}, batch size {verdict.batch_size:g})"]
     rows = [
-        (_printable(os.path.basename(str(run.path))), _converged(run.converged_at), _printable(run.status))
+        (one_line(os.path.basename(str(run.path))), _converged(run.converged_at), one_line(run.status))
         for run in result.runs
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(2)] if rows else [0, 0]
@@ -116,11 +111,11 @@ def rcp_text(result, paint=None) -> str:
             f"{verdict.min_acceptable_mean:g} (max speedup {verdict.max_speedup:.4g}); "
             f"normalisation {verdict.normalisation or 1:.4g}; statistics: {verdict.method}"
         )
-    lines.append(f"{verdict.status}: {verdict.message}")
+    lines.append(f"{verdict.status}: {one_line(verdict.message)}")
     if result.other is not None:
         other = result.other
         lines.append(
-            f"the {other.method} method gives another result: {other.status}: {other.message}; "
+            f"the {other.method} method gives another result: {other.status}: {one_line(other.message)}; "
             f"normalisation {other.normalisation or 1:.6g}. {other.rules_text}"
         )
     lines.extend(_findings(result.problems, paint, set()))

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
+from parity.errors import one_line
 from parity.judge import Judgement, Outcome
 from parity.rulebook import Rulebook
 
 ICON = {Outcome.ALLOWED: "✅", Outcome.FORBIDDEN: "❌", Outcome.NEEDS_REVIEW: "⚠️"}
 
+#: what Markdown, GitHub's extensions or inline HTML would read as markup: backslashes, code spans, emphasis
+#: (``*``; ``_`` except inside a word, where it never is), links and images (``[``), HTML and autolinks
+#: (``<``, ``>``, a ``:`` before anything but a space: ``https://``, ``:emoji:``), headings, table cells,
+#: strikethrough, math, entities and mentions
+_MARKUP = r"[\\`*\[\]<>#|~$&@]|_(?![^\W_])|(?<![^\W_])_|:(?=\S)"
 
-def cell(text: str) -> str:
-    """``text`` on one line, safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+
+@functools.cache
+def _markup() -> re.Pattern:
+    return re.compile(_MARKUP)
+
+
+def cell(text) -> str:
+    r"""Submitted (or any non-constant) text as inert Markdown: the one escape of the Markdown reports.
+
+    The text is put on one printable line first (:func:`parity.errors.one_line`: a newline shows as
+    ``\n`` and cannot start a heading, a list or an HTML block; control characters and lone surrogates
+    are escaped), then every character that could start markup is backslash-escaped (CommonMark shows an
+    escaped punctuation mark as itself), so no link, image, HTML tag or comment, emphasis, code span,
+    table cell border, emoji or mention comes from the text. Safe in a table cell, a heading and running
+    text; not inside a code span, where nothing is unescaped.
+    """
+    return _markup().sub(lambda found: "\\" + found.group(), one_line(text))
 
 
 def judgement_markdown(
@@ -22,7 +45,7 @@ def judgement_markdown(
         "",
     ]
     if subject:
-        lines += [f"- {key}: `{value}`" for key, value in subject.items()] + [""]
+        lines += [f"- {key}: {cell(value)}" for key, value in subject.items()] + [""]
     counts = ", ".join(f"{count} {name}" for name, count in judgement.counts.items())
     lines += [f"Findings: {counts}.", "", "| | change | rule | finding | where |", "|---|---|---|---|---|"]
     order = {Outcome.FORBIDDEN: 0, Outcome.NEEDS_REVIEW: 1, Outcome.ALLOWED: 2}

@@ -1,4 +1,8 @@
-"""Terminal rendering with rich: tables for lists, panels for explanations."""
+"""Terminal rendering with rich: tables for lists, panels for explanations.
+
+The console reads no markup (:mod:`parity.report.console`); every value that is not parity's own
+constant text reaches rich through :func:`as_text`, which escapes its control characters.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import io
 from collections.abc import Callable
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from parity.errors import one_line
 from parity.judge import Finding, Judgement, KindContrast, Outcome, Verdict
 from parity.observations import all_kinds
 from parity.observations.kinds import WEIGHTS_IDENTICAL
@@ -24,6 +28,15 @@ VERDICT_STYLE = {
     Verdict.NEEDS_REVIEW: "bold yellow",
 }
 POLARITY_STYLE = {"deny": "red", "allow": "green", None: "dim"}
+
+
+def as_text(value, style: str = "") -> Text:
+    """A value as terminal text: the one escape of the rich reports (:func:`parity.errors.one_line`).
+
+    A ``Text`` is never read as markup, and its control characters, newlines and lone surrogates are
+    the visible text of their escapes, so nothing in it can clear, retitle or rewrite the terminal.
+    """
+    return Text(one_line(value), style=style)
 
 
 def _outcome(outcome: Outcome) -> Text:
@@ -114,9 +127,8 @@ def explain(
         for row in rows:
             table.add_row(row.kind, _outcome(row.a.outcome), _outcome(row.b.outcome), row.b.rule or "default")
         parts += [Text(""), table]
-    console.print(
-        Panel(Group(*parts), title=f"[bold]{escape(rule.id)}[/] — {escape(rule.title)}", expand=False)
-    )
+    title = Text.assemble((one_line(rule.id), "bold"), " — ", one_line(rule.title))
+    console.print(Panel(Group(*parts), title=title, expand=False))
 
 
 def diff(console: Console, result: RulebookDiff, division: str, rows: list[KindContrast]) -> None:
@@ -152,7 +164,7 @@ MAX_TEXT_ROWS = 500
 
 def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = None) -> None:
     """Verdict banner, one row per finding, and why each rule that objects exists."""
-    table = Table(title=f"{result.rulebook} ({result.division} division)")
+    table = Table(title=as_text(f"{result.rulebook} ({result.division} division)"))
     table.add_column("#")
     table.add_column("change kind", no_wrap=True)
     for column in ("outcome", "rule", "what was seen"):
@@ -167,10 +179,10 @@ def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = N
     for finding in shown:
         table.add_row(
             str(finding.observation),
-            finding.kind,
+            as_text(finding.kind),
             _outcome(finding.outcome),
-            finding.rule or f"({finding.basis})",
-            finding.summary or finding.message,
+            as_text(finding.rule or f"({finding.basis})"),
+            as_text(finding.summary or finding.message),
         )
     console.print(table)
     if rulebook is not None:
@@ -181,8 +193,11 @@ def judgement(console: Console, result: Judgement, rulebook: Rulebook | None = N
     )
     if result.unobservable_rules:
         console.print(
-            f"[dim]{len(result.unobservable_rules)} rules of this division cannot be observed "
-            "automatically and need a reviewer (see `parity rules list`).[/]"
+            Text(
+                f"{len(result.unobservable_rules)} rules of this division cannot be observed "
+                "automatically and need a reviewer (see `parity rules list`).",
+                style="dim",
+            )
         )
 
 
@@ -195,12 +210,12 @@ def _reasons(console: Console, result: Judgement, rulebook: Rulebook) -> None:
         if finding.rule is None:
             if "default" not in shown:
                 shown.add("default")
-                console.print(Panel(rulebook.default_rationale, title="default polarity", expand=False))
+                console.print(Panel(Text(rulebook.default_rationale), title="default polarity", expand=False))
             continue
         shown.add(finding.rule)
         rule = rulebook.rules[finding.rule]
         body = Text.assemble(rule.statement, "\n\n", ("Why: ", "bold"), rule.rationale)
-        console.print(Panel(body, title=f"{rule.id} — {rule.title}", expand=False))
+        console.print(Panel(body, title=as_text(f"{rule.id} — {rule.title}"), expand=False))
 
 
 def kinds(console: Console) -> None:
@@ -241,22 +256,24 @@ def weights_table(console: Console, verdicts: list) -> None:
         if "ks_pvalue" in m:
             detail = f"KS p={m['ks_pvalue']:.3g}"
         table.add_row(
-            verdict.candidate[0],
-            verdict.reference[0],
+            as_text(verdict.candidate[0]),
+            as_text(verdict.reference[0]),
             verdict.kind.split(".")[1],
-            ",".join(verdict.transforms),
+            as_text(",".join(verdict.transforms)),
             f"{m.get('max_abs_error', 0):.3g}",
             f"{m.get('scaled_error', 0):.3g}",
-            detail,
+            as_text(detail),
         )
     if table.row_count:
         console.print(table)
     else:
-        console.print(f"[dim]Weights: all {len(verdicts)} matched tensors identical.[/]")
+        console.print(Text(f"Weights: all {len(verdicts)} matched tensors identical.", style="dim"))
 
 
 def plain_text(draw: Callable[[Console], None]) -> str:
     """What ``draw`` prints, as plain text (no colour, 120 columns), for writing to a file."""
+    from parity.report.console import make_console
+
     buffer = io.StringIO()
-    draw(Console(file=buffer, width=120, highlight=False, color_system=None))
+    draw(make_console(buffer, width=120, colour=False))
     return buffer.getvalue()
