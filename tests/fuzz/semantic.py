@@ -1157,7 +1157,7 @@ def _hostile_mutants(seed: str) -> list[Mutant]:
 
 
 def catalogue() -> list[Mutant]:
-    """Every mutant in a fixed order: per seed, its identity (the seed must conform), edits, hostile strings."""
+    """Every mutant in a fixed order: per seed its identity (it must conform), edits, hostile strings."""
     found: list[Mutant] = []
     for seed in SEEDS:
         found.append(Mutant("identity", seed, "identity", KEEPS_VERDICT, lambda root: None))
