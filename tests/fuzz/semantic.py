@@ -1258,7 +1258,9 @@ def judge(mutant: Mutant, codes: dict[str, int], outputs: Path) -> dict[str, lis
         if mutant.expect == MUST_NOT_CONFORM and code == 0:
             note("judged conforms", f"{form}: exit 0")
         if mutant.expect == KEEPS_VERDICT and code not in (0, 4):
-            note("verdict changed", f"{form}: exit {code}, the seed conforms")
+            kinds = _problem_kinds(outputs / "report.json")
+            if kinds is None or kinds - NAME_KINDS:
+                note("verdict changed", f"{form}: exit {code}, the seed conforms ({sorted(kinds or [])[:4]})")
         if code not in (0, 1, 2, 3):
             note("exit 4", f"{form}: exit {code}: {_last_line(outputs / f'stderr.{form}')}")
     verdicts = {c for c in codes.values() if c != 4}
@@ -1273,6 +1275,28 @@ def judge(mutant: Mutant, codes: dict[str, int], outputs: Path) -> dict[str, lis
                 continue
             _check_file(mutant, form, path, codes[form], note)
     return wrong
+
+
+#: findings a strange but harmless file name may rightly get: the verdict is kept "in substance"
+NAME_KINDS = {"submission.hygiene"}
+
+
+def _problem_kinds(report: Path) -> set[str] | None:
+    """The kinds of every finding that is not a pass in a JSON report, or None without a readable one."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return None
+    kinds, stack = set(), [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("outcome") in ("forbidden", "needs_review") and isinstance(node.get("kind"), str):
+                kinds.add(node["kind"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return kinds
 
 
 def _last_line(path: Path) -> str:
