@@ -625,7 +625,7 @@ def _inference_mutants(seed: str) -> list[Mutant]:
         MUST_NOT_CONFORM,
         _file_edit(
             "accuracy.txt",
-            regex(r"(accuracy=|CLIP_SCORE['\"]?:\s*|FID_SCORE['\"]?:\s*)([0-9.]+)", r"\g<1>5.0"),
+            regex(r"(accuracy=|(?:CLIP|FID)_SCORE['\"]?:\s*['\"]?)([0-9.]+)", r"\g<1>5.0"),
             "/results/",
         ),
         reason="the accuracy file's score far below the target",
@@ -636,7 +636,7 @@ def _inference_mutants(seed: str) -> list[Mutant]:
         MUST_NOT_CONFORM,
         _file_edit(
             "accuracy.txt",
-            regex(r"(accuracy=|CLIP_SCORE['\"]?:\s*|FID_SCORE['\"]?:\s*)([0-9.]+)", r"\g<1>inf"),
+            regex(r"(accuracy=|(?:CLIP|FID)_SCORE['\"]?:\s*['\"]?)([0-9.]+)", r"\g<1>inf"),
             "/results/",
         ),
     )
@@ -657,20 +657,23 @@ def _inference_mutants(seed: str) -> list[Mutant]:
         ),
         reason="TEST01's verify file disagrees with its detail log",
     )
-    add(
-        "test01-compliance-acc-10",
-        "boundary",
-        MUST_NOT_CONFORM,
-        _file_edit("compliance_accuracy.txt", regex(r"accuracy=([0-9.]+)", "accuracy=10.0"), "TEST01"),
-        reason="TEST01: 10 % compliance accuracy against the baseline (issue 25 #1)",
-    )
-    add(
-        "test01-accuracy-files-empty",
-        "delete",
-        MUST_NOT_CONFORM,
-        _both(_write("compliance_accuracy.txt", "", "TEST01"), _write("baseline_accuracy.txt", "", "TEST01")),
-        reason="TEST01: two empty accuracy files (issue 25 #1)",
-    )
+    if seed == "uf-whisper":  # TEST01's non-deterministic path: a baseline and a compliance accuracy
+        add(
+            "test01-compliance-acc-10",
+            "boundary",
+            MUST_NOT_CONFORM,
+            _file_edit("compliance_accuracy.txt", regex(r"accuracy=([0-9.]+)", "accuracy=10.0"), "TEST01"),
+            reason="TEST01: 10 % compliance accuracy against the baseline (issue 25 #1)",
+        )
+        add(
+            "test01-accuracy-files-empty",
+            "delete",
+            MUST_NOT_CONFORM,
+            _both(
+                _write("compliance_accuracy.txt", "", "TEST01"), _write("baseline_accuracy.txt", "", "TEST01")
+            ),
+            reason="TEST01: two empty accuracy files (issue 25 #1)",
+        )
     add(
         "test01-perf-inf",
         "non-finite",
