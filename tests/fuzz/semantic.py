@@ -1532,6 +1532,42 @@ def run_mutants(mutants: list[Mutant], work: Path, jobs: int = 2, on_result=None
     return [results[mutant.label] for mutant in mutants]
 
 
+@dataclass
+class _Recorded:
+    """A harness outcome read back from a campaign's folder."""
+
+    found: set
+    stderr: str = ""
+
+    def columns(self) -> set[str]:
+        return self.found
+
+
+def results_from(*works: Path) -> list[Result]:
+    """The results of earlier campaigns, read back from their folders; a later folder's run of a mutant
+    replaces an earlier one (re-run a subset after a fix, then build the table of the whole)."""
+    mutants = {mutant.label: mutant for mutant in catalogue()}
+    found: dict[str, Result] = {}
+    for work in works:
+        for rows in sorted((work / "reports").rglob("outcomes.jsonl")):
+            for line in rows.read_text().splitlines():
+                row = json.loads(line)
+                mutant = mutants.get(row["loader"])
+                if mutant is None:
+                    continue  # no longer in the catalogue
+                result = Result(mutant, _Recorded(set(row["columns"])))
+                safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", row["loader"])
+                semantic = work / "reports" / f"{safe}.semantic.json"
+                if semantic.exists():
+                    data = json.loads(semantic.read_text())
+                    result.codes, result.wrong = data["codes"], data["wrong"]
+                problem = work / "reports" / f"{row['loader']}-{row['index']}.problem"
+                if problem.exists():
+                    result.outcome.stderr = json.loads(problem.read_text()).get("stderr", "")
+                found[mutant.label] = result
+    return [found[label] for label in mutants if label in found]
+
+
 def table(results: list[Result]) -> str:
     """Markdown: one row per reader x mutation class, the columns of ``COLUMNS``."""
     rows: dict[tuple[str, str], dict[str, int]] = {}
