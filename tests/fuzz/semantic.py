@@ -238,7 +238,10 @@ def _edit_text(path: Path, edit: Callable[[str], str]) -> None:
 
 def _records(text: str, key: str) -> list[int]:
     lines = text.split("\n")
-    return [i for i, line in enumerate(lines) if f'"key": "{key}"' in line]
+    found = [i for i, line in enumerate(lines) if f'"key": "{key}"' in line]
+    if not found:
+        raise ValueError(f"no {key} record")  # the harness reports a mutant it cannot write
+    return found
 
 
 def mllog_set(key: str, raw: str, which: int = -1, field_name: str = "value") -> Callable[[str], str]:
@@ -1090,7 +1093,7 @@ def _string_fields(seed: str) -> list[tuple[str, str, Callable[[str], Callable[[
                 "validity",
                 MUST_NOT_CONFORM,
                 lambda v: _file_edit(
-                    "mlperf_log_detail.txt", mllog_set("result_validity", json.dumps(v)), "/results/"
+                    "mlperf_log_detail.txt", mllog_set("result_validity", json.dumps(v)), PERF
                 ),
             ),
             (
@@ -1426,7 +1429,9 @@ class Result:
     def columns(self) -> set[str]:
         found = {"mutants", *self.wrong}
         harness = self.outcome.columns() if self.outcome is not None else set()
-        if "exit 4" in harness:
+        if self.outcome is not None and self.outcome.stderr.startswith("harness:"):
+            found.add("other")  # the catalogue could not write this mutant: not parity's exit 4
+        elif "exit 4" in harness:
             found.add("exit 4")
         if "modified" in harness:
             found.add("modified")
