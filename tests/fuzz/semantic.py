@@ -803,7 +803,8 @@ def _inference_test04_first(m: list[Mutant], seed: str) -> None:
     )
 
 
-#: edits of times and run boundaries, which ``rcp check`` (samples to convergence) need not judge
+#: edits of times, run boundaries and hyperparameters other than the batch size, which ``rcp check``
+#: (samples to convergence, per batch size) need not judge
 RCP_INDIFFERENT = {
     "run-stop-duplicated",
     "run-start-duplicated",
@@ -812,6 +813,7 @@ RCP_INDIFFERENT = {
     "run-stop-time-inf",
     "run-stop-time-nan",
     "run-stop-time-huge",
+    "learning-rate-inf",  # a hyperparameter the RCP does not read
 }
 
 
