@@ -1245,6 +1245,12 @@ def _run(argv: list) -> int:
         os.chdir(spec["cwd"])
     codes: dict[str, int] = {}
     saved = os.dup(1), os.dup(2)
+    # as the real command: Python's streams on file descriptors 1 and 2 (under pytest they are its capture)
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        if getattr(sys, name) is not getattr(sys, f"__{name}__"):
+            real = getattr(sys, f"__{name}__")
+            stream = open(fd, "w", encoding=real.encoding, errors=real.errors, closefd=False)  # noqa: SIM115
+            setattr(sys, name, stream)
     for form in spec["formats"]:
         args = list(spec["args"])
         if form in ("text", "text-out"):
