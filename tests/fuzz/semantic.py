@@ -834,8 +834,11 @@ def _training_mutants(seed: str) -> list[Mutant]:
     m: list[Mutant] = []
     every = seed != "nv-log"
 
-    def log(edit, all_logs: bool = False):
-        return _file_edit("result_*.txt", edit, every=all_logs)
+    def log(edit, all_logs: bool | None = None):
+        # a package's or a folder's every log: olympic scoring accepts one non-compliant log of a
+        # benchmark (mlperf-logging's package checker, "accepting this under olympic scoring"), so a
+        # single edited log must be reported and dropped from the score, not fail the benchmark
+        return _file_edit("result_*.txt", edit, every=every if all_logs is None else all_logs)
 
     def add(name, klass, expect, edit, **kw):
         if seed == "nv-rcp" and name in RCP_INDIFFERENT:
