@@ -1,0 +1,80 @@
+"""`parity check` on what real tools write for MLPerf's model families (issue 27): read, never refused."""
+
+import json
+
+import onnx
+import pytest
+
+from cli_runner import parity
+from parity.examples.build import optimise_with_onnxruntime
+
+torch = pytest.importorskip("torch")
+
+
+def _dlrm(path, dynamic: bool) -> None:
+    """A DLRM-like model: an EmbeddingBag (sum over offsets), a bottom and a top Linear, exported."""
+
+    class Dlrm(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = torch.nn.EmbeddingBag(50, 8, mode="sum")
+            self.bottom = torch.nn.Linear(4, 8)
+            self.top = torch.nn.Linear(16, 1)
+
+        def forward(self, dense, indices, offsets):
+            dense = torch.relu(self.bottom(dense))
+            return torch.sigmoid(self.top(torch.cat([dense, self.bag(indices, offsets)], 1)))
+
+    torch.manual_seed(0)
+    sample = (torch.randn(2, 4), torch.tensor([1, 2, 3, 4, 5]), torch.tensor([0, 3]))
+    axes = {"dense": {0: "batch"}, "offsets": {0: "batch"}, "indices": {0: "n"}, "out": {0: "batch"}}
+    torch.onnx.export(
+        Dlrm().eval(),
+        sample,
+        str(path),
+        input_names=["dense", "indices", "offsets"],
+        output_names=["out"],
+        dynamic_axes=axes if dynamic else None,
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def _onnxsim(reference, out) -> None:
+    import onnxsim
+
+    model, ok = onnxsim.simplify(onnx.load(str(reference)))
+    assert ok
+    onnx.save(model, str(out))
+
+
+@pytest.mark.parametrize("dynamic", [True, False], ids=["dynamic_batch", "static"])
+@pytest.mark.parametrize("tool", ["ort_all", "onnxsim"])
+def test_dlrm_through_onnxruntime_and_onnxsim_is_read(capsys, tmp_path, tool, dynamic):
+    """The EmbeddingBag's Loop reads the offsets and the table from the outer scope: order kept."""
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "opt.onnx"
+    _dlrm(reference, dynamic)
+    if tool == "ort_all":
+        optimise_with_onnxruntime(onnx.load(str(reference)), candidate, "all")
+    else:
+        _onnxsim(reference, candidate)
+    assert any(node.op_type == "Loop" for node in onnx.load(str(candidate)).graph.node)
+    code, out, err = parity(
+        capsys,
+        "check",
+        "--reference",
+        reference,
+        "--candidate",
+        candidate,
+        "--rulebook",
+        "mlperf-inference",
+        "--format",
+        "json",
+    )
+    assert code in (0, 1, 2), err
+    report = json.loads(out)
+    # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it), which the
+    # graph engine reads today as a changed Loop (issue 27's "region does not load" class, not the
+    # reader's): a verdict, not a refusal, so it is not pinned here
+    if tool == "onnxsim":
+        assert report["verdict"] == "conforms"
