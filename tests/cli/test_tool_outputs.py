@@ -78,3 +78,23 @@ def test_dlrm_through_onnxruntime_and_onnxsim_is_read(capsys, tmp_path, tool, dy
     # reader's): a verdict, not a refusal, so it is not pinned here
     if tool == "onnxsim":
         assert report["verdict"] == "conforms"
+
+
+def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
+    """A candidate written out of order is read in dependency order, and the report says so, per side."""
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "unsorted.onnx"
+    _dlrm(reference, dynamic=False)
+    _onnxsim(reference, candidate)
+    model = onnx.load(str(candidate))
+    nodes = list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(reversed(nodes))  # the Loop now comes before what its body reads
+    onnx.save(model, str(candidate))
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
+    code, out, _ = parity(capsys, *args, "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["verdict"] == "conforms"
+    assert list(report["reading"]) == ["candidate"]
+    assert "not in topological order" in report["reading"]["candidate"][0]
+    code, out, _ = parity(capsys, *args)
+    assert code == 0 and "Read candidate: nodes not in topological order" in out

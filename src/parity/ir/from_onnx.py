@@ -74,11 +74,14 @@ PROXY_ATTRIBUTES = frozenset(
 def load_graph(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Graph:
     """Load an ONNX file into a neutral Graph (validated; weights referenced, not copied)."""
     path = Path(path)
-    model = read_onnx(path, max_bytes)
+    notes: list[str] = []
+    model = read_onnx(path, max_bytes, notes)
     try:
-        return graph_from_model(model, path)
+        graph = graph_from_model(model, path)
     except ValueError as exc:
         raise BadInput(f"cannot read the graph: {exc}", path) from None
+    graph.notes = notes
+    return graph
 
 
 def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:

@@ -93,6 +93,8 @@ class Graph:
     added: list[str] = field(default_factory=list, repr=False)
     #: the file as written, kept through canonicalisation: outputs, tensor → writing node, node → inputs
     source: SourceNames | None = field(default=None, repr=False)
+    #: what reading the file took beyond parsing it (node order restored), for the report
+    notes: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()

@@ -23,8 +23,12 @@ KNOWN_DOMAINS = frozenset(
 )
 
 
-def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onnx.ModelProto:
+def read_onnx(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES, notes: list[str] | None = None
+) -> onnx.ModelProto:
     """Parse and validate an ONNX model without loading its external data.
+
+    What the reader had to do to a legal file to read it (restore node order) is appended to ``notes``.
 
     Raises:
         BadInput: not a file, over the size limit, not ONNX, truncated, unknown operator domain, external
@@ -51,8 +55,14 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
     external_total = _check_external_data(model, path)
     if size + external_total > max_bytes:
         raise BadInput(f"model with external data is {size + external_total} bytes, over the limit", path)
-    if not _sort_nodes(model.graph):
+    moved = _sorted_in_place(model.graph)
+    if moved is None:
         raise BadInput("the graph has a cycle", path)
+    if moved and notes is not None:
+        notes.append(
+            f"nodes not in topological order (as onnxruntime writes and accepts them): {moved} of"
+            f" {len(model.graph.node)} read in dependency order"
+        )
     try:
         checked = model if not external_total else _without_external_data(model)
         onnx.checker.check_model(_runtime_ops_in_their_domain(checked))
@@ -122,18 +132,13 @@ def _check_declared_shapes(model: onnx.ModelProto, path: Path) -> None:
             raise BadInput(f"initializer {tensor.name[:80]!r} claims {count} elements", path)
 
 
-def _sort_nodes(graph: onnx.GraphProto) -> bool:
-    """Put nodes in topological order in place, subgraphs too; return False if a graph has a cycle.
+def _sorted_in_place(graph: onnx.GraphProto) -> int | None:
+    """Put nodes in topological order in place, subgraphs too: how many of ``graph``'s moved, None on a cycle.
 
     onnxruntime accepts unordered graphs (its float16 converter writes them), onnx.checker does not. A
     node with a subgraph (Loop, If, Scan) depends on the outer-scope names its body reads as well as on
     its inputs: EmbeddingBag's Loop reads the offsets and the table that way.
     """
-    return _sorted_in_place(graph) is not None
-
-
-def _sorted_in_place(graph: onnx.GraphProto) -> int | None:
-    """Sort ``graph`` and its subgraphs; how many nodes of the main graph moved, None on a cycle."""
     for node in graph.node:
         for body in _bodies(node):
             if _sorted_in_place(body) is None:
