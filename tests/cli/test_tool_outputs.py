@@ -98,3 +98,24 @@ def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
     assert "not in topological order" in report["reading"]["candidate"][0]
     code, out, _ = parity(capsys, *args)
     assert code == 0 and "Read candidate: nodes not in topological order" in out
+
+
+def test_a_table_read_only_inside_the_loop_body_is_a_weight(capsys, tmp_path):
+    """The EmbeddingBag table is read from the Loop's body: zeroing half its rows is pruning, not silence."""
+    from onnx import numpy_helper
+
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "pruned.onnx"
+    _dlrm(reference, dynamic=False)
+    _onnxsim(reference, candidate)
+    model = onnx.load(str(candidate))
+    (table,) = [tensor for tensor in model.graph.initializer if tensor.name == "bag.weight"]
+    rows = numpy_helper.to_array(table).copy()
+    rows[25:] = 0
+    table.CopyFrom(numpy_helper.from_array(rows, table.name))
+    onnx.save(model, str(candidate))
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
+    code, out, _ = parity(capsys, *args, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "violates"
+    pruned = [o for o in report["observations"] if o["kind"] == "weights.pruned"]
+    assert pruned and "bag.weight" in json.dumps(pruned[0])

@@ -58,6 +58,8 @@ class Node:
     origin: tuple[str, ...] = ()
     rewrite: str | None = None
     history: tuple[str, ...] = ()
+    #: outer-scope names its subgraphs (a Loop's or If's bodies) read, in the order first read
+    captures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.origin:

@@ -192,13 +192,19 @@ def _reads(node: onnx.NodeProto) -> list[str]:
     return names
 
 
-def _outer_reads(graph: onnx.GraphProto) -> set[str]:
-    """Names a subgraph reads that it does not define (its enclosing scopes' values)."""
+def _outer_reads(graph: onnx.GraphProto) -> list[str]:
+    """Names a subgraph reads that it does not define (its enclosing scopes' values), in the order read."""
     defined = {value.name for value in graph.input}
     defined.update(tensor.name for tensor in graph.initializer)
     defined.update(tensor.values.name for tensor in graph.sparse_initializer)
     defined.update(out for node in graph.node for out in node.output)
-    return {name for node in graph.node for name in _reads(node) if name and name not in defined}
+    reads = (name for node in graph.node for name in _reads(node) if name and name not in defined)
+    return list(dict.fromkeys(reads))
+
+
+def captures(node: onnx.NodeProto) -> tuple[str, ...]:
+    """The outer-scope names a node's subgraphs read (an EmbeddingBag Loop's table and offsets)."""
+    return tuple(dict.fromkeys(name for body in _bodies(node) for name in _outer_reads(body)))
 
 
 def _without_external_data(model: onnx.ModelProto) -> onnx.ModelProto:
