@@ -98,6 +98,8 @@ def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
     assert "not in topological order" in report["reading"]["candidate"][0]
     code, out, _ = parity(capsys, *args)
     assert code == 0 and "Read candidate: nodes not in topological order" in out
+    code, out, _ = parity(capsys, *args, "--format", "html")
+    assert code == 0 and "Read candidate: nodes not in topological order" in out
 
 
 def test_a_table_read_only_inside_the_loop_body_is_a_weight(capsys, tmp_path):
