@@ -152,3 +152,81 @@ def test_unsorted_graphs_are_accepted_like_onnxruntime_does(tmp_path):
     path = tmp_path / "unsorted.onnx"
     onnx.save(model, path)
     assert len(load_graph(path).nodes) == len(nodes)
+
+
+def _outer_scope_model(nested: bool) -> onnx.ModelProto:
+    """An If (inside a Loop body when ``nested``) whose branches read ``y``, produced later in the list."""
+    f = onnx.TensorProto.FLOAT
+    branch = [
+        helper.make_graph(
+            [helper.make_node(op, ["y"], [f"{op}_out"])],
+            op,
+            [],
+            [helper.make_tensor_value_info(f"{op}_out", f, [2])],
+        )
+        for op in ("Identity", "Neg")
+    ]
+    choose = helper.make_node("If", ["c"], ["z"], name="choose", then_branch=branch[0], else_branch=branch[1])
+    if nested:
+        body = helper.make_graph(
+            [
+                choose,
+                helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+                helper.make_node("Add", ["z", "z"], ["s"]),
+            ],
+            "body",
+            [
+                helper.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
+                helper.make_tensor_value_info("cond_in", onnx.TensorProto.BOOL, []),
+            ],
+            [
+                helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []),
+                helper.make_tensor_value_info("s", f, [2]),
+            ],
+        )
+        first = helper.make_node("Loop", ["n", ""], ["z_all"], name="loop", body=body)
+        out = helper.make_tensor_value_info("z_all", f, [None, 2])
+    else:
+        first, out = choose, helper.make_tensor_value_info("z", f, [2])
+    graph = helper.make_graph(
+        [first, helper.make_node("Relu", ["x"], ["y"], name="late_producer")],
+        "outer_scope",
+        [
+            helper.make_tensor_value_info("x", f, [2]),
+            helper.make_tensor_value_info("c", onnx.TensorProto.BOOL, []),
+            helper.make_tensor_value_info("n", onnx.TensorProto.INT64, []),
+        ],
+        [out],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_outer_scope_reads_of_subgraphs_count_as_dependencies(tmp_path, nested):
+    """A body's outer-scope read orders its node after the producer, as onnxruntime reads the model."""
+    import onnxruntime
+
+    from parity.ir.onnx_file import read_onnx
+
+    model = _outer_scope_model(nested)
+    path = tmp_path / "outer.onnx"
+    onnx.save(model, path)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {"x": np.array([-1.0, 2.0], np.float32), "c": np.array(False), "n": np.array(3, np.int64)}
+    expected = session.run(None, feeds)[0]
+    read = read_onnx(path)
+    assert [n.op_type for n in read.graph.node] == ["Relu", "Loop" if nested else "If"]
+    again = tmp_path / "sorted.onnx"
+    onnx.save(read, again)
+    got = onnxruntime.InferenceSession(str(again), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    assert np.array_equal(got, expected)
+    assert len(load_graph(path).nodes) == 2
+
+
+def test_a_sorted_graph_keeps_its_node_order(tmp_path):
+    """Sorting moves nothing in a graph that is already in order (no needless reordering)."""
+    from parity.ir.onnx_file import read_onnx
+
+    path = tmp_path / "resnet.onnx"
+    onnx.save(models.resnet(), path)
+    assert [n.name for n in read_onnx(path).graph.node] == [n.name for n in models.resnet().graph.node]

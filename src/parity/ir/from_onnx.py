@@ -12,7 +12,7 @@ from onnx import numpy_helper
 from parity.errors import BadInput
 from parity.ir.attributes import normalise_spatial, semantic_attrs
 from parity.ir.graph import Graph, Node, Param, SourceNames, ValueInfo
-from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES, read_onnx
+from parity.ir.onnx_file import DEFAULT_MAX_MODEL_BYTES, captures, read_onnx
 
 #: initializers up to this many elements stay in the shape-inference copy (shape tensors, scalars)
 SMALL_CONSTANT = 4096
@@ -74,11 +74,14 @@ PROXY_ATTRIBUTES = frozenset(
 def load_graph(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Graph:
     """Load an ONNX file into a neutral Graph (validated; weights referenced, not copied)."""
     path = Path(path)
-    model = read_onnx(path, max_bytes)
+    notes: list[str] = []
+    model = read_onnx(path, max_bytes, notes)
     try:
-        return graph_from_model(model, path)
+        graph = graph_from_model(model, path)
     except ValueError as exc:
         raise BadInput(f"cannot read the graph: {exc}", path) from None
+    graph.notes = notes
+    return graph
 
 
 def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
@@ -119,7 +122,9 @@ def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
                 attrs["kernel_shape"] = tuple(weight.shape[2:])
                 normalise_spatial(proto.op_type, attrs)
         op = proto.op_type if proto.domain in ("", "ai.onnx") else f"{proto.domain}.{proto.op_type}"
-        nodes[name] = Node(name=name, op=op, inputs=inputs, outputs=list(proto.output), attrs=attrs)
+        nodes[name] = Node(
+            name=name, op=op, inputs=inputs, outputs=list(proto.output), attrs=attrs, captures=captures(proto)
+        )
     graph = Graph(
         name=model.graph.name,
         nodes=nodes,

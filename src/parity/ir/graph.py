@@ -58,6 +58,8 @@ class Node:
     origin: tuple[str, ...] = ()
     rewrite: str | None = None
     history: tuple[str, ...] = ()
+    #: outer-scope names its subgraphs (a Loop's or If's bodies) read, in the order first read
+    captures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.origin:
@@ -93,6 +95,8 @@ class Graph:
     added: list[str] = field(default_factory=list, repr=False)
     #: the file as written, kept through canonicalisation: outputs, tensor → writing node, node → inputs
     source: SourceNames | None = field(default=None, repr=False)
+    #: what reading the file took beyond parsing it (node order restored), for the report
+    notes: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()

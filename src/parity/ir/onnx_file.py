@@ -6,6 +6,7 @@ onnx.checker; every failure is one BadInput line naming the file.
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 from pathlib import Path
@@ -22,8 +23,12 @@ KNOWN_DOMAINS = frozenset(
 )
 
 
-def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onnx.ModelProto:
+def read_onnx(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES, notes: list[str] | None = None
+) -> onnx.ModelProto:
     """Parse and validate an ONNX model without loading its external data.
+
+    What the reader had to do to a legal file to read it (restore node order) is appended to ``notes``.
 
     Raises:
         BadInput: not a file, over the size limit, not ONNX, truncated, unknown operator domain, external
@@ -50,8 +55,14 @@ def read_onnx(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> onn
     external_total = _check_external_data(model, path)
     if size + external_total > max_bytes:
         raise BadInput(f"model with external data is {size + external_total} bytes, over the limit", path)
-    if not _sort_nodes(model.graph):
+    moved = _sorted_in_place(model.graph)
+    if moved is None:
         raise BadInput("the graph has a cycle", path)
+    if moved and notes is not None:
+        notes.append(
+            f"nodes not in topological order (as onnxruntime writes and accepts them): {moved} of"
+            f" {len(model.graph.node)} read in dependency order"
+        )
     try:
         checked = model if not external_total else _without_external_data(model)
         onnx.checker.check_model(_runtime_ops_in_their_domain(checked))
@@ -121,38 +132,79 @@ def _check_declared_shapes(model: onnx.ModelProto, path: Path) -> None:
             raise BadInput(f"initializer {tensor.name[:80]!r} claims {count} elements", path)
 
 
-def _sort_nodes(graph: onnx.GraphProto) -> bool:
-    """Put nodes in topological order in place; return False if the graph has a cycle.
+def _sorted_in_place(graph: onnx.GraphProto) -> int | None:
+    """Put nodes in topological order in place, subgraphs too: how many of ``graph``'s moved, None on a cycle.
 
-    onnxruntime accepts unordered graphs (its float16 converter writes them), onnx.checker does not.
+    onnxruntime accepts unordered graphs (its float16 converter writes them), onnx.checker does not. A
+    node with a subgraph (Loop, If, Scan) depends on the outer-scope names its body reads as well as on
+    its inputs: EmbeddingBag's Loop reads the offsets and the table that way.
     """
+    for node in graph.node:
+        for body in _bodies(node):
+            if _sorted_in_place(body) is None:
+                return None
     producers = {out: i for i, node in enumerate(graph.node) for out in node.output if out}
     waiting = [0] * len(graph.node)
     readers: dict[int, list[int]] = {}
     for i, node in enumerate(graph.node):
-        deps = {producers[v] for v in node.input if v in producers}
+        deps = {producers[v] for v in _reads(node) if v in producers} - {i}
         waiting[i] = len(deps)
         for dep in deps:
             readers.setdefault(dep, []).append(i)
     ready = [i for i, count in enumerate(waiting) if count == 0]
+    heapq.heapify(ready)
     order = []
     while ready:
-        i = ready.pop(0)
+        i = heapq.heappop(ready)  # the lowest index first: a sorted graph keeps its order
         order.append(i)
         for reader in readers.get(i, ()):
             waiting[reader] -= 1
             if waiting[reader] == 0:
-                ready.append(reader)
+                heapq.heappush(ready, reader)
     if len(order) != len(graph.node):
-        return False
-    if order != list(range(len(graph.node))):
+        return None
+    moved = sum(1 for position, i in enumerate(order) if position != i)
+    if moved:
         nodes = [graph.node[i] for i in order]
         copies = [onnx.NodeProto() for _ in nodes]
         for copy, node in zip(copies, nodes, strict=True):
             copy.CopyFrom(node)
         del graph.node[:]
         graph.node.extend(copies)
-    return True
+    return moved
+
+
+def _bodies(node: onnx.NodeProto) -> list[onnx.GraphProto]:
+    """The node's subgraphs (an If's branches, a Loop's or Scan's body)."""
+    found = []
+    for attribute in node.attribute:
+        if attribute.HasField("g"):
+            found.append(attribute.g)
+        found.extend(attribute.graphs)
+    return found
+
+
+def _reads(node: onnx.NodeProto) -> list[str]:
+    """The names a node reads: its inputs, and the outer-scope names its subgraphs read (recursively)."""
+    names = list(node.input)
+    for body in _bodies(node):
+        names.extend(_outer_reads(body))
+    return names
+
+
+def _outer_reads(graph: onnx.GraphProto) -> list[str]:
+    """Names a subgraph reads that it does not define (its enclosing scopes' values), in the order read."""
+    defined = {value.name for value in graph.input}
+    defined.update(tensor.name for tensor in graph.initializer)
+    defined.update(tensor.values.name for tensor in graph.sparse_initializer)
+    defined.update(out for node in graph.node for out in node.output)
+    reads = (name for node in graph.node for name in _reads(node) if name and name not in defined)
+    return list(dict.fromkeys(reads))
+
+
+def captures(node: onnx.NodeProto) -> tuple[str, ...]:
+    """The outer-scope names a node's subgraphs read (an EmbeddingBag Loop's table and offsets)."""
+    return tuple(dict.fromkeys(name for body in _bodies(node) for name in _outer_reads(body)))
 
 
 def _without_external_data(model: onnx.ModelProto) -> onnx.ModelProto:

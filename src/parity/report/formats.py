@@ -10,9 +10,15 @@ from rich.console import Console
 
 def show_text(result: Any, console: Console) -> None:
     """The terminal report of an audit: findings by rule, then the weight table if there is one."""
+    from rich.text import Text
+
     from parity.report import text
+    from parity.report.payloads import reading_notes
 
     text.judgement(console, result.judgement, result.rulebook)
+    for side, notes in reading_notes(result).items():
+        for note in notes:
+            console.print(Text(f"Read {side}: {note}.", style="dim"))
     if result.weights:
         text.weights_table(console, result.weights)
 

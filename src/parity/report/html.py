@@ -16,6 +16,7 @@ from parity.errors import printable
 from parity.judge import Outcome
 from parity.observations.kinds import WEIGHTS_IDENTICAL
 from parity.report.graph_picture import BOX_HEIGHT, BOX_WIDTH, explained_pictures, region_pictures
+from parity.report.payloads import reading_notes
 from parity.rulebook import load_rulebook
 
 ORDER = {Outcome.FORBIDDEN: 0, Outcome.NEEDS_REVIEW: 1, Outcome.ALLOWED: 2}
@@ -77,6 +78,7 @@ def render_report(result: Any) -> str:
             default_rationale=book.default_rationale,
             forbidden_kinds={f.kind for f in judgement.findings if f.outcome is Outcome.FORBIDDEN},
             box={"width": BOX_WIDTH, "height": BOX_HEIGHT},
+            reading=reading_notes(result),
         )
     )
 

@@ -168,6 +168,15 @@ def correspondence_payload(comparison: Any) -> dict[str, Any]:
     }
 
 
+def reading_notes(result: Any) -> dict[str, list[str]]:
+    """Per side, what reading its file took beyond parsing it (node order restored); empty sides left out."""
+    comparison = getattr(result, "graph", None)
+    if comparison is None:
+        return {}
+    sides = {"reference": comparison.reference, "candidate": comparison.candidate}
+    return {side: list(graph.notes) for side, graph in sides.items() if getattr(graph, "notes", None)}
+
+
 def report_payload(result: Any) -> dict[str, Any]:
     """`parity check`: verdict, findings, observations (re-judgeable) and the correspondence map."""
     body = {
@@ -179,4 +188,7 @@ def report_payload(result: Any) -> dict[str, Any]:
     }
     if result.graph is not None:
         body["correspondence"] = correspondence_payload(result.graph)
+    notes = reading_notes(result)
+    if notes:
+        body["reading"] = notes
     return envelope("report", body)

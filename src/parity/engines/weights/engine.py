@@ -43,13 +43,21 @@ MODES = ("provenance", "distribution")
 
 
 def parameter_pairs(comparison: GraphComparison) -> Iterator[tuple[Param, Param]]:
-    """Matched (reference, candidate) parameters, each pair once, transform inputs paired recursively."""
+    """Matched (reference, candidate) parameters, each pair once, transform inputs paired recursively.
+
+    A node with a subgraph also consumes the parameters its body reads from the outer scope (the table
+    of an EmbeddingBag's Loop): those pair in the order the bodies first read them.
+    """
     seen: set[tuple[str, str]] = set()
     reference, candidate = comparison.reference, comparison.candidate
     for left, right in comparison.correspondence.nodes.items():
-        for value_a, value_b in zip(
-            reference.nodes[left].inputs, candidate.nodes[right].inputs, strict=False
-        ):
+        node_a, node_b = reference.nodes[left], candidate.nodes[right]
+        captured_a = [value for value in node_a.captures if value in reference.params]
+        captured_b = [value for value in node_b.captures if value in candidate.params]
+        for value_a, value_b in [
+            *zip(node_a.inputs, node_b.inputs, strict=False),
+            *zip(captured_a, captured_b, strict=False),
+        ]:
             if value_a in reference.params and value_b in candidate.params:
                 for pair in _unfold(reference.params[value_a], candidate.params[value_b]):
                     key = (pair[0].name, pair[1].name)

@@ -1,7 +1,8 @@
 """Whole-graph passes: dead code elimination and common subexpression elimination.
 
-Dead code is every node none of whose outputs reaches a graph output. Two nodes are one subexpression
-when they have the same op, attributes and the very same inputs; the later one is merged into the first.
+Dead code is every node none of whose outputs reaches a graph output (through inputs, or through what
+a Loop's or If's body reads from the outer scope). Two nodes are one subexpression when they have the
+same op, attributes and the very same inputs and captures; the later one is merged into the first.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class RemoveDeadCode(GraphPass):
             if name in live:
                 continue
             live.add(name)
-            stack.extend(graph.producer[v] for v in graph.nodes[name].inputs if v in graph.producer)
+            node = graph.nodes[name]  # a Loop's or If's body reads its captures: they are live too
+            stack.extend(graph.producer[v] for v in (*node.inputs, *node.captures) if v in graph.producer)
         dead = [node for name, node in graph.nodes.items() if name not in live]
         for node in dead:
             graph.remove_node(node)
@@ -46,7 +48,7 @@ class MergeCommonSubexpressions(GraphPass):
         seen: dict[tuple, str] = {}
         merged = []
         for node in list(graph.topological()):
-            key = (node.op, _freeze(node.attrs), tuple(node.inputs), len(node.outputs))
+            key = (node.op, _freeze(node.attrs), tuple(node.inputs), node.captures, len(node.outputs))
             first = seen.get(key)
             if first is None:
                 seen[key] = node.name

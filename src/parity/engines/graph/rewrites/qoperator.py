@@ -77,10 +77,17 @@ class DecomposeQuantizedOp(Rewrite):
         quantized_type = graph.value_info(inputs[0]).dtype
         graph.remove_node(node)
         floats = []
-        for value, scale, zero in spec.inputs:
+        for position, (value, scale, zero) in enumerate(spec.inputs):
             dq_inputs = [inputs[value], inputs[scale], *([inputs[zero]] if inputs[zero] else [])]
+            axis = _scale_axis(graph, spec.float_op, position, node.attrs, inputs[value], inputs[scale])
             dequantized = emit(
-                graph, node, "DequantizeLinear", dq_inputs, fresh_value(graph, inputs[value]), self.name
+                graph,
+                node,
+                "DequantizeLinear",
+                dq_inputs,
+                fresh_value(graph, inputs[value]),
+                self.name,
+                **({} if axis is None else {"axis": axis}),
             )
             graph.values[dequantized] = ValueInfo("FLOAT", graph.value_info(inputs[value]).shape)
             floats.append(dequantized)
@@ -159,6 +166,29 @@ class DecomposeQuantizedOp(Rewrite):
             lambda b, s: b * s.reshape(-1),
             {"stored_format": "int32", "format": "int8", "scale": graph.params[step], "axis": 0},
         )
+
+
+def _scale_axis(
+    graph: Graph, float_op: str, position: int, attrs: dict, value: str, scale: str
+) -> int | None:
+    """The axis a per-channel scale runs along, for DequantizeLinear (None: one scale for the tensor).
+
+    QLinearConv's weight has one scale per output channel (axis 0 of (C_out, C_in/g, k...)); QLinearMatMul's
+    B one per column (its last axis) and A one per row; QGemm's B one per column of the product, axis 0
+    of B when transB, else 1.
+    """
+    shape = graph.value_info(scale).shape
+    if shape is None or int(np.prod(shape, dtype=np.int64)) <= 1:
+        return None
+    rank = len(graph.value_info(value).shape or ()) or 2
+    if float_op == "Conv":
+        return 0 if position == 1 else 1
+    if float_op == "MatMul":
+        return rank - 1 if position == 1 else rank - 2
+    if float_op == "Gemm":
+        transposed = bool(attrs.get("transB" if position == 1 else "transA", 0))
+        return (0 if transposed else 1) if position == 1 else (1 if transposed else 0)
+    return None
 
 
 class DequantizeDynamicIntegerOp(Rewrite):
