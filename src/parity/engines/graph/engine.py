@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from parity.engines.graph.attribute_changes import attribute_changes, describe, effect
 from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
@@ -21,6 +22,7 @@ from parity.engines.graph.rewrites import DEFAULT_REWRITES
 from parity.ir import Graph
 from parity.observations import Evidence, Location, Observation
 from parity.observations.kinds import (
+    ATTRIBUTE_CHANGED,
     GRAPH_QUANTIZED,
     OP_ADDED,
     OP_CHANGED,
@@ -31,6 +33,8 @@ from parity.observations.kinds import (
 
 ENGINE = "graph"
 MAX_LOCATIONS = 50
+#: methods that prove a region equivalent (numeric verification only finds it close)
+PROOFS = frozenset({"proved_symbolic", "proved_exact", "evaluated_constant"})
 #: rounds of matching again from regions shown equivalent
 MAX_ROUNDS = 6
 
@@ -285,6 +289,10 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         and all(n.op == "Relu" and n.rewrite == "remove-qdq" for n in clamps)
     ):
         return _clamp_observation([name for n in clamps for name in n.origin])
+    if check.boundary is not None and check.method not in PROOFS:
+        changes = attribute_changes(reference, candidate, check.region, check.boundary.inputs)
+        if changes:
+            return _attribute_observation(observation, changes, check)
     if not check.equivalent:
         if check.reason:
             observation.evidence.details["equivalence_not_established"] = check.reason
@@ -303,6 +311,38 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         evidence=Evidence(
             locations=observation.evidence.locations,
             metrics=observation.evidence.metrics,
+            details=details,
+        ),
+    )
+
+
+def _attribute_observation(region: Observation, changes: list[dict], check: RegionCheck) -> Observation:
+    """A region of node pairs that differ only by attributes: the attributes, named with both values.
+
+    Whatever numeric verification found (``numerically``: close or not) is kept as context; the changed
+    attribute is the difference.
+    """
+    first = changes[0]
+    details = {
+        "op": first["op"],
+        "attribute": first["attribute"],
+        "reference_value": first["reference_value"],
+        "candidate_value": first["candidate_value"],
+        "effect": effect(changes),
+        "changes": changes[:MAX_LOCATIONS],
+    }
+    if check.method:
+        details["numerically"] = f"the outputs agree ({check.method.replace('_', ' ')})"
+    elif check.reason:
+        details["numerically"] = check.reason
+    shown = "; ".join(describe(change) for change in changes[:3]) + ("; ..." if len(changes) > 3 else "")
+    return Observation(
+        kind=ATTRIBUTE_CHANGED,
+        engine=ENGINE,
+        summary=f"attribute changed: {shown}",
+        evidence=Evidence(
+            locations=region.evidence.locations,
+            metrics={"count": float(len(changes))},
             details=details,
         ),
     )

@@ -1,0 +1,132 @@
+"""Attribute changes: a residual region whose nodes pair one to one but for their semantic attributes.
+
+The matcher's labels include every semantic attribute (schema defaults filled in, constant inputs lifted:
+ir/attributes.py), so a LayerNormalization whose epsilon changed, or a Gelu whose ``approximate`` did, is
+left unpaired and ends in a residual region of one node on each side. Numeric verification may find the
+two sides close (an epsilon of 1e-5 or 1e-6 hardly moves an output), but the computation is another one:
+the attribute is its own witness. Here such a region is recognised: every node of one side has exactly
+one partner of the same op on the other side reading the corresponding tensors (the region's boundary
+inputs, or the partner's outputs, or a stored parameter in the same slot), and the pairs' attributes are
+compared value by value. Defaults are already resolved when the graphs are read, and canonicalising
+rewrites (an epsilon moved into a fused SkipLayerNormalization and back) run before matching, so what is
+compared is the effective value.
+
+A region proved equivalent by a method that is a proof (symbolic, exact index maps, constants) keeps that
+proof: the attributes then only restate the same function (an axis written -1 and 3 on a rank-4 tensor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parity.engines.graph.matching import label
+from parity.engines.graph.residual import Region
+from parity.ir import Graph
+
+#: attributes that only tune how a function is approximated numerically (a variance floor, a closed
+#: form replaced by its tanh approximation): within an accuracy target, inference allows changing them
+APPROXIMATION_ATTRIBUTES = frozenset({"epsilon", "approximate"})
+#: the value of ``effect`` in the evidence: what the changed attributes do to the computation
+APPROXIMATION, FUNCTION = "approximation", "function"
+
+
+def attribute_changes(
+    reference: Graph, candidate: Graph, region: Region, inputs: tuple[tuple[str, str], ...]
+) -> list[dict[str, Any]]:
+    """The attribute differences of a region whose nodes pair one to one, or [] if they do not.
+
+    ``inputs`` pairs the tensors the region reads (reference, candidate): its boundary inputs.
+    """
+    if not region.reference or len(region.reference) != len(region.candidate):
+        return []
+    pairs = _pair(reference, candidate, region, dict(inputs))
+    if pairs is None:
+        return []
+    changes = []
+    for left, right in pairs:
+        a, b = reference.nodes[left], candidate.nodes[right]
+        if label(a) == label(b):
+            continue
+        for name in sorted(set(a.attrs) | set(b.attrs)):
+            before, after = a.attrs.get(name), b.attrs.get(name)
+            if before != after:
+                changes.append(
+                    {
+                        "op": a.op,
+                        "attribute": name,
+                        "reference_value": _shown(before),
+                        "candidate_value": _shown(after),
+                        "reference": list(a.origin),
+                        "candidate": list(b.origin),
+                    }
+                )
+    return changes
+
+
+def effect(changes: list[dict[str, Any]]) -> str:
+    """``approximation`` if every changed attribute tunes a numerical approximation, else ``function``."""
+    return APPROXIMATION if all(c["attribute"] in APPROXIMATION_ATTRIBUTES for c in changes) else FUNCTION
+
+
+def describe(change: dict[str, Any]) -> str:
+    """One change in a few words: ``LayerNormalization /ln epsilon 1e-05 → 1e-06``."""
+    return (
+        f"{change['op']} {', '.join(change['candidate'][:1]) or '?'} {change['attribute']} "
+        f"{_text(change['reference_value'])} → {_text(change['candidate_value'])}"
+    )
+
+
+def _pair(
+    reference: Graph, candidate: Graph, region: Region, values: dict[str, str]
+) -> list[tuple[str, str]] | None:
+    """Each reference node of the region with its one same-op candidate node reading the same tensors."""
+    members = set(region.reference)
+    order = [node.name for node in reference.topological() if node.name in members]
+    free = set(region.candidate)
+    pairs = []
+    for left in order:
+        a = reference.nodes[left]
+        fits = [
+            right
+            for right in sorted(free)
+            if _same_reads(reference, candidate, a.inputs, candidate.nodes[right], values)
+            and candidate.nodes[right].op == a.op
+            and len(candidate.nodes[right].outputs) == len(a.outputs)
+        ]
+        if len(fits) != 1:
+            return None
+        right = fits[0]
+        free.discard(right)
+        pairs.append((left, right))
+        for value_a, value_b in zip(a.outputs, candidate.nodes[right].outputs, strict=True):
+            if value_a and value_b:
+                values[value_a] = value_b
+    return pairs if not free else None
+
+
+def _same_reads(reference: Graph, candidate: Graph, inputs: list[str], node, values: dict[str, str]) -> bool:
+    if len(inputs) != len(node.inputs):
+        return False
+    for value_a, value_b in zip(inputs, node.inputs, strict=True):
+        if not value_a and not value_b:
+            continue
+        if value_a in reference.params and value_b in candidate.params:
+            continue  # stored parameters: the weights engine compares their values
+        if values.get(value_a) != value_b:
+            return False
+    return True
+
+
+def _shown(value: Any) -> Any:
+    """A JSON-ready form of an attribute value (tuples as lists)."""
+    if isinstance(value, tuple):
+        return [_shown(item) for item in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value is None:
+        return "(absent)"
+    return str(value)
