@@ -1,0 +1,256 @@
+"""Attributes are part of the function (issue 27, item 4): a changed epsilon, approximation mode or top-k
+is named as an attribute, with both values, whatever the numerics say; defaults and fusions are no change.
+
+Models are real torch exports (the TorchScript exporter) or built with onnx.helper, optimised by real
+onnxruntime, and audited by `parity check` as a user runs it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from tests.cli_runner import parity
+
+torch = pytest.importorskip("torch")
+ort = pytest.importorskip("onnxruntime")
+
+INFERENCE, TRAINING = "mlperf-inference-v6.1", "mlperf-training-v6.0"
+
+
+class Block(torch.nn.Module):
+    """Linear → (residual) LayerNorm → GELU → Linear."""
+
+    def __init__(self, eps: float = 1e-5, approximate: str = "none", residual: bool = False):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 16)
+        self.ln = torch.nn.LayerNorm(16, eps=eps)
+        self.act = torch.nn.GELU(approximate=approximate)
+        self.out = torch.nn.Linear(16, 8)
+        self.residual = residual
+
+    def forward(self, x):
+        h = self.fc(x)
+        return self.out(self.act(self.ln(x + h if self.residual else h)))
+
+
+def _export(path, opset: int, **options) -> str:
+    torch.manual_seed(0)  # the same weights for every variant: only the attribute differs
+    module = Block(**options).eval()
+    torch.onnx.export(
+        module,
+        (torch.randn(2, 16),),
+        str(path),
+        opset_version=opset,
+        input_names=["x"],
+        output_names=["y"],
+        dynamo=False,
+    )
+    return str(path)
+
+
+def _ort_extended(source: str, path) -> str:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(path)
+    ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    return str(path)
+
+
+def _helper_model(
+    path, nodes, params: dict[str, np.ndarray], opset: int = 20, domains=(), shape=(2, 8)
+) -> str:
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        [numpy_helper.from_array(value, name) for name, value in params.items()],
+    )
+    imports = [helper.make_opsetid("", opset), *(helper.make_opsetid(d, 1) for d in domains)]
+    model = helper.make_model(graph, opset_imports=imports)
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attributes")
+    rng = np.random.default_rng(0)
+    norm = {
+        "g": rng.standard_normal(8).astype(np.float32),
+        "b": rng.standard_normal(8).astype(np.float32),
+    }
+    residual = {**norm, "r": rng.standard_normal((2, 8)).astype(np.float32)}
+    found = {
+        "ln": _export(folder / "ln.onnx", 17),
+        "ln_eps": _export(folder / "ln_eps.onnx", 17, eps=1e-6),
+        "gelu": _export(folder / "gelu.onnx", 20),
+        "gelu_tanh": _export(folder / "gelu_tanh.onnx", 20, approximate="tanh"),
+        "res": _export(folder / "res.onnx", 17, residual=True),
+        "res_eps": _export(folder / "res_eps.onnx", 17, residual=True, eps=1e-6),
+        "omitted": _helper_model(
+            folder / "omitted.onnx",
+            [
+                helper.make_node("LayerNormalization", ["x", "g", "b"], ["h"]),
+                helper.make_node("Gelu", ["h"], ["y"]),
+            ],
+            norm,
+        ),
+        "explicit": _helper_model(
+            folder / "explicit.onnx",
+            [
+                helper.make_node("LayerNormalization", ["x", "g", "b"], ["h"], epsilon=1e-5, axis=-1),
+                helper.make_node("Gelu", ["h"], ["y"], approximate="none"),
+            ],
+            norm,
+        ),
+    }
+    found["res_ort"] = _ort_extended(found["res"], folder / "res_ort.onnx")
+    found["res_eps_ort"] = _ort_extended(found["res_eps"], folder / "res_eps_ort.onnx")
+    for name, eps in (("skip", 1e-5), ("skip_eps", 1e-6)):
+        found[name] = _helper_model(
+            folder / f"{name}.onnx",
+            [
+                helper.make_node(
+                    "SkipLayerNormalization",
+                    ["x", "r", "g", "b"],
+                    ["y"],
+                    domain="com.microsoft",
+                    epsilon=eps,
+                )
+            ],
+            residual,
+            opset=17,
+            domains=("com.microsoft",),
+        )
+    found["unfused"] = _helper_model(
+        folder / "unfused.onnx",
+        [
+            helper.make_node("Add", ["x", "r"], ["s"]),
+            helper.make_node("LayerNormalization", ["s", "g", "b"], ["y"]),
+        ],
+        residual,
+        opset=17,
+    )
+    for name, k in (("topk2", 2), ("topk1", 1)):
+        found[name] = _helper_model(
+            folder / f"{name}.onnx",
+            [
+                helper.make_node("TopK", ["x", "k"], ["v", "i"]),
+                helper.make_node("ReduceSum", ["v"], ["y"], keepdims=1),
+            ],
+            {"k": np.array([k], dtype=np.int64)},
+            opset=17,
+            shape=(1, 1),
+        )
+    return found
+
+
+def _check(capsys, reference: str, candidate: str, rulebook: str) -> dict:
+    code, out, err = parity(
+        capsys,
+        "check",
+        "--reference",
+        reference,
+        "--candidate",
+        candidate,
+        "--rulebook",
+        rulebook,
+        "-f",
+        "json",
+    )
+    assert code in (0, 1, 2), err
+    return json.loads(out)
+
+
+def _attribute_findings(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["kind"] == "graph.attribute_changed"]
+
+
+@pytest.mark.parametrize(
+    ("rulebook", "verdict", "outcome", "rule"),
+    [
+        (INFERENCE, "conforms", "allowed", "inference.equivalence.approximation-attributes"),
+        (TRAINING, "violates", "forbidden", "training.graph.attributes"),
+    ],
+)
+def test_a_changed_layernorm_epsilon_is_named_with_both_values(
+    capsys, models, rulebook, verdict, outcome, rule
+):
+    report = _check(capsys, models["ln"], models["ln_eps"], rulebook)
+    assert report["verdict"] == verdict
+    (finding,) = _attribute_findings(report)
+    assert (finding["outcome"], finding["rule"]) == (outcome, rule)
+    details = finding["evidence"]["details"]
+    assert (details["op"], details["attribute"], details["effect"]) == (
+        "LayerNormalization",
+        "epsilon",
+        "approximation",
+    )
+    assert details["reference_value"] == pytest.approx(1e-5)
+    assert details["candidate_value"] == pytest.approx(1e-6)
+    assert "epsilon 1e-05 → 1e-06" in finding["summary"]
+    assert "LayerNormalization" in finding["summary"]
+
+
+@pytest.mark.parametrize(
+    ("rulebook", "verdict", "outcome"),
+    [(INFERENCE, "conforms", "allowed"), (TRAINING, "violates", "forbidden")],
+)
+def test_gelu_with_the_tanh_approximation_is_an_attribute_not_a_replaced_weight(
+    capsys, models, rulebook, verdict, outcome
+):
+    report = _check(capsys, models["gelu"], models["gelu_tanh"], rulebook)
+    assert report["verdict"] == verdict
+    (finding,) = _attribute_findings(report)
+    assert finding["outcome"] == outcome
+    details = finding["evidence"]["details"]
+    assert (details["op"], details["attribute"]) == ("Gelu", "approximate")
+    assert (details["reference_value"], details["candidate_value"]) == ("none", "tanh")
+    assert not [
+        f for f in report["findings"] if f["kind"].startswith("weights.") and f["outcome"] != "allowed"
+    ]
+    assert not [f for f in report["findings"] if f["kind"] in ("graph.op_changed", "graph.region_equivalent")]
+
+
+@pytest.mark.parametrize("rulebook", [INFERENCE, TRAINING])
+@pytest.mark.parametrize(
+    ("reference", "candidate"),
+    [("omitted", "explicit"), ("res", "res_ort"), ("unfused", "skip"), ("skip", "unfused")],
+)
+def test_defaults_written_out_and_fusions_that_move_an_epsilon_are_no_attribute_change(
+    capsys, models, rulebook, reference, candidate
+):
+    report = _check(capsys, models[reference], models[candidate], rulebook)
+    assert not _attribute_findings(report)
+    assert report["verdict"] == "conforms", [f["summary"] for f in report["findings"]]
+
+
+@pytest.mark.parametrize(
+    ("reference", "candidate"), [("res", "res_eps_ort"), ("unfused", "skip_eps"), ("skip", "skip_eps")]
+)
+def test_a_changed_epsilon_is_seen_through_fusions(capsys, models, reference, candidate):
+    for rulebook, verdict in ((INFERENCE, "conforms"), (TRAINING, "violates")):
+        report = _check(capsys, models[reference], models[candidate], rulebook)
+        assert report["verdict"] == verdict
+        (finding,) = _attribute_findings(report)
+        details = finding["evidence"]["details"]
+        assert details["attribute"] == "epsilon"
+        assert details["candidate_value"] == pytest.approx(1e-6)
+
+
+def test_a_changed_top_k_changes_the_function_and_violates_under_both_suites(capsys, models):
+    for rulebook in (INFERENCE, TRAINING):
+        report = _check(capsys, models["topk2"], models["topk1"], rulebook)
+        assert report["verdict"] == "violates"
+        (finding,) = _attribute_findings(report)
+        assert finding["outcome"] == "forbidden"
+        details = finding["evidence"]["details"]
+        assert (details["op"], details["attribute"], details["effect"]) == ("TopK", "k", "function")
+        assert (details["reference_value"], details["candidate_value"]) == ([2], [1])
