@@ -91,6 +91,8 @@ def models(tmp_path_factory):
         "ln": _export(folder / "ln.onnx", 17),
         "ln_eps": _export(folder / "ln_eps.onnx", 17, eps=1e-6),
         "gelu": _export(folder / "gelu.onnx", 20),
+        "gelu17": _export(folder / "gelu17.onnx", 17),
+        "gelu17_tanh": _export(folder / "gelu17_tanh.onnx", 17, approximate="tanh"),
         "gelu_tanh": _export(folder / "gelu_tanh.onnx", 20, approximate="tanh"),
         "res": _export(folder / "res.onnx", 17, residual=True),
         "res_eps": _export(folder / "res_eps.onnx", 17, residual=True, eps=1e-6),
@@ -254,3 +256,45 @@ def test_a_changed_top_k_changes_the_function_and_violates_under_both_suites(cap
         details = finding["evidence"]["details"]
         assert (details["op"], details["attribute"], details["effect"]) == ("TopK", "k", "function")
         assert (details["reference_value"], details["candidate_value"]) == ([2], [1])
+
+
+@pytest.mark.parametrize(
+    ("reference", "candidate", "before", "after"),
+    [("gelu17", "gelu17_tanh", "none", "tanh"), ("gelu17_tanh", "gelu17", "tanh", "none")],
+)
+def test_gelu_written_as_arithmetic_is_recognised_as_its_tanh_approximation(
+    capsys, models, reference, candidate, before, after
+):
+    """Before opset 20 exporters write GELU as Erf or Tanh arithmetic: still the attribute, not a change."""
+    for rulebook, verdict in ((INFERENCE, "conforms"), (TRAINING, "violates")):
+        report = _check(capsys, models[reference], models[candidate], rulebook)
+        assert report["verdict"] == verdict
+        (finding,) = _attribute_findings(report)
+        details = finding["evidence"]["details"]
+        assert (details["op"], details["attribute"], details["effect"]) == (
+            "Gelu",
+            "approximate",
+            "approximation",
+        )
+        assert (details["reference_value"], details["candidate_value"]) == (before, after)
+        assert f"approximate {before} → {after}" in finding["summary"]
+        assert not [f for f in report["findings"] if f["kind"] == "graph.op_changed"]
+        assert not [f for f in report["findings"] if f["kind"] == "weights.replaced"]
+
+
+def test_other_differing_functions_are_no_known_approximation():
+    import sympy
+
+    from parity.engines.graph.approximations import recognise
+
+    x = sympy.Symbol("in0", real=True)
+    assert recognise(sympy.erf(x / sympy.sqrt(2)), sympy.tanh(x)) is None
+    assert recognise(sympy.erf(x / sympy.sqrt(2)), sympy.erf(x)) is None
+    assert recognise(sympy.erf(x), sympy.erf(x) + 1) is None
+    tanh_form = sympy.tanh(sympy.sqrt(2 / sympy.pi) * (x + sympy.Rational(44715, 1000000) * x**3))
+    assert recognise(x * (1 + sympy.erf(x / sympy.sqrt(2))) / 2, x * (1 + tanh_form) / 2) == {
+        "op": "Gelu",
+        "attribute": "approximate",
+        "reference_value": "none",
+        "candidate_value": "tanh",
+    }

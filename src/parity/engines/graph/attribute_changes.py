@@ -70,8 +70,11 @@ def effect(changes: list[dict[str, Any]]) -> str:
 
 def describe(change: dict[str, Any]) -> str:
     """One change in a few words: ``LayerNormalization /ln epsilon 1e-05 → 1e-06``."""
+    where = ", ".join(change["candidate"][:1]) or "?"
+    if change.get("written_as"):
+        where = f"(written as {change['written_as']}) near {where}"
     return (
-        f"{change['op']} {', '.join(change['candidate'][:1]) or '?'} {change['attribute']} "
+        f"{change['op']} {where} {change['attribute']} "
         f"{_text(change['reference_value'])} → {_text(change['candidate_value'])}"
     )
 

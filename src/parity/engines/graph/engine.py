@@ -291,6 +291,16 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         return _clamp_observation([name for n in clamps for name in n.origin])
     if check.boundary is not None and check.method not in PROOFS:
         changes = attribute_changes(reference, candidate, check.region, check.boundary.inputs)
+        known = check.details.get("approximation")
+        if not changes and known:  # a known approximation written out as arithmetic (approximations.py)
+            changes = [
+                {
+                    **known,
+                    "reference": [name for n in check.region.reference for name in reference.nodes[n].origin],
+                    "candidate": [name for n in check.region.candidate for name in candidate.nodes[n].origin],
+                    "written_as": "arithmetic",
+                }
+            ]
         if changes:
             return _attribute_observation(observation, changes, check)
     if not check.equivalent:
