@@ -90,6 +90,8 @@ def models(tmp_path_factory):
     found = {
         "ln": _export(folder / "ln.onnx", 17),
         "ln_eps": _export(folder / "ln_eps.onnx", 17, eps=1e-6),
+        "ln14": _export(folder / "ln14.onnx", 14),
+        "ln14_eps": _export(folder / "ln14_eps.onnx", 14, eps=1e-6),
         "gelu": _export(folder / "gelu.onnx", 20),
         "gelu17": _export(folder / "gelu17.onnx", 17),
         "gelu17_tanh": _export(folder / "gelu17_tanh.onnx", 17, approximate="tanh"),
@@ -298,3 +300,24 @@ def test_other_differing_functions_are_no_known_approximation():
         "reference_value": "none",
         "candidate_value": "tanh",
     }
+
+
+def test_an_epsilon_written_as_a_constant_is_the_attribute_not_a_replaced_weight(capsys, models):
+    """Before opset 17 LayerNorm is arithmetic, its epsilon a constant added to the variance."""
+    for rulebook, verdict, outcome in (
+        (INFERENCE, "conforms", "allowed"),
+        (TRAINING, "violates", "forbidden"),
+    ):
+        report = _check(capsys, models["ln14"], models["ln14_eps"], rulebook)
+        assert report["verdict"] == verdict
+        (finding,) = _attribute_findings(report)
+        assert finding["outcome"] == outcome
+        details = finding["evidence"]["details"]
+        assert (details["attribute"], details["effect"]) == ("epsilon", "approximation")
+        assert details["reference_value"] == pytest.approx(1e-5)
+        assert details["candidate_value"] == pytest.approx(1e-6)
+        assert not [
+            f for f in report["findings"] if f["kind"].startswith("weights.") and f["outcome"] != "allowed"
+        ]
+        same = _check(capsys, models["ln14"], models["ln14"], rulebook)
+        assert same["verdict"] == "conforms" and not _attribute_findings(same)

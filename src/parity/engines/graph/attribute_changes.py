@@ -17,7 +17,10 @@ proof: the attributes then only restate the same function (an axis written -1 an
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from parity.engines.graph.matching import label
 from parity.engines.graph.residual import Region
@@ -133,3 +136,54 @@ def _text(value: Any) -> str:
     if value is None:
         return "(absent)"
     return str(value)
+
+
+def epsilon_constants(reference: Graph, candidate: Graph, pairs: dict[str, str]) -> list[dict[str, Any]]:
+    """Normalisation epsilons written as constants that differ between two matched nodes.
+
+    Before opset 17 (LayerNormalization) exporters write a normalisation as arithmetic, its epsilon as a
+    one-element constant added to a mean (the variance, or the mean square of RMSNorm) just before a
+    square root. That constant is the normalisation's epsilon attribute, not a weight: a changed value is
+    reported as the attribute (``params`` names the two constants, which the weights engine then leaves).
+    """
+    found = []
+    for left, right in pairs.items():
+        a, b = reference.nodes[left], candidate.nodes[right]
+        first, second = _epsilon(reference, a), _epsilon(candidate, b)
+        if first is None or second is None:
+            continue
+        before, after = (float(param.values().reshape(-1)[0]) for param in (first, second))
+        if np.float32(before) == np.float32(after):
+            continue
+        found.append(
+            {
+                "op": "normalisation",
+                "attribute": "epsilon",
+                "reference_value": float(np.float32(before)),
+                "candidate_value": float(np.float32(after)),
+                "reference": list(a.origin),
+                "candidate": list(b.origin),
+                "written_as": "arithmetic",
+                "params": [first.name, second.name],
+            }
+        )
+    return found
+
+
+def _epsilon(graph: Graph, node) -> Any:
+    """The one-element float constant of an ``Add(ReduceMean(...), ε)`` read by a Sqrt, if it is one."""
+    if node.op != "Add" or len(node.inputs) != 2:
+        return None
+    constants = [graph.params[v] for v in node.inputs if v in graph.params]
+    others = [v for v in node.inputs if v not in graph.params]
+    if len(constants) != 1 or len(others) != 1 or math.prod(constants[0].shape) != 1:
+        return None
+    if not any(word in constants[0].dtype.lower() for word in ("float", "double")):
+        return None
+    producer = graph.producer.get(others[0])
+    if producer is None or graph.nodes[producer].op != "ReduceMean":
+        return None
+    readers = graph.consumers.get(node.outputs[0], ())
+    if not any(graph.nodes[reader].op == "Sqrt" for reader in readers):
+        return None
+    return constants[0]

@@ -13,7 +13,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from parity.engines.graph.attribute_changes import attribute_changes, describe, effect
+from parity.engines.graph.attribute_changes import attribute_changes, describe, effect, epsilon_constants
 from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
@@ -51,6 +51,9 @@ class GraphComparison:
     timings: dict[str, float] = field(default_factory=dict)
     #: every residual region, with what is known of its equivalence, and the observation standing for it
     regions: list[tuple[RegionCheck, Observation]] = field(default_factory=list)
+    #: (reference, candidate) names of constants compared as attributes (a normalisation's epsilon
+    #: written as arithmetic), which the weights engine leaves out
+    attribute_constants: set[tuple[str, str]] = field(default_factory=set)
 
     def settle(self, check: RegionCheck) -> None:
         """Replace a region's observation once a later method (numeric verification) has decided it."""
@@ -95,7 +98,17 @@ def compare_graphs(
     observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
     observations += _pair_observations(reference, candidate, correspondence)
     observations += [observation for _, observation in checked]
-    return GraphComparison(observations, correspondence, reference, candidate, applied, timings, checked)
+    epsilons = epsilon_constants(reference, candidate, correspondence.nodes)
+    locations = _locations([n for c in epsilons for n in c["reference"]], "reference") + _locations(
+        [n for c in epsilons for n in c["candidate"]], "candidate"
+    )
+    if epsilons:
+        observations.append(_attribute_observation(epsilons, locations))
+    comparison = GraphComparison(
+        observations, correspondence, reference, candidate, applied, timings, checked
+    )
+    comparison.attribute_constants = {tuple(change["params"]) for change in epsilons}
+    return comparison
 
 
 def _match_and_check(
@@ -302,7 +315,12 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
                 }
             ]
         if changes:
-            return _attribute_observation(observation, changes, check)
+            numerically = None
+            if check.method:
+                numerically = f"the outputs agree ({check.method.replace('_', ' ')})"
+            elif check.reason:
+                numerically = check.reason
+            return _attribute_observation(changes, observation.evidence.locations, numerically)
     if not check.equivalent:
         if check.reason:
             observation.evidence.details["equivalence_not_established"] = check.reason
@@ -326,8 +344,10 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
     )
 
 
-def _attribute_observation(region: Observation, changes: list[dict], check: RegionCheck) -> Observation:
-    """A region of node pairs that differ only by attributes: the attributes, named with both values.
+def _attribute_observation(
+    changes: list[dict], locations: tuple[Location, ...], numerically: str | None = None
+) -> Observation:
+    """Node pairs that differ only by attributes: the attributes, named with both values.
 
     Whatever numeric verification found (``numerically``: close or not) is kept as context; the changed
     attribute is the difference.
@@ -341,17 +361,15 @@ def _attribute_observation(region: Observation, changes: list[dict], check: Regi
         "effect": effect(changes),
         "changes": changes[:MAX_LOCATIONS],
     }
-    if check.method:
-        details["numerically"] = f"the outputs agree ({check.method.replace('_', ' ')})"
-    elif check.reason:
-        details["numerically"] = check.reason
+    if numerically:
+        details["numerically"] = numerically
     shown = "; ".join(describe(change) for change in changes[:3]) + ("; ..." if len(changes) > 3 else "")
     return Observation(
         kind=ATTRIBUTE_CHANGED,
         engine=ENGINE,
         summary=f"attribute changed: {shown}",
         evidence=Evidence(
-            locations=region.evidence.locations,
+            locations=locations,
             metrics={"count": float(len(changes))},
             details=details,
         ),
