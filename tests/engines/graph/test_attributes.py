@@ -142,6 +142,18 @@ def models(tmp_path_factory):
         residual,
         opset=17,
     )
+    for name, axes in (("mean_last", [-1]), ("mean_1", [1])):
+        found[name] = _helper_model(
+            folder / f"{name}.onnx",
+            [
+                helper.make_node("Relu", ["x"], ["r"]),
+                helper.make_node("ReduceMean", ["r"], ["m"], axes=axes, keepdims=1),
+                helper.make_node("Sigmoid", ["m"], ["y"]),
+            ],
+            {},
+            opset=17,
+            shape=(2, 1),
+        )
     for name, k in (("topk2", 2), ("topk1", 1)):
         found[name] = _helper_model(
             folder / f"{name}.onnx",
@@ -226,7 +238,13 @@ def test_gelu_with_the_tanh_approximation_is_an_attribute_not_a_replaced_weight(
 @pytest.mark.parametrize("rulebook", [INFERENCE, TRAINING])
 @pytest.mark.parametrize(
     ("reference", "candidate"),
-    [("omitted", "explicit"), ("res", "res_ort"), ("unfused", "skip"), ("skip", "unfused")],
+    [
+        ("omitted", "explicit"),
+        ("res", "res_ort"),
+        ("unfused", "skip"),
+        ("skip", "unfused"),
+        ("mean_last", "mean_1"),
+    ],
 )
 def test_defaults_written_out_and_fusions_that_move_an_epsilon_are_no_attribute_change(
     capsys, models, rulebook, reference, candidate

@@ -52,7 +52,7 @@ def attribute_changes(
             continue
         for name in sorted(set(a.attrs) | set(b.attrs)):
             before, after = a.attrs.get(name), b.attrs.get(name)
-            if before != after:
+            if before != after and not _same_axes(reference, a, candidate, b, name, before, after):
                 changes.append(
                     {
                         "op": a.op,
@@ -121,6 +121,37 @@ def _same_reads(reference: Graph, candidate: Graph, inputs: list[str], node, val
         if values.get(value_a) != value_b:
             return False
     return True
+
+
+def _same_axes(reference: Graph, a, candidate: Graph, b, name: str, before: Any, after: Any) -> bool:
+    """Whether two axis attributes name the same axes once negative ones count from the rank.
+
+    The rank is the first input's or the output's (Unsqueeze counts in its output): -1 and 3 are the same
+    axis of a rank-4 tensor.
+    """
+    if name not in ("axis", "axes") or before is None or after is None:
+        return False
+    for value_a, value_b in ((a.inputs[:1], b.inputs[:1]), (a.outputs[:1], b.outputs[:1])):
+        if not value_a or not value_b:
+            continue
+        rank = _rank(reference, value_a[0])
+        same_rank = rank is not None and rank == _rank(candidate, value_b[0])
+        if same_rank and _positive(before, rank) == _positive(after, rank):
+            return True
+    return False
+
+
+def _rank(graph: Graph, value: str) -> int | None:
+    shape = graph.value_info(value).shape if value else None
+    return None if shape is None else len(shape)
+
+
+def _positive(value: Any, rank: int) -> Any:
+    if isinstance(value, int):
+        return value + rank if value < 0 else value
+    if isinstance(value, tuple | list) and all(isinstance(item, int) for item in value):
+        return tuple(sorted(item + rank if item < 0 else item for item in value))
+    return value
 
 
 def _shown(value: Any) -> Any:
