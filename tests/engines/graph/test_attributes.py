@@ -339,3 +339,16 @@ def test_an_epsilon_written_as_a_constant_is_the_attribute_not_a_replaced_weight
         ]
         same = _check(capsys, models["ln14"], models["ln14"], rulebook)
         assert same["verdict"] == "conforms" and not _attribute_findings(same)
+
+
+def test_an_epsilon_constant_stored_in_fp16_by_a_converter_is_the_same_epsilon(capsys, models, tmp_path):
+    float16 = pytest.importorskip("onnxconverter_common.float16")
+    for name in ("ln14", "ln14_eps"):
+        converted = float16.convert_float_to_float16(onnx.load(models[name]), keep_io_types=True)
+        onnx.save(converted, str(tmp_path / f"{name}_fp16.onnx"))
+    for rulebook in (INFERENCE, TRAINING):
+        same = _check(capsys, models["ln14"], str(tmp_path / "ln14_fp16.onnx"), rulebook)
+        assert same["verdict"] == "conforms" and not _attribute_findings(same)
+    changed = _check(capsys, models["ln14"], str(tmp_path / "ln14_eps_fp16.onnx"), TRAINING)
+    assert changed["verdict"] == "violates"
+    assert _attribute_findings(changed)[0]["evidence"]["details"]["attribute"] == "epsilon"

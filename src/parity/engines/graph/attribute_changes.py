@@ -184,8 +184,8 @@ def epsilon_constants(reference: Graph, candidate: Graph, pairs: dict[str, str])
         if first is None or second is None:
             continue
         before, after = (float(param.values().reshape(-1)[0]) for param in (first, second))
-        if np.float32(before) == np.float32(after):
-            continue
+        if _rounded(before, first, second) == _rounded(after, first, second):
+            continue  # the same epsilon, perhaps stored in fp16 by a precision converter
         found.append(
             {
                 "op": "normalisation",
@@ -199,6 +199,17 @@ def epsilon_constants(reference: Graph, candidate: Graph, pairs: dict[str, str])
             }
         )
     return found
+
+
+def _rounded(value: float, *params) -> float:
+    """The value in the coarsest float format either constant is stored in (fp16 rounds 1e-5)."""
+    kinds = {param.dtype.upper() for param in params}
+    if "FLOAT16" in kinds:
+        return float(np.float16(value))
+    if "BFLOAT16" in kinds:  # bfloat16 keeps float32's exponent and 8 bits of mantissa
+        bits = np.array(value, dtype=np.float32).view(np.uint32)
+        return float(((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000).astype(np.uint32).view(np.float32))
+    return float(np.float32(value))
 
 
 def _epsilon(graph: Graph, node) -> Any:
