@@ -130,6 +130,13 @@ EQUIVALENT_OP_SUBSTITUTED = _kind(
     "An operation was replaced by a mathematically equivalent one (Gemm and MatMul+Add, Sum and Add, ...).",
     parent="graph.op_changed",
 )
+ATTRIBUTE_CHANGED = _kind(
+    "graph.attribute_changed",
+    "A matched operation computes with another value of a semantic attribute (an epsilon, an "
+    "approximation mode, a top-k, an axis), schema defaults resolved; the evidence names the node, the "
+    "attribute, both values and whether the attribute only tunes a numerical approximation (effect).",
+    parent="graph.op_changed",
+)
 APPROXIMATED = _kind(
     "graph.approximated",
     "An operation was replaced by an approximation of it (for example a polynomial for a transcendental).",

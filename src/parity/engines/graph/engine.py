@@ -13,6 +13,13 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from parity.engines.graph.attribute_changes import (
+    FUNCTION,
+    attribute_changes,
+    describe,
+    effect,
+    epsilon_constants,
+)
 from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
@@ -21,6 +28,7 @@ from parity.engines.graph.rewrites import DEFAULT_REWRITES
 from parity.ir import Graph
 from parity.observations import Evidence, Location, Observation
 from parity.observations.kinds import (
+    ATTRIBUTE_CHANGED,
     GRAPH_QUANTIZED,
     OP_ADDED,
     OP_CHANGED,
@@ -31,6 +39,8 @@ from parity.observations.kinds import (
 
 ENGINE = "graph"
 MAX_LOCATIONS = 50
+#: methods that prove a region equivalent (numeric verification only finds it close)
+PROOFS = frozenset({"proved_symbolic", "proved_exact", "evaluated_constant"})
 #: rounds of matching again from regions shown equivalent
 MAX_ROUNDS = 6
 
@@ -47,6 +57,9 @@ class GraphComparison:
     timings: dict[str, float] = field(default_factory=dict)
     #: every residual region, with what is known of its equivalence, and the observation standing for it
     regions: list[tuple[RegionCheck, Observation]] = field(default_factory=list)
+    #: (reference, candidate) names of constants compared as attributes (a normalisation's epsilon
+    #: written as arithmetic), which the weights engine leaves out
+    attribute_constants: set[tuple[str, str]] = field(default_factory=set)
 
     def settle(self, check: RegionCheck) -> None:
         """Replace a region's observation once a later method (numeric verification) has decided it."""
@@ -91,7 +104,17 @@ def compare_graphs(
     observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
     observations += _pair_observations(reference, candidate, correspondence)
     observations += [observation for _, observation in checked]
-    return GraphComparison(observations, correspondence, reference, candidate, applied, timings, checked)
+    epsilons = epsilon_constants(reference, candidate, correspondence.nodes)
+    locations = _locations([n for c in epsilons for n in c["reference"]], "reference") + _locations(
+        [n for c in epsilons for n in c["candidate"]], "candidate"
+    )
+    if epsilons:
+        observations.append(_attribute_observation(epsilons, locations))
+    comparison = GraphComparison(
+        observations, correspondence, reference, candidate, applied, timings, checked
+    )
+    comparison.attribute_constants = {tuple(change["params"]) for change in epsilons}
+    return comparison
 
 
 def _match_and_check(
@@ -285,6 +308,27 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         and all(n.op == "Relu" and n.rewrite == "remove-qdq" for n in clamps)
     ):
         return _clamp_observation([name for n in clamps for name in n.origin])
+    if check.boundary is not None and check.method not in PROOFS:
+        changes = attribute_changes(reference, candidate, check.region, check.boundary.inputs)
+        known = check.details.get("approximation")
+        if not changes and known:  # a known approximation written out as arithmetic (approximations.py)
+            changes = [
+                {
+                    **known,
+                    "reference": [name for n in check.region.reference for name in reference.nodes[n].origin],
+                    "candidate": [name for n in check.region.candidate for name in candidate.nodes[n].origin],
+                    "written_as": "arithmetic",
+                }
+            ]
+        if changes and effect(changes) == FUNCTION and check.method == "verified_numerically":
+            changes = []  # agreeing outputs: likely a restatement (ends at INT64_MAX or at the length)
+        if changes:
+            numerically = None
+            if check.method:
+                numerically = f"the outputs agree ({check.method.replace('_', ' ')})"
+            elif check.reason:
+                numerically = check.reason
+            return _attribute_observation(changes, observation.evidence.locations, numerically)
     if not check.equivalent:
         if check.reason:
             observation.evidence.details["equivalence_not_established"] = check.reason
@@ -303,6 +347,38 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         evidence=Evidence(
             locations=observation.evidence.locations,
             metrics=observation.evidence.metrics,
+            details=details,
+        ),
+    )
+
+
+def _attribute_observation(
+    changes: list[dict], locations: tuple[Location, ...], numerically: str | None = None
+) -> Observation:
+    """Node pairs that differ only by attributes: the attributes, named with both values.
+
+    Whatever numeric verification found (``numerically``: close or not) is kept as context; the changed
+    attribute is the difference.
+    """
+    first = changes[0]
+    details = {
+        "op": first["op"],
+        "attribute": first["attribute"],
+        "reference_value": first["reference_value"],
+        "candidate_value": first["candidate_value"],
+        "effect": effect(changes),
+        "changes": changes[:MAX_LOCATIONS],
+    }
+    if numerically:
+        details["numerically"] = numerically
+    shown = "; ".join(describe(change) for change in changes[:3]) + ("; ..." if len(changes) > 3 else "")
+    return Observation(
+        kind=ATTRIBUTE_CHANGED,
+        engine=ENGINE,
+        summary=f"attribute changed: {shown}",
+        evidence=Evidence(
+            locations=locations,
+            metrics={"count": float(len(changes))},
             details=details,
         ),
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.engines.graph import symbolic, symbolic_elements
+from parity.engines.graph import approximations, symbolic, symbolic_elements
 from parity.engines.graph.matching import COMMUTATIVE, Correspondence
 from parity.engines.graph.residual import Region
 from parity.ir import Graph
@@ -65,7 +65,14 @@ class Unbounded:
 
 
 class Refuted(Exception):
-    """A method showed that the two sides compute different functions (with how it showed it)."""
+    """A method showed that the two sides compute different functions (with how it showed it).
+
+    ``details`` says more when the difference is recognised (a known approximation: approximations.py).
+    """
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.details = details or {}
 
 
 @dataclass
@@ -224,7 +231,7 @@ def _check(reference: Graph, candidate: Graph, region: Region, boundary: Boundar
             reasons.append(str(exc))
             continue
         except Refuted as exc:  # the region computes another function: no other method can say otherwise
-            check.reason, check.refuted = str(exc), True
+            check.reason, check.refuted, check.details = str(exc), True, dict(exc.details)
             return check
         if details is not None:
             check.method, check.details = details.pop("method"), details
@@ -265,8 +272,10 @@ def _symbolic(reference: Graph, candidate: Graph, region: Region, boundary: Boun
         if a is not None and b is not None and tuple(a) != tuple(b):
             return None
         if not symbolic.equal(first, second):
+            known = approximations.recognise(first, second)
             raise Refuted(
-                f"the normal forms differ at a random point ({_shown(first)} against {_shown(second)})"
+                f"the normal forms differ at a random point ({_shown(first)} against {_shown(second)})",
+                {"approximation": known} if known else None,
             )
     return {
         "method": "proved_symbolic",

@@ -61,7 +61,7 @@ def parameter_pairs(comparison: GraphComparison) -> Iterator[tuple[Param, Param]
             if value_a in reference.params and value_b in candidate.params:
                 for pair in _unfold(reference.params[value_a], candidate.params[value_b]):
                     key = (pair[0].name, pair[1].name)
-                    if key not in seen:
+                    if key not in seen and key not in comparison.attribute_constants:
                         seen.add(key)
                         yield pair
 
