@@ -687,3 +687,79 @@ def test_folders_nested_past_the_bound_are_a_finding_not_a_crash(tree, capsys):
         while deep != top.parent:
             deep.rmdir()
             deep = deep.parent
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind", "said"),
+    [
+        # a VALID run whose constraint record is false: LoadGen logs VALID only when every one is true
+        (
+            '"key": "result_min_duration_met", "value": true',
+            '"key": "result_min_duration_met", "value": false',
+            "result.copies_disagree",
+            "result_min_duration_met is false",
+        ),
+        (
+            '"key": "early_stopping_met", "value": true',
+            '"key": "early_stopping_met", "value": false',
+            "result.copies_disagree",
+            "early_stopping_met is false",
+        ),
+        # errors counted but not recorded: the official checker reads num_errors and refuses the run
+        ('"key": "num_errors", "value": 0', '"key": "num_errors", "value": 3', "result.invalid", "counts 3"),
+        (
+            '"key": "num_errors", "value": 0',
+            '"key": "num_errors", "value": 3',
+            "result.copies_disagree",
+            "holds 0",
+        ),
+        # a scored performance result that is an accuracy run
+        (
+            '"key": "effective_test_mode", "value": "PerformanceOnly"',
+            '"key": "effective_test_mode", "value": "AccuracyOnly"',
+            "result.settings_changed",
+            "test_mode is AccuracyOnly",
+        ),
+        # a record LoadGen never writes: not a finite number, even where no check reads it
+        (
+            '"key": "qsl_reported_performance_count", "value": ',
+            '"key": "qsl_reported_performance_count", "value": 1e999, "x": ',
+            "result.evidence_missing",
+            "qsl_reported_performance_count",
+        ),
+    ],
+)
+def test_records_of_a_scored_run_that_contradict_each_other_are_findings(tree, old, new, kind, said):
+    replace(
+        result(tree, "stable-diffusion-xl", "Server") / "performance" / "run_1" / "mlperf_log_detail.txt",
+        old,
+        new,
+    )
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert any(said in f.summary for f in findings(audit, kind)), [f.summary for f in findings(audit)]
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") != "conforms"
+
+
+def test_a_whole_accuracy_log_that_is_not_the_one_hashed_in_accuracy_txt_is_a_finding(tree):
+    # the truncation script hashes the whole log into accuracy.txt before cutting it; '[]' is whole and
+    # is not that log (an accuracy computed from other outputs)
+    log = result(tree, "stable-diffusion-xl", "Server") / "accuracy" / "mlperf_log_accuracy.json"
+    log.write_text("[]", encoding="utf-8")
+    audit = audit_inference(tree, "5.1", jobs=1)
+    disagree = [f.summary for f in findings(audit, "result.copies_disagree")]
+    assert any("is whole, but its SHA-256" in s for s in disagree), disagree
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "needs_review"
+
+
+def test_a_whole_accuracy_log_with_its_own_hash_in_accuracy_txt_conforms(tree):
+    import hashlib
+
+    folder = result(tree, "stable-diffusion-xl", "Server") / "accuracy"
+    whole = b'[\n{ "seq_id" : 0, "qsl_idx" : 1011, "data" : "8A57" }\n]\n'
+    (folder / "mlperf_log_accuracy.json").write_bytes(whole)
+    text = (folder / "accuracy.txt").read_text(encoding="utf-8")
+    recorded = text.split("hash=")[1].strip()
+    replace(folder / "accuracy.txt", recorded, hashlib.sha256(whole).hexdigest())
+    audit = audit_inference(tree, "5.1", jobs=1)
+    assert not findings(audit, "result.copies_disagree")
+    assert verdict_of(audit, "stable-diffusion-xl", "Server") == "conforms"

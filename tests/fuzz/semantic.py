@@ -781,8 +781,9 @@ def _inference_mutants(seed: str) -> list[Mutant]:
     add(
         "scenario-lowercase",
         "name",
-        MUST_NOT_CONFORM,
+        KEEPS_VERDICT,
         lambda root: rename_everywhere(_org(root), "Offline", "offline"),
+        reason="the official checker maps lower-case scenario folders (SCENARIO_MAPPING, v5.1.1:724-728)",
     )
     return m
 
@@ -1380,7 +1381,10 @@ def _check_file(mutant: Mutant, form: str, path: Path, code: int, note) -> None:
         real = re.findall(r"(?m)^Verdict: (\w+)", text)
         if real and real[-1] != VERDICT_OF_CODE.get(code, real[-1]):
             note("fake verdict", f"{path.name}: the last Verdict line says {real[-1]}, exit {code}")
-    lines = text.replace("\r", "\n").split("\n")
+    if form == "html" and re.search(r"<pre|white-space:\s*pre", text):
+        note("bad output", f"{path.name}: preformatted text, where a submitted newline would start a line")
+    # in HTML outside <pre> a newline is white space: a browser shows no line of its own
+    lines = [] if form == "html" else text.replace("\r", "\n").split("\n")
     for before, line in itertools.pairwise(lines):
         if "PWN" in before and re.match(r"\s*Verdict: conforms", line):
             note(
@@ -1390,15 +1394,17 @@ def _check_file(mutant: Mutant, form: str, path: Path, code: int, note) -> None:
             break
     if not mutant.hostile or "PWN" not in text:
         return
-    hostile = next((t for n, t in NAME_HOSTILE + HOSTILE if mutant.name.endswith(":" + n)), "")
-    kind = mutant.name.rsplit(":", 1)[-1]
-    if form in ("text", "text-out") and kind in RICH_LITERAL and RICH_LITERAL[kind] not in text:
-        note("live markup", f"{path.name}: console markup {RICH_LITERAL[kind]!r} consumed")
+    field_name, kind = mutant.name.rsplit(":", 1)
+    literal = RICH_LITERAL.get(kind)
+    if literal is not None and field_name.endswith("-folder"):
+        literal = literal.replace("/", "")  # a name cannot hold "/" (NAME_HOSTILE)
+    if form in ("text", "text-out") and literal is not None and literal not in text:
+        note("live markup", f"{path.name}: console markup {literal!r} consumed")
     if form == "markdown":
         for line in text.split("\n"):
             if "PWN" not in line and not line.startswith("# heading"):
                 continue
-            live = [token for token in LIVE_MARKDOWN if token in line]
+            live = [token for token in LIVE_MARKDOWN if _unescaped(token, line)]
             if line.startswith("# heading"):
                 live.append("a heading from a newline")
             if "PWN|cell" in line and line.lstrip().startswith("|"):
@@ -1410,7 +1416,11 @@ def _check_file(mutant: Mutant, form: str, path: Path, code: int, note) -> None:
         live = [token for token in LIVE_HTML if token in text]
         if live:
             note("live markup", f"{path.name}: {', '.join(live)}")
-    del hostile
+
+
+def _unescaped(token: str, line: str) -> bool:
+    """Whether ``token`` occurs in Markdown ``line`` with its first character not backslash-escaped."""
+    return re.search(r"(?<!\\)" + re.escape(token), line) is not None
 
 
 # --- the campaign through the harness -------------------------------------------------------------------

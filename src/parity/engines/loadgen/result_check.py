@@ -14,8 +14,8 @@ import os
 import re
 from pathlib import Path
 
-from parity.engines.loadgen.accuracy_log import TRUNCATED_MAX_BYTES
-from parity.engines.loadgen.detail import Detail, read_detail
+from parity.engines.loadgen.accuracy_log import TRUNCATED_MAX_BYTES, read_accuracy_log
+from parity.engines.loadgen.detail import Detail, file_digest, read_detail
 from parity.engines.loadgen.findings import Findings
 from parity.engines.loadgen.loadgen_sources import loadgen_sources
 from parity.engines.loadgen.rounds import InferenceRound, Model
@@ -73,6 +73,13 @@ SCORE_COPIES = {
     ),
 }
 SCORE_COPIES["Interactive"] = SCORE_COPIES["Server"]
+#: the records of a run's constraints; LoadGen logs ``result_validity`` VALID only when all are true
+CONSTRAINT_RECORDS = (
+    "result_min_duration_met",
+    "result_min_queries_met",
+    "early_stopping_met",
+    "result_perf_constraints_met",
+)
 HASH_LINE = re.compile(r"^hash=([\w\d]+)$")
 POWER_FILES = ("client.json", "client.log", "ptd_logs.txt", "server.json", "server.log")
 MEASUREMENT_FIELDS = (
@@ -221,17 +228,83 @@ def check_run(detail: Detail, round_data: InferenceRound, found: Findings, label
     _at_least(detail, "min_duration_ms", round_data.min_duration_ms, found, label)
     if not isinstance(detail.effective("scenario"), str):
         found.missing(path, detail.absent("effective_scenario"), f"{label}'s scenario")
+    mode = detail.effective("test_mode")
+    if mode != "PerformanceOnly":
+        found.add(
+            RESULT_SETTINGS_CHANGED,
+            f"{label}: test_mode is {mode or 'not logged'}; a performance result is a PerformanceOnly run",
+            path,
+            detail.line("effective_test_mode"),
+            "effective_test_mode",
+            details={"setting": "test_mode", "found": str(mode), "expected": "PerformanceOnly"},
+        )
+    _records_agree(detail, found, label)
     _loadgen_build(detail, round_data, found, label)
 
 
+def _records_agree(detail: Detail, found: Findings, label: str) -> None:
+    """What the detail log says twice says the same both times, and holds no number LoadGen never writes.
+
+    LoadGen logs a run VALID exactly when every constraint record is true (results.cc: min duration, min
+    queries, early stopping, performance constraints), and ``num_errors`` counts its error records. A VALID
+    run with a false constraint, or a count that is not its records', is ``result.copies_disagree``: the
+    log was not written as LoadGen writes it, and which record is true is for a reviewer. A non-finite
+    number (``1e999``) is refused where it is read; here every such record is said once, whether or not a
+    check reads it.
+    """
+    if detail.refused:
+        listed = ", ".join(f"{key} (line {line})" for key, line in sorted(detail.refused.items()))
+        found.missing(detail.path, f"has records that are not finite numbers: {listed}"[:300], label)
+    if detail.values.get("result_validity") == "VALID":
+        unmet = [key for key in CONSTRAINT_RECORDS if detail.values.get(key) is False]
+        if unmet:
+            found.add(
+                RESULT_COPIES_DISAGREE,
+                f"{label}: the run is logged VALID, but {', '.join(unmet)} "
+                f"{'is' if len(unmet) == 1 else 'are'} false (LoadGen logs VALID only when all are true)",
+                detail.path,
+                detail.line(unmet[0]),
+                unmet[0],
+                details={"records": unmet},
+            )
+    counted = detail.values.get("num_errors")
+    if "num_errors" in detail.values and (
+        not isinstance(counted, int) or isinstance(counted, bool) or counted != len(detail.errors)
+    ):
+        found.add(
+            RESULT_COPIES_DISAGREE,
+            f"{label}: num_errors is {str(counted)[:40]}, but the log holds {len(detail.errors)} error "
+            "record(s)",
+            detail.path,
+            detail.line("num_errors"),
+            "num_errors",
+            metrics={"error_records": len(detail.errors)},
+            details={"num_errors": str(counted)[:40]},
+        )
+
+
 def _errors(detail: Detail, found: Findings, label: str) -> None:
-    """The errors LoadGen logged during a run (the official checker refuses any)."""
+    """The errors LoadGen logged during a run (the official checker refuses any).
+
+    The checker counts ``num_errors`` where the log has it, else the error records: either non-zero is an
+    invalid run (a count that disagrees with the records is :func:`_records_agree`'s).
+    """
+    counted = detail.values.get("num_errors")
     if detail.errors:
         found.add(
             RESULT_INVALID,
             f"{label}: LoadGen logged {len(detail.errors)} error(s), the first: {detail.errors[0][:200]}",
             detail.path,
             details={"errors": detail.errors[:5]},
+        )
+    elif isinstance(counted, int) and not isinstance(counted, bool) and counted > 0:
+        found.add(
+            RESULT_INVALID,
+            f"{label}: LoadGen counts {counted} error(s) (num_errors)",
+            detail.path,
+            detail.line("num_errors"),
+            "num_errors",
+            details={"num_errors": counted},
         )
 
 
@@ -388,6 +461,7 @@ def check_accuracy(
         size = checked_size(log, 1 << 40)
     except Unreadable as exc:
         found.missing(log, str(exc), "the accuracy run's outputs")
+        size = None
     else:
         if size > TRUNCATED_MAX_BYTES:
             found.add(
@@ -404,8 +478,44 @@ def check_accuracy(
         return
     if model is not None:
         _metrics(lines, text, model, round_data, found, row)
-    if not any(HASH_LINE.match(line) for line in lines):
+    hashes = [match.group(1) for line in lines if (match := HASH_LINE.match(line))]
+    if not hashes:
         found.missing(text, "has no hash= line", "which accuracy log the accuracy was computed from")
+    elif size is not None and _whole(log, size):
+        _same_log(log, hashes[0], text, found)
+
+
+def _whole(log: Path, size: int) -> bool:
+    """Whether the accuracy log is as LoadGen wrote it: larger than a truncated one, or whole JSON."""
+    if size > TRUNCATED_MAX_BYTES:
+        return True
+    try:
+        read = read_accuracy_log(log)
+    except Unreadable:
+        return False
+    return not read.truncated and not read.problem
+
+
+def _same_log(log: Path, recorded: str, text: Path, found: Findings) -> None:
+    """A whole accuracy log is the one accuracy.txt's ``hash=`` line was computed from.
+
+    truncate_accuracy_log.py writes the SHA-256 of the whole log to accuracy.txt before it cuts the log,
+    and leaves a log under 4 KiB as it is: a whole log whose digest is not the line's is not the log the
+    accuracy was computed from (``result.copies_disagree``: which file is the run's is for a reviewer).
+    """
+    try:
+        digest = file_digest(log)
+    except OSError as exc:
+        found.missing(log, f"cannot be read ({exc.strerror})", "which log the accuracy was computed from")
+        return
+    if digest != recorded.lower():
+        found.add(
+            RESULT_COPIES_DISAGREE,
+            f"{ACCURACY_LOG} is whole, but its SHA-256 {digest[:16]}… is not accuracy.txt's hash= "
+            f"{recorded[:16]}…: the accuracy was computed from another log",
+            log,
+            details={"sha256": digest, "accuracy_txt_hash": recorded[:64], "accuracy_txt": str(text)},
+        )
 
 
 def _accuracy_run(detail: Detail, scenario: str, model: Model | None, found: Findings) -> None:
