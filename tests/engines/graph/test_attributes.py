@@ -13,7 +13,8 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from tests.cli_runner import parity
+
+from cli_runner import parity
 
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
