@@ -1,0 +1,137 @@
+"""Weights through every consumer (issue 27): scales folded into MatMul weights, fp16-clamped fill values."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from cli_runner import parity
+
+torch = pytest.importorskip("torch")
+
+
+class _Attention(torch.nn.Module):
+    """One attention block as Whisper and BART write it: the query scaled by d^-1/2 after its projection."""
+
+    def __init__(self, width: int = 16, heads: int = 2):
+        super().__init__()
+        self.heads, self.width = heads, width
+        self.q = torch.nn.Linear(width, width)
+        self.k = torch.nn.Linear(width, width, bias=False)
+        self.v = torch.nn.Linear(width, width)
+        self.o = torch.nn.Linear(width, width)
+        self.scaling = (width // heads) ** -0.5
+
+    def forward(self, x):
+        batch, steps, _ = x.shape
+
+        def split(y):
+            return y.view(batch, steps, self.heads, self.width // self.heads).transpose(1, 2)
+
+        q = self.q(x) * self.scaling
+        weights = torch.softmax(split(q) @ split(self.k(x)).transpose(-1, -2), -1)
+        return self.o((weights @ split(self.v(x))).transpose(1, 2).reshape(batch, steps, self.width))
+
+
+def _slimmed_attention(folder):
+    import onnxslim
+
+    reference, candidate = folder / "ref.onnx", folder / "slim.onnx"
+    torch.manual_seed(0)
+    torch.onnx.export(
+        _Attention().eval(),
+        (torch.randn(1, 5, 16),),
+        str(reference),
+        input_names=["x"],
+        output_names=["y"],
+        opset_version=17,
+        dynamo=False,
+    )
+    onnx.save(onnxslim.slim(onnx.load(str(reference))), str(candidate))
+    return reference, candidate
+
+
+def _check(capsys, reference, candidate, rulebook):
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
+    code, out, err = parity(capsys, *args, "--format", "json")
+    assert code in (0, 1, 2), err
+    return code, json.loads(out)
+
+
+def _kinds(report) -> dict[str, dict]:
+    return {o["kind"]: o for o in report["observations"]}
+
+
+def test_attention_scaling_folded_by_onnxslim_is_a_fold(capsys, tmp_path):
+    """onnxslim folds q·d^-1/2 into the q-projection's Gemm: a scale fold, judged as batch norm's is."""
+    reference, candidate = _slimmed_attention(tmp_path)
+    fused = [t.name for t in onnx.load(str(candidate)).graph.initializer if t.name.endswith("_weight_fused")]
+    assert fused, "onnxslim no longer folds the scaling: the test no longer exercises the fold"
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    kinds = _kinds(report)
+    assert code == 0 and report["verdict"] == "conforms", kinds
+    assert "graph.op_removed" not in kinds and "weights.modified" not in kinds
+    assert "scale Mul folded into the MatMul" in kinds["graph.ops_fused"]["summary"]
+    assert fused[0] in json.dumps(kinds["weights.folded"])
+    code, report = _check(capsys, reference, candidate, "mlperf-training")
+    assert code == 1 and report["verdict"] == "violates"  # trained weights rewritten, as a batch-norm fold
+    assert "weights.folded" in _kinds(report) and "weights.modified" not in _kinds(report)
+
+
+def test_a_column_scaled_by_another_factor_is_still_modified(capsys, tmp_path):
+    """The fold explains one factor for every entry (or one per column as stored): not a tampered column."""
+    reference, candidate = _slimmed_attention(tmp_path)
+    model = onnx.load(str(candidate))
+    (weight,) = [t for t in model.graph.initializer if t.name.endswith("_weight_fused")]
+    values = numpy_helper.to_array(weight).copy()
+    values[:, 3] *= 1.5  # one entry of every output feature (transB or not, the fold is off somewhere)
+    weight.CopyFrom(numpy_helper.from_array(values.astype(np.float32), weight.name))
+    onnx.save(model, str(candidate))
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    assert code == 1 and report["verdict"] == "violates"
+    modified = _kinds(report).get("weights.modified")
+    assert modified and weight.name in json.dumps(modified)
+
+
+def test_whisper_encoder_through_onnxslim_conforms(capsys, tmp_path):
+    """transformers' WhisperEncoder (tiny config, random weights) through onnxslim: the scaling is a fold."""
+    pytest.importorskip("transformers")
+    import onnxslim
+    from transformers import WhisperConfig
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder
+
+    config = WhisperConfig(
+        num_mel_bins=8,
+        d_model=16,
+        encoder_layers=1,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        max_source_positions=8,
+    )
+    torch.manual_seed(0)
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = WhisperEncoder(config).eval()
+
+        def forward(self, features):
+            return self.encoder(features).last_hidden_state
+
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "slim.onnx"
+    torch.onnx.export(
+        Encoder().eval(),
+        (torch.randn(1, 8, 16),),
+        str(reference),
+        input_names=["features"],
+        output_names=["hidden"],
+        opset_version=17,
+        dynamo=False,
+    )
+    onnx.save(onnxslim.slim(onnx.load(str(reference))), str(candidate))
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    kinds = _kinds(report)
+    assert code == 0 and report["verdict"] == "conforms", kinds
+    assert "weights.folded" in kinds and "scale Mul folded" in kinds["graph.ops_fused"]["summary"]
