@@ -135,3 +135,79 @@ def test_whisper_encoder_through_onnxslim_conforms(capsys, tmp_path):
     kinds = _kinds(report)
     assert code == 0 and report["verdict"] == "conforms", kinds
     assert "weights.folded" in kinds and "scale Mul folded" in kinds["graph.ops_fused"]["summary"]
+
+
+class _MaskedAttentionGnn(torch.nn.Module):
+    """An R-GAT-like layer in miniature: scores over the graph's edges, non-edges masked with -1e9."""
+
+    def __init__(self):
+        super().__init__()
+        self.project = torch.nn.Linear(8, 8)
+
+    def forward(self, features, adjacency):
+        hidden = self.project(features)
+        scores = (hidden @ hidden.t()).masked_fill(adjacency == 0, -1e9)
+        return torch.softmax(scores, -1) @ hidden
+
+
+def _fp16_gnn(folder, converter: str):
+    reference, candidate = folder / "ref.onnx", folder / f"{converter}.onnx"
+    torch.manual_seed(0)
+    sample = (torch.randn(5, 8), (torch.rand(5, 5) > 0.5).float())
+    torch.onnx.export(
+        _MaskedAttentionGnn().eval(),
+        sample,
+        str(reference),
+        input_names=["features", "adjacency"],
+        output_names=["out"],
+        opset_version=17,
+        dynamo=False,
+    )
+    if converter == "onnxconverter_common":
+        from onnxconverter_common import float16
+    else:
+        from onnxruntime.transformers import float16
+    model = float16.convert_float_to_float16(onnx.load(str(reference)), keep_io_types=True)
+    onnx.save(model, str(candidate))
+    return reference, candidate
+
+
+def _fill_value(path) -> float:
+    model = onnx.load(str(path))
+    values = [numpy_helper.to_array(n.attribute[0].t) for n in model.graph.node if n.op_type == "Constant"]
+    values += [numpy_helper.to_array(t) for t in model.graph.initializer]
+    return float(min(v.min() for v in values if v.size))
+
+
+@pytest.mark.parametrize(
+    ("converter", "clamped_to", "semantics"),
+    [
+        ("onnxconverter_common", -1e4, "fp16-clamp"),
+        ("onnxruntime", -65504.0, "fp16-clamp-onnxruntime"),
+    ],
+)
+def test_a_clamped_masked_fill_value_is_precision_reduced(capsys, tmp_path, converter, clamped_to, semantics):
+    """Each fp16 converter clamps -1e9 to its documented bound: precision reduced, the clamp counted."""
+    reference, candidate = _fp16_gnn(tmp_path, converter)
+    assert _fill_value(candidate) == clamped_to
+    for rulebook in ("mlperf-inference", "mlperf-training"):
+        code, report = _check(capsys, reference, candidate, rulebook)
+        kinds = _kinds(report)
+        assert code == 0 and report["verdict"] == "conforms", kinds
+        assert "weights.replaced" not in kinds and "weights.modified" not in kinds
+        reduced = kinds["weights.precision_reduced"]
+        assert reduced["evidence"]["metrics"]["clamped"] == 1 and semantics in reduced["summary"]
+
+
+def test_a_fill_value_no_clamp_explains_is_still_caught(capsys, tmp_path):
+    """-1e9 written as -5 in fp16 is no converter's clamp: the masked scores leak, a changed weight."""
+    reference, candidate = _fp16_gnn(tmp_path, "onnxruntime")
+    model = onnx.load(str(candidate))
+    for node in model.graph.node:
+        if node.op_type == "Constant" and numpy_helper.to_array(node.attribute[0].t).min() < -1e4:
+            node.attribute[0].t.CopyFrom(numpy_helper.from_array(np.array(-5.0, dtype=np.float16)))
+    onnx.save(model, str(candidate))
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    kinds = _kinds(report)
+    assert code == 1 and report["verdict"] == "violates"
+    assert {"weights.replaced", "weights.modified"} & set(kinds)

@@ -127,16 +127,23 @@ def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]
         if fmt:
             details["format"] = fmt
         worst = max(v.metrics.get("scaled_error", 0.0) for v in items)
+        metrics = {"count": float(len(items)), "worst_scaled_error": worst}
+        clamped = sum(v.metrics.get("clamped", 0.0) for v in items)
+        said = ""
+        if clamped:  # entries a converter's documented clamping explains, not rounding: counted, named
+            metrics["clamped"] = clamped
+            how = sorted({v.details["semantics"] for v in items if v.details.get("semantics")})
+            said = f"; {clamped:.0f} entr{'y' if clamped == 1 else 'ies'} clamped ({', '.join(how)})"
         found.insert(
             0,
             Observation(
                 kind=kind,
                 engine=ENGINE,
                 summary=f"{len(items)} tensor(s) {kind.split('.')[1].replace('_', ' ')}"
-                f"{f' ({fmt})' if fmt else ''}; worst scaled error {worst:.2g}",
+                f"{f' ({fmt})' if fmt else ''}; worst scaled error {worst:.2g}{said}",
                 evidence=Evidence(
                     locations=tuple(loc for v in items[:20] for loc in _locations(v)),
-                    metrics={"count": float(len(items)), "worst_scaled_error": worst},
+                    metrics=metrics,
                     details=details,
                 ),
             ),
