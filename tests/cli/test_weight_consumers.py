@@ -211,3 +211,81 @@ def test_a_fill_value_no_clamp_explains_is_still_caught(capsys, tmp_path):
     kinds = _kinds(report)
     assert code == 1 and report["verdict"] == "violates"
     assert {"weights.replaced", "weights.modified"} & set(kinds)
+
+
+class _Dlrm(torch.nn.Module):
+    """DLRM in miniature: an EmbeddingBag (sum over offsets), a bottom and a top Linear; hashed if asked."""
+
+    def __init__(self, rows: int = 50, hashed: int | None = None):
+        super().__init__()
+        self.hashed = hashed
+        self.bag = torch.nn.EmbeddingBag(hashed or rows, 8, mode="sum")
+        self.bottom = torch.nn.Linear(4, 8)
+        self.top = torch.nn.Linear(16, 1)
+
+    def forward(self, dense, indices, offsets):
+        if self.hashed:
+            indices = torch.remainder(indices, self.hashed)  # the hashing trick: indices modulo the rows
+        dense = torch.relu(self.bottom(dense))
+        return torch.sigmoid(self.top(torch.cat([dense, self.bag(indices, offsets)], 1)))
+
+
+def _export_dlrm(module, path) -> None:
+    sample = (torch.randn(2, 4), torch.tensor([1, 2, 3, 4, 5]), torch.tensor([0, 3]))
+    torch.onnx.export(
+        module.eval(),
+        sample,
+        str(path),
+        input_names=["dense", "indices", "offsets"],
+        output_names=["out"],
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def _hashed_dlrm(folder, redrawn: bool):
+    """The reference DLRM, and one whose table has 20 rows (the reference's first, or drawn anew)."""
+    torch.manual_seed(0)
+    reference = _Dlrm()
+    _export_dlrm(reference, folder / "ref.onnx")
+    hashed = _Dlrm(hashed=20)
+    state = {k: v for k, v in reference.state_dict().items() if not k.startswith("bag")}
+    table = torch.randn(20, 8) if redrawn else reference.bag.weight[:20].detach().clone()
+    hashed.load_state_dict({**state, "bag.weight": table})
+    _export_dlrm(hashed, folder / "hashed.onnx")
+    return folder / "ref.onnx", folder / "hashed.onnx"
+
+
+@pytest.mark.parametrize("redrawn", [False, True], ids=["rows_kept", "rows_redrawn"])
+@pytest.mark.parametrize("rulebook", ["mlperf-inference", "mlperf-training"])
+def test_a_hashed_table_is_pruned_or_replaced_with_the_rows_counted(capsys, tmp_path, redrawn, rulebook):
+    """A table of 20 rows for the reference's 50 (indices modulo 20) is weights, not a shape mismatch."""
+    reference, candidate = _hashed_dlrm(tmp_path, redrawn)
+    code, report = _check(capsys, reference, candidate, rulebook)
+    kinds = _kinds(report)
+    assert code == 1 and report["verdict"] == "violates"
+    found = kinds["weights.replaced" if redrawn else "weights.pruned"]
+    assert "bag.weight" in found["summary"] and "20" in found["summary"] and "50" in found["summary"]
+    assert found["evidence"]["metrics"]["rows_removed"] == 30 and found["evidence"]["metrics"]["rows"] == 50
+
+
+def test_a_pruned_table_is_seen_through_a_loop_onnxruntime_rewrote(capsys, tmp_path):
+    """onnxruntime rewrites the EmbeddingBag's Loop body (unmatched), yet the table it reads is compared."""
+    from parity.examples.build import optimise_with_onnxruntime
+
+    torch.manual_seed(0)
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "ort.onnx"
+    _export_dlrm(_Dlrm(), reference)
+    optimise_with_onnxruntime(onnx.load(str(reference)), candidate, "all")
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    tables = [o for o in report["observations"] if "bag.weight" in json.dumps(o.get("evidence", {}))]
+    assert any(o["kind"] == "weights.identical" for o in tables)  # the unpruned table: compared, identical
+    model = onnx.load(str(candidate))
+    (table,) = [tensor for tensor in model.graph.initializer if tensor.name == "bag.weight"]
+    rows = numpy_helper.to_array(table).copy()
+    rows[25:] = 0  # rows the sample indices never read: invisible to the outputs
+    table.CopyFrom(numpy_helper.from_array(rows, table.name))
+    onnx.save(model, str(candidate))
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    pruned = _kinds(report).get("weights.pruned")
+    assert code == 1 and pruned and "bag.weight" in pruned["summary"]

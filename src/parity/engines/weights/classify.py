@@ -100,6 +100,8 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
     transforms = tuple(dict.fromkeys([*reference.transform, *candidate.transform]))
     verdict = TensorVerdict(WEIGHTS_IDENTICAL, _names(reference), _names(candidate), transforms)
     if tuple(reference.shape) != tuple(candidate.shape):
+        if _fewer_rows(reference, candidate):
+            return _rows_removed(reference, candidate, verdict)
         verdict.kind = WEIGHTS_MODIFIED
         verdict.details["problem"] = f"shape {list(candidate.shape)} vs {list(reference.shape)}"
         return verdict
@@ -145,6 +147,51 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
         verdict.metrics["pruned_fraction"] = stats.zeroed / max(stats.nonzero, 1)
     else:
         verdict.metrics["correlation"] = stats.correlation()
+    return verdict
+
+
+def _fewer_rows(reference: Param, candidate: Param) -> bool:
+    """Whether the candidate is the reference table with rows cut (same row width, fewer rows)."""
+    ref, cand = tuple(reference.shape), tuple(candidate.shape)
+    return len(ref) == len(cand) >= 1 and ref[1:] == cand[1:] and 0 < cand[0] < ref[0]
+
+
+def _rows_removed(reference: Param, candidate: Param, verdict: TensorVerdict) -> TensorVerdict:
+    """A table with fewer rows (rows pruned away, or a hashed table whose indices are taken modulo).
+
+    The rows the candidate keeps are compared with the reference's first rows under the usual expectation:
+    equal, the rest of the table was pruned (the removed rows counted); otherwise the smaller table is a
+    replacement of the reference's (a hashed table trained or drawn anew), the rows counted too.
+    """
+    rows, kept = int(reference.shape[0]), int(candidate.shape[0])
+    r = np.asarray(reference.values()).reshape(rows, -1)[:kept].reshape(-1)
+    c = np.asarray(candidate.values()).reshape(-1)
+    expect = _expectation(reference, candidate, tuple(candidate.shape))
+    with np.errstate(all="ignore"):
+        stats = _compare(r, c, expect)
+    removed = np.asarray(reference.values()).reshape(rows, -1)[kept:]
+    verdict.metrics.update(stats.metrics())
+    verdict.metrics.update(
+        {
+            "rows": float(rows),
+            "rows_kept": float(kept),
+            "rows_removed": float(rows - kept),
+            "pruned": float(np.count_nonzero(removed)),
+            "pruned_fraction": (rows - kept) / rows,
+        }
+    )
+    if stats.bad == 0 and not stats.non_finite:
+        verdict.kind = WEIGHTS_PRUNED
+        verdict.details["problem"] = (
+            f"{rows - kept} of {rows} rows removed (the first {kept} kept as they were)"
+        )
+    else:
+        verdict.kind = WEIGHTS_REPLACED
+        verdict.metrics["correlation"] = stats.correlation() if stats.bad else 1.0
+        verdict.details["problem"] = (
+            f"a table of {kept} rows for the reference's {rows} ({rows - kept} rows fewer); "
+            f"{stats.bad} of {stats.elements} entries of the rows kept differ"
+        )
     return verdict
 
 
