@@ -114,3 +114,43 @@ def _dynamic_flatten(folded: bool):
 
 def test_shape_computations_folded_to_constants():
     _check(_dynamic_flatten(False), _dynamic_flatten(True), "graph.constant_folded", [1, 3, 8, 8])
+
+
+def _matmul_then_scale(scale_shape: tuple[int, ...], fold: bool, bias: bool = True, rank: int = 2):
+    """x·W (+ b) scaled by a scalar or per-column constant, or with the scale folded into W and b."""
+    b = GraphBuilder("g", seed=6)
+    shape = [2, 3, 6][-rank:]
+    x = b.input("x", shape)
+    rng = np.random.default_rng(6)
+    w, c = rng.standard_normal((6, 5)).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    s = (0.5 + rng.random(scale_shape)).astype(np.float32)
+    column = s.reshape(-1)
+    if fold:
+        y = b.op("MatMul", [x, b.const("w", w * column)])
+        y = b.op("Add", [y, b.const("c", c * column)]) if bias else y
+    else:
+        y = b.op("MatMul", [x, b.const("w", w)])
+        y = b.op("Add", [y, b.const("c", c)]) if bias else y
+        y = b.op("Mul", [y, b.const("s", s)])
+    b.output(y, [*shape[:-1], 5])
+    return b.model()
+
+
+def test_a_scalar_scale_folded_into_matmul_weights_and_bias():
+    reference, candidate = _matmul_then_scale((), False), _matmul_then_scale((), True)
+    _check(reference, candidate, "graph.ops_fused", [3, 6])
+
+
+def test_a_per_column_scale_folded_into_a_3d_matmul():
+    reference, candidate = _matmul_then_scale((5,), False, rank=3), _matmul_then_scale((5,), True, rank=3)
+    x = np.random.default_rng(0).standard_normal([2, 3, 6]).astype(np.float32)
+    result = compare_graphs(graph_from_model(reference), graph_from_model(candidate))
+    assert result.correspondence.complete and "graph.ops_fused" in {o.kind for o in result.observations}
+    assert np.allclose(_outputs(candidate, x), _outputs(reference, x), atol=1e-4)
+
+
+def test_a_scale_that_broadcasts_the_product_further_is_not_folded():
+    """s of shape (2, 1, 5) on a 2-D product makes it 3-D: no fold can say that."""
+    graph = graph_from_model(_matmul_then_scale((2, 1, 5), False, bias=False))
+    canonicalise(graph, DEFAULT_REWRITES)
+    assert any(node.op == "Mul" for node in graph.nodes.values())

@@ -25,6 +25,7 @@ def _weights(reference: onnx.ModelProto, candidate: onnx.ModelProto, mode: str =
 def test_every_behaviour_names_its_tool_and_where_it_is_documented():
     assert set(REGISTRY) == {
         "fp16-clamp",
+        "fp16-clamp-onnxruntime",
         "nchwc-channel-padding",
         "batchnorm-as-depthwise-conv",
         "dynamic-quantization",

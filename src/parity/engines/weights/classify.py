@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.engines.weights.semantics import FP16_CLAMP, NCHWC_PADDING, ToolSemantics, fp16_clamped
+from parity.engines.weights.semantics import FP16_CLAMPS, NCHWC_PADDING, ToolSemantics, fp16_clamped
 from parity.engines.weights.tolerance import FOLD_UNITS, MANTISSA, TINY
 from parity.ir import Param
 from parity.ir.layouts import nchwc_candidates, unblock
@@ -86,7 +86,8 @@ class _Expectation:
     rounding_tiny: float = 0.0
     fold_units: float = 0.0  # this many fp32 ulps of |r| plus one of max|r|
     step: Any = None  # callable (start, stop) -> half-step bound for quantized tensors
-    clamp: ToolSemantics | None = None  # a converter's documented clamping, accepted as an alternative
+    #: converters' documented clampings, each accepted as an alternative to plain rounding
+    clamps: tuple[ToolSemantics, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,6 +100,8 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
     transforms = tuple(dict.fromkeys([*reference.transform, *candidate.transform]))
     verdict = TensorVerdict(WEIGHTS_IDENTICAL, _names(reference), _names(candidate), transforms)
     if tuple(reference.shape) != tuple(candidate.shape):
+        if _fewer_rows(reference, candidate):
+            return _rows_removed(reference, candidate, verdict)
         verdict.kind = WEIGHTS_MODIFIED
         verdict.details["problem"] = f"shape {list(candidate.shape)} vs {list(reference.shape)}"
         return verdict
@@ -132,9 +135,11 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
         return verdict
     if stats.bad == 0:
         verdict.kind = expect.kind
-        if stats.clamped and expect.clamp is not None:
-            verdict.details["semantics"] = expect.clamp.name
-            verdict.details["documented"] = expect.clamp.documented
+        used = [item for item in expect.clamps if stats.clamped_by.get(item.name)]
+        if stats.clamped and used:
+            verdict.details["semantics"] = ", ".join(item.name for item in used)
+            verdict.details["documented"] = "; ".join(item.documented for item in used)
+            verdict.details["clamped"] = stats.clamped
         return verdict
     verdict.kind = stats.failure()
     if verdict.kind == WEIGHTS_PRUNED:
@@ -142,6 +147,51 @@ def classify(reference: Param, candidate: Param) -> TensorVerdict:
         verdict.metrics["pruned_fraction"] = stats.zeroed / max(stats.nonzero, 1)
     else:
         verdict.metrics["correlation"] = stats.correlation()
+    return verdict
+
+
+def _fewer_rows(reference: Param, candidate: Param) -> bool:
+    """Whether the candidate is the reference table with rows cut (same row width, fewer rows)."""
+    ref, cand = tuple(reference.shape), tuple(candidate.shape)
+    return len(ref) == len(cand) >= 1 and ref[1:] == cand[1:] and 0 < cand[0] < ref[0]
+
+
+def _rows_removed(reference: Param, candidate: Param, verdict: TensorVerdict) -> TensorVerdict:
+    """A table with fewer rows (rows pruned away, or a hashed table whose indices are taken modulo).
+
+    The rows the candidate keeps are compared with the reference's first rows under the usual expectation:
+    equal, the rest of the table was pruned (the removed rows counted); otherwise the smaller table is a
+    replacement of the reference's (a hashed table trained or drawn anew), the rows counted too.
+    """
+    rows, kept = int(reference.shape[0]), int(candidate.shape[0])
+    r = np.asarray(reference.values()).reshape(rows, -1)[:kept].reshape(-1)
+    c = np.asarray(candidate.values()).reshape(-1)
+    expect = _expectation(reference, candidate, tuple(candidate.shape))
+    with np.errstate(all="ignore"):
+        stats = _compare(r, c, expect)
+    removed = np.asarray(reference.values()).reshape(rows, -1)[kept:]
+    verdict.metrics.update(stats.metrics())
+    verdict.metrics.update(
+        {
+            "rows": float(rows),
+            "rows_kept": float(kept),
+            "rows_removed": float(rows - kept),
+            "pruned": float(np.count_nonzero(removed)),
+            "pruned_fraction": (rows - kept) / rows,
+        }
+    )
+    if stats.bad == 0 and not stats.non_finite:
+        verdict.kind = WEIGHTS_PRUNED
+        verdict.details["problem"] = (
+            f"{rows - kept} of {rows} rows removed (the first {kept} kept as they were)"
+        )
+    else:
+        verdict.kind = WEIGHTS_REPLACED
+        verdict.metrics["correlation"] = stats.correlation() if stats.bad else 1.0
+        verdict.details["problem"] = (
+            f"a table of {kept} rows for the reference's {rows} ({rows - kept} rows fewer); "
+            f"{stats.bad} of {stats.elements} entries of the rows kept differ"
+        )
     return verdict
 
 
@@ -165,7 +215,7 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
             rounding_bits=MANTISSA[stored],
             rounding_tiny=TINY[stored],
             fold_units=FOLD_UNITS,
-            clamp=FP16_CLAMP if stored == "fp16" else None,
+            clamps=FP16_CLAMPS if stored == "fp16" else (),
             details={"format": stored},
         )
     folded = FOLDS & {*reference.transform, *candidate.transform}
@@ -215,6 +265,7 @@ class _Stats:
     non_finite: int = 0
     non_finite_reference: int = 0  # a NaN folded from a negative variance is no weight either
     clamped: int = 0  # entries only a converter's documented clamping explains
+    clamped_by: dict[str, int] = field(default_factory=dict)  # per documented clamping
     equal: bool = True
     sums: list[float] = field(default_factory=lambda: [0.0] * 5)
 
@@ -275,10 +326,14 @@ def _compare(r_flat: np.ndarray, c_flat: np.ndarray, expect: _Expectation) -> _S
         stats.equal = stats.equal and not difference.any()
         stats.max_error = max(stats.max_error, float(difference.max()) if difference.size else 0.0)
         bad = difference > _bound(r, expect, stats.scale, start, stop)
-        if expect.clamp is not None and bad.any():
-            clamped = fp16_clamped(r[bad], expect.clamp)
+        for clamp in expect.clamps:
+            if not bad.any():
+                break
+            clamped = fp16_clamped(r[bad], clamp)
             explained = np.abs(c[bad] - clamped) <= _bound(clamped, expect, stats.scale, 0, clamped.size)
             stats.clamped += int(explained.sum())
+            if explained.any():
+                stats.clamped_by[clamp.name] = stats.clamped_by.get(clamp.name, 0) + int(explained.sum())
             bad[np.flatnonzero(bad)[explained]] = False
         stats.bad += int(bad.sum())
         stats.zeroed += int((bad & (c == 0) & (r != 0)).sum())

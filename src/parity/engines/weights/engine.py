@@ -64,6 +64,57 @@ def parameter_pairs(comparison: GraphComparison) -> Iterator[tuple[Param, Param]
                     if key not in seen and key not in comparison.attribute_constants:
                         seen.add(key)
                         yield pair
+    for value_a, value_b in _unmatched_captures(comparison):
+        for pair in _unfold(reference.params[value_a], candidate.params[value_b]):
+            key = (pair[0].name, pair[1].name)
+            if key not in seen and not any(pair[0].name == a or pair[1].name == b for a, b in seen):
+                seen.add(key)
+                yield pair
+
+
+def _unmatched_captures(comparison: GraphComparison) -> Iterator[tuple[str, str]]:
+    """Tables read by subgraphs of Loops (or Ifs) the matching left unpaired, paired by name or shape.
+
+    A tool that rewrites a Loop's body (onnxruntime fuses inside it) leaves the Loop unmatched, yet its
+    body still reads the reference's tables from the outer scope: those are weights all the same, so a
+    table pruned or hashed there is seen. Nodes pair only op by op when each side has as many; a captured
+    parameter pairs with the one of the same name, else with the only unused one of the same shape.
+    """
+    reference, candidate = comparison.reference, comparison.candidate
+    correspondence = comparison.correspondence
+
+    def capturing(graph, names) -> dict[str, list]:
+        found: dict[str, list] = defaultdict(list)
+        for name in names:
+            node = graph.nodes.get(name)
+            if node is not None and any(value in graph.params for value in node.captures):
+                found[node.op].append(node)
+        return found
+
+    left = capturing(reference, correspondence.unmatched_reference)
+    right = capturing(candidate, correspondence.unmatched_candidate)
+    for op, nodes_a in left.items():
+        nodes_b = right.get(op, [])
+        if len(nodes_a) != len(nodes_b):
+            continue
+        for node_a, node_b in zip(nodes_a, nodes_b, strict=True):
+            captured_b = [value for value in node_b.captures if value in candidate.params]
+            used: set[str] = set()
+            for value_a in (value for value in node_a.captures if value in reference.params):
+                shape = tuple(reference.params[value_a].shape)
+                same_shape = [
+                    value
+                    for value in captured_b
+                    if value not in used and tuple(candidate.params[value].shape) == shape
+                ]
+                if value_a in captured_b and value_a not in used:
+                    partner = value_a
+                elif len(same_shape) == 1:
+                    partner = same_shape[0]
+                else:
+                    continue
+                used.add(partner)
+                yield value_a, partner
 
 
 def _unfold(a: Param, b: Param) -> Iterator[tuple[Param, Param]]:
@@ -127,16 +178,23 @@ def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]
         if fmt:
             details["format"] = fmt
         worst = max(v.metrics.get("scaled_error", 0.0) for v in items)
+        metrics = {"count": float(len(items)), "worst_scaled_error": worst}
+        clamped = sum(v.metrics.get("clamped", 0.0) for v in items)
+        said = ""
+        if clamped:  # entries a converter's documented clamping explains, not rounding: counted, named
+            metrics["clamped"] = clamped
+            how = sorted({v.details["semantics"] for v in items if v.details.get("semantics")})
+            said = f"; {clamped:.0f} entr{'y' if clamped == 1 else 'ies'} clamped ({', '.join(how)})"
         found.insert(
             0,
             Observation(
                 kind=kind,
                 engine=ENGINE,
                 summary=f"{len(items)} tensor(s) {kind.split('.')[1].replace('_', ' ')}"
-                f"{f' ({fmt})' if fmt else ''}; worst scaled error {worst:.2g}",
+                f"{f' ({fmt})' if fmt else ''}; worst scaled error {worst:.2g}{said}",
                 evidence=Evidence(
                     locations=tuple(loc for v in items[:20] for loc in _locations(v)),
-                    metrics={"count": float(len(items)), "worst_scaled_error": worst},
+                    metrics=metrics,
                     details=details,
                 ),
             ),
@@ -146,6 +204,8 @@ def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]
 
 def _describe(verdict: TensorVerdict) -> str:
     m = verdict.metrics
+    if "rows_removed" in m:  # a table with fewer rows: pruned or replaced, the rows counted
+        return verdict.details["problem"]
     if verdict.kind == WEIGHTS_PRUNED:
         return f"{m['pruned']:.0f} non-zero entries set to zero ({m['pruned_fraction']:.1%})"
     if verdict.kind == WEIGHTS_REPLACED:

@@ -26,14 +26,28 @@ class ToolSemantics:
 
 FP16_CLAMP = ToolSemantics(
     name="fp16-clamp",
-    tool="onnxconverter-common (also onnxruntime.transformers.float16)",
-    documented="float16.convert_np_to_float16(np_array, min_positive_val=1e-7, max_finite_val=1e4)",
+    tool="onnxconverter-common",
+    documented="onnxconverter_common.float16.convert_np_to_float16(np_array, min_positive_val=1e-7, "
+    "max_finite_val=1e4), applied to initializers and Constant nodes alike",
     accepts=(
         "an fp16 entry equal to the reference clamped to ±[min_positive_val, max_finite_val] before "
         "rounding (magnitudes below 1e-7 become ±1e-7, above 1e4 become ±1e4; zeros stay zero)"
     ),
     parameters={"min_positive_val": 1e-7, "max_finite_val": 1e4},
 )
+FP16_CLAMP_ONNXRUNTIME = ToolSemantics(
+    name="fp16-clamp-onnxruntime",
+    tool="onnxruntime (onnxruntime.transformers.float16, used by its transformers optimizer)",
+    documented="onnxruntime.transformers.float16.convert_np_to_float16(np_array, min_positive_val=5.96e-08, "
+    "max_finite_val=65504.0), applied to initializers and Constant nodes alike",
+    accepts=(
+        "an fp16 entry equal to the reference clamped to ±[min_positive_val, max_finite_val] before "
+        "rounding (a masked_fill value of -1e9 becomes -65504; magnitudes below 5.96e-8 become ±5.96e-8)"
+    ),
+    parameters={"min_positive_val": 5.96e-08, "max_finite_val": 65504.0},
+)
+#: the documented fp16 clampings a converted tensor may show (each converter clamps with its own bounds)
+FP16_CLAMPS = (FP16_CLAMP, FP16_CLAMP_ONNXRUNTIME)
 NCHWC_PADDING = ToolSemantics(
     name="nchwc-channel-padding",
     tool="onnxruntime (ORT_ENABLE_ALL, NchwcTransformer)",
@@ -59,7 +73,14 @@ DYNAMIC_QUANTIZATION = ToolSemantics(
 )
 
 REGISTRY: dict[str, ToolSemantics] = {
-    item.name: item for item in (FP16_CLAMP, NCHWC_PADDING, BATCHNORM_AS_DEPTHWISE_CONV, DYNAMIC_QUANTIZATION)
+    item.name: item
+    for item in (
+        FP16_CLAMP,
+        FP16_CLAMP_ONNXRUNTIME,
+        NCHWC_PADDING,
+        BATCHNORM_AS_DEPTHWISE_CONV,
+        DYNAMIC_QUANTIZATION,
+    )
 }
 
 

@@ -260,6 +260,145 @@ class FoldBatchNormIntoMatMul(Rewrite):
         return self.applied([matmul, *([add] if add else []), node], epsilon=eps)
 
 
+class FoldScaleIntoMatMul(Rewrite):
+    """Replaces Mul(MatMul(x, W) [+ b], s) with MatMul(x, W·s) [+ b·s] for a scalar or per-column s.
+
+    Attention's query scaling (q = (x·W + b) · d^-1/2) is what optimisers fold this way (onnxslim writes
+    the scaled q-projection as one Gemm): the same arithmetic as a batch norm folded into a MatMul, the
+    folded weights derived in float64 from the reference's so the weights engine checks them within the
+    precision's tolerance. Reshapes that keep the last (column) axis may sit between the MatMul, its bias
+    Add and the Mul (a MatMul computed on 2-D with its rank restored).
+    """
+
+    says = ("scale Mul folded into the MatMul's weights", "MatMul scale split into a separate Mul")
+    name = "fold-scale-matmul"
+    ops = ("Mul",)
+    kind = OPS_FUSED
+    candidate_kind = OPS_UNFUSED
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        for side in (0, 1):
+            constant, value = node.inputs[1 - side], node.inputs[side]
+            if not is_param(graph, constant) or is_param(graph, value):
+                continue
+            chain = self._chain(graph, value)
+            if chain is None:
+                continue
+            matmul, bias_add, bias = chain[0], None, None
+            for link in chain[1:]:
+                if link.op == "Add":
+                    bias_add = link
+                    bias = next(v for v in link.inputs if is_param(graph, v))
+            weight = graph.params[matmul.inputs[1]]
+            columns = weight.shape[1]
+            scale = graph.params[constant]
+            if not self._per_column(graph, scale.shape, columns, node.outputs[0]):
+                continue
+            if bias is not None and graph.params[bias].shape not in ((columns,), (1, columns)):
+                continue
+            self._fold(graph, node, chain, constant, weight.name, bias_add, bias)
+            return self.applied([*chain, node], scale=constant)
+        return None
+
+    @staticmethod
+    def _chain(graph: Graph, value: str) -> list[Node] | None:
+        """The MatMul and the bias Add / column-keeping Reshapes up to ``value``, MatMul first."""
+        chain: list[Node] = []
+        seen_add = False
+        while True:
+            if len(graph.consumers.get(value, ())) != 1 or graph.is_output(value):
+                return None
+            producer = graph.producer_of(value)
+            if producer is None or len(chain) > 4:
+                return None
+            chain.insert(0, producer)
+            if producer.op == "MatMul":
+                w = producer.inputs[1]
+                if (
+                    not is_param(graph, w)
+                    or len(graph.params[w].shape) != 2
+                    or is_param(graph, producer.inputs[0])
+                ):
+                    return None
+                return chain
+            if producer.op == "Add" and not seen_add:
+                params = [v for v in producer.inputs if is_param(graph, v)]
+                if len(params) != 1:
+                    return None
+                seen_add = True
+                value = next(v for v in producer.inputs if v not in params)
+            elif producer.op == "Reshape":
+                before = graph.value_info(producer.inputs[0]).shape
+                after = graph.value_info(producer.outputs[0]).shape
+                if not before or not after or before[-1] != after[-1] or not isinstance(after[-1], int):
+                    return None
+                value = producer.inputs[0]
+            else:
+                return None
+
+    @staticmethod
+    def _per_column(graph: Graph, shape: tuple[int, ...], columns: int, out: str) -> bool:
+        """Whether a constant of ``shape`` scales whole columns without broadcasting the product further."""
+        if any(dim != 1 for dim in shape[:-1]) or (shape and shape[-1] not in (1, columns)):
+            return False
+        if len(shape) <= 1:
+            return True
+        rank = graph.value_info(out).shape
+        return rank is not None and len(shape) <= len(rank)
+
+    def _fold(
+        self,
+        graph: Graph,
+        mul: Node,
+        chain: list[Node],
+        constant: str,
+        weight: str,
+        bias_add: Node | None,
+        bias: str | None,
+    ) -> None:
+        param = graph.params[weight]
+        new_w = derive(
+            graph,
+            weight,
+            param.shape,
+            param.dtype,
+            "fuse_scale",
+            (weight, constant),
+            lambda w, s: w * np.asarray(s).reshape(-1),
+        )
+        renamed = {weight: new_w}
+        if bias is not None:
+            old = graph.params[bias]
+            renamed[bias] = derive(
+                graph,
+                bias,
+                old.shape,
+                old.dtype,
+                "fuse_scale",
+                (bias, constant),
+                lambda b, s: b * np.asarray(s).reshape(-1),
+            )
+        out = mul.outputs[0]
+        for old_node in (mul, *chain):
+            graph.remove_node(old_node)
+        for index, old_node in enumerate(chain):
+            last = index == len(chain) - 1
+            graph.add_node(
+                Node(
+                    name=graph.unique_name(old_node.name),
+                    op=old_node.op,
+                    inputs=[
+                        renamed.get(v, v) if old_node in (chain[0], bias_add) else v for v in old_node.inputs
+                    ],
+                    outputs=[out] if last else list(old_node.outputs),
+                    attrs=dict(old_node.attrs),
+                    origin=old_node.origin + (mul.origin if last else ()),
+                    rewrite=self.name,
+                    history=(*old_node.history, *(mul.history if last else ()), self.name),
+                )
+            )
+
+
 #: producers a batch norm may yet be folded into, directly or once quantization or casts are gone
 MAY_BECOME_FOLDABLE = frozenset(
     {"Conv", "ConvTranspose", "Gemm", "MatMul", "DequantizeLinear", "QuantizeLinear", "Cast", "Identity"}
@@ -342,5 +481,6 @@ rewrites = RewriteSet(
         BatchNormAsDepthwiseConv(),
         FuseConvBiasAdd(),
         FuseConvScaleMul(),
+        FoldScaleIntoMatMul(),
     ]
 )
