@@ -158,7 +158,7 @@ def lone_surrogates() -> re.Pattern:
 
 
 def escaped(found: re.Match) -> str:
-    r"""The ``\uXXXX`` text of a matched lone surrogate."""
+    r"""The ``\uXXXX`` text of a matched character (a lone surrogate, a control character)."""
     return f"\\u{ord(found.group()):04x}"
 
 

@@ -7,6 +7,8 @@ import json
 import math
 import re
 
+from parity.untrusted import escaped
+
 #: version of every JSON shape parity writes (docs/json-format.md)
 VERSION = 1
 
@@ -28,7 +30,7 @@ def to_json(payload) -> str:
         text = json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a non-finite float somewhere: the rare case pays for a second walk
         text = json.dumps(_finite(payload), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return _unprintable().sub(_escape, text) + "\n"
+    return _unprintable().sub(escaped, text) + "\n"
 
 
 @functools.cache
@@ -38,10 +40,6 @@ def _unprintable() -> re.Pattern:
     These characters occur in JSON text only inside strings, where their ``\uXXXX`` escape means them.
     """
     return re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
-
-
-def _escape(found: re.Match) -> str:
-    return f"\\u{ord(found.group()):04x}"
 
 
 def _finite(value):
