@@ -192,3 +192,42 @@ def test_runs_the_rcp_test_cannot_compare_are_a_finding_not_a_silent_pass(capsys
     [finding] = [f for f in benchmark["findings"] if f["kind"] == "convergence.reference_missing"]
     assert "RCP test could not be run" in finding["summary"] and finding["outcome"] == "needs_review"
     assert code in (1, 2) and benchmark["verdict"] != "conforms"
+
+
+@needs_corpus
+@pytest.mark.parametrize("time_ms", ["1e30", "-5"])
+def test_a_run_stop_at_no_clock_reading_is_a_malformed_line_not_a_long_run(tmp_path, time_ms):
+    log = tmp_path / "result_1.txt"
+    shutil.copy(DELL / DELL_LOGS / "result_1.txt", log)
+    lines = log.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if '"key": "run_stop"' in line)
+    record = json.loads(lines[at].split(":::MLLOG ", 1)[1])
+    lines[at] = lines[at].replace(f'"time_ms": {record["time_ms"]}', f'"time_ms": {time_ms}', 1)
+    assert time_ms in lines[at]
+    log.write_text("".join(lines))
+    [checked] = check_logs([log], ruleset="5.1.0")
+    assert checked.verdict == "violates"
+    assert any("no clock reading" in o.summary for o in checked.check.observations)
+    assert _time_to_train(parse(log))[0] is None  # the stop is not read as the run's end
+
+
+@pytest.mark.parametrize(
+    ("value", "counted"),
+    [
+        ("8", True),
+        (8, True),
+        (" 2 ", True),
+        ("NaN", False),
+        ("0", False),
+        (-1, False),
+        ("²", False),
+        (True, False),
+    ],
+)
+def test_a_count_field_of_the_description_must_be_a_count(tmp_path, value, counted):
+    from parity.audit.systems import COUNT_FIELDS, description_observations
+
+    data = {**DESCRIPTION, **dict.fromkeys(COUNT_FIELDS, "1"), "number_of_nodes": value}
+    found = description_observations(tmp_path / "acme_box.json", data, "5.1.0")
+    incomplete = [o for o in found if o.kind == "submission.system_incomplete"]
+    assert [o.evidence.details["fields"] for o in incomplete] == ([] if counted else [["number_of_nodes"]])

@@ -1019,9 +1019,9 @@ def _training_mutants(seed: str) -> list[Mutant]:
         add(
             "status-spelling",
             "name",
-            KEEPS_VERDICT,
+            MUST_NOT_CONFORM,
             _file_edit("*.json", json_set("status", "Available on premise"), "/systems/"),
-            reason="another spelling of the same status",
+            reason="from v4.0 the system description checker takes only its four wordings of the status",
         )
         add(
             "benchmark-folder-unknown",

@@ -83,6 +83,8 @@ STATUS_WORDS = {
     "researchdevelopmentinternal": {"rdi"},
     "preview": {"preview"},
 }
+#: fields that count something: a positive whole number, written as a number or in digits
+COUNT_FIELDS = ("number_of_nodes", "host_processors_per_node", "accelerators_per_node")
 PLACEHOLDER = re.compile(r"^\s*(|tbd|todo|xxx+|fixme|<[^>]*>|\?+|placeholder)\s*$", re.IGNORECASE)
 MAX_DESCRIPTION_BYTES = 1024**2
 
@@ -130,6 +132,15 @@ def read_description(path: Path) -> dict:
     return data
 
 
+def _count(value) -> bool:
+    """Whether ``value`` is a count: a positive integer, or its digits (``"8"``); ``"NaN"`` is not."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    return isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,9}\s*", value) is not None and int(value) > 0
+
+
 def description_observations(path: Path, data: dict, ruleset: str) -> list[plain.Observation]:
     """``submission.system_invalid`` for missing fields and a bad status, ``system_incomplete`` for empties.
 
@@ -146,10 +157,17 @@ def description_observations(path: Path, data: dict, ruleset: str) -> list[plain
         for name in REQUIRED_FIELDS
         if name in data
         and name not in MAY_BE_EMPTY
-        and (data[name] is None or (isinstance(data[name], str) and PLACEHOLDER.match(data[name])))
+        and (
+            data[name] is None
+            or (isinstance(data[name], str) and PLACEHOLDER.match(data[name]))
+            or (name in COUNT_FIELDS and not _count(data[name]))
+        )
     ]
     if empty:
-        summary = f"{path.name}: {len(empty)} required field(s) empty or placeholders: {', '.join(empty)}"
+        summary = (
+            f"{path.name}: {len(empty)} required field(s) empty, placeholders or not counts: "
+            + ", ".join(empty)
+        )
         where = [plain.location("file", str(path))]
         details = {"fields": empty}
         found.append(

@@ -8,8 +8,8 @@ apart from the records themselves.
 
 It sits on the start-up path of ``parity logs check``, so it uses only the standard library. Integers
 of more digits than :data:`parity.untrusted.MAX_INT_DIGITS`, values nested deeper than
-:data:`parity.untrusted.MAX_JSON_DEPTH` and a ``time_ms`` that is not a finite number make a record
-malformed: nothing downstream has to guard against them.
+:data:`parity.untrusted.MAX_JSON_DEPTH` and a ``time_ms`` that is not a finite number of milliseconds
+from 0 to :data:`MAX_TIME_MS` make a record malformed: nothing downstream has to guard against them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from parity import untrusted
 
 TOKEN = b":::MLLOG"
 MAX_RECORD_BYTES = 1 << 20
+#: milliseconds since 1970 (training logs) or since LoadGen's start (detail logs): 1e15 ms is the year
+#: 33,658, so a larger or a negative time is no clock's and would only stretch or shrink a run
+MAX_TIME_MS = 1e15
 
 #: One MLLOG record: key, value, metadata (a dict), time_ms (float), physical line number.
 Event = namedtuple("Event", "key value metadata time_ms line")
@@ -105,4 +108,6 @@ def _record(payload: bytes, line: int) -> Event | Malformed:
         return Malformed(line, "record's metadata is not an object")
     if not isinstance(time_ms, int | float) or isinstance(time_ms, bool) or not math.isfinite(time_ms):
         return Malformed(line, "record's time_ms is not a finite number")
+    if not 0 <= time_ms < MAX_TIME_MS:
+        return Malformed(line, f"record's time_ms {time_ms:g} is no clock reading (0 to {MAX_TIME_MS:g} ms)")
     return Event(key, data["value"], metadata, float(time_ms), line)
