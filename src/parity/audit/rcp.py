@@ -22,6 +22,7 @@ from parity.observations.kinds import (
     CONVERGENCE_METHODS_DISAGREE,
     CONVERGENCE_REFERENCE_MISSING,
     LOG_QUALITY_TARGET_MISSED,
+    SUBMISSION_RUN_COUNT,
 )
 from parity.observations.plain import Observation
 
@@ -32,6 +33,7 @@ KINDS = {
     "faster_than_reference": CONVERGENCE_FASTER,
     "reference_missing": CONVERGENCE_REFERENCE_MISSING,
     "insufficient_convergence": LOG_QUALITY_TARGET_MISSED,
+    "insufficient_runs": SUBMISSION_RUN_COUNT,
 }
 
 

@@ -91,6 +91,14 @@ def test_passing_but_faster_than_the_mean_is_normalised(resnet_rcps):
     assert verdict.normalisation > 1
 
 
+@pytest.mark.parametrize("count", [1, 3, 4])
+def test_fewer_runs_than_the_benchmark_requires_are_no_pass(resnet_rcps, count):
+    # resnet's test is over 5 runs; the olympic mean of fewer is not the test (mlperf-logging's is NaN)
+    verdict = check_convergence("resnet", "5.1.0", 2048, [45] * count)
+    assert verdict.status == "insufficient_runs" and f"{count} run(s)" in verdict.message
+    assert check_convergence("resnet", "5.1.0", 2048, [40] * count).status != "passed"
+
+
 def test_a_batch_size_between_rcps_is_interpolated(resnet_rcps):
     verdict = check_convergence("resnet", "5.1.0", 3072, [48.5, 49, 48.5, 49, 49])
     assert verdict.reference.interpolated

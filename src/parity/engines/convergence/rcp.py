@@ -273,6 +273,11 @@ def check_convergence(
         verdict.details["early_eval_slack"] = slack
     verdict.min_acceptable_mean = minimum
     verdict.max_speedup = reference.mean / minimum if minimum else None
+    if verdict.submission_mean >= minimum and len(runs) < needed:
+        # the olympic mean of fewer runs than the benchmark's is not the test (mlperf-logging's is NaN)
+        verdict.status = "insufficient_runs"
+        verdict.message = f"{len(runs)} run(s); the RCP test of {benchmark} is over {needed}"
+        return verdict
     if verdict.submission_mean >= minimum:
         verdict.status = "passed"
         verdict.normalisation = max(1.0, reference.mean / verdict.submission_mean)
