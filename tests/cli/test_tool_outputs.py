@@ -73,11 +73,42 @@ def test_dlrm_through_onnxruntime_and_onnxsim_is_read(capsys, tmp_path, tool, dy
     )
     assert code in (0, 1, 2), err
     report = json.loads(out)
-    # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it), which the
-    # graph engine reads today as a changed Loop (issue 27's "region does not load" class, not the
-    # reader's): a verdict, not a refusal, so it is not pinned here
+    # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it): no
+    # rewrite or proof explains the Loop → Loop region, it does not load on its own, and the whole models
+    # agree, so nothing witnesses a difference: a reviewer decides, never a violation (issue 27, item 0)
     if tool == "onnxsim":
         assert report["verdict"] == "conforms"
+    else:
+        assert code == 2 and report["verdict"] == "needs_review"
+        (loop,) = [o for o in report["observations"] if o["kind"] == "graph.region_unexplained"]
+        details = loop["evidence"]["details"]
+        assert details["observed_as"] == "graph.op_changed" and "Loop" in loop["summary"]
+        assert "does not load" in details["why_not_settled"]
+        assert any("whole models' outputs agree" in step for step in details["tried"])
+        assert not [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
+
+
+def test_a_tampered_loop_body_violates_with_the_whole_models_as_witness(capsys, tmp_path):
+    """The same unloadable Loop region with its body changed: the whole models differ, which witnesses it."""
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "opt.onnx"
+    _dlrm(reference, dynamic=False)
+    optimise_with_onnxruntime(onnx.load(str(reference)), candidate, "all")
+    model = onnx.load(str(candidate))
+    (loop,) = [node for node in model.graph.node if node.op_type == "Loop"]
+    body = loop.attribute[0].g
+    (reduce,) = [node for node in body.node if node.op_type == "ReduceSum"]
+    reduce.output[0], target = "negated_sum", reduce.output[0]
+    body.node.append(onnx.helper.make_node("Neg", ["negated_sum"], [target]))
+    onnx.save(model, str(candidate))
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
+    code, out, _ = parity(capsys, *args, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "violates"
+    (changed,) = [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
+    witness = changed["evidence"]["details"]["witness"]
+    assert witness["scope"] == "model" and witness["scaled_error"] > 0.01
+    assert witness["reference_output"] == "out" and "does not load" in witness["region_reason"]
+    assert "witness: the whole models differ" in changed["summary"]
 
 
 def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
