@@ -264,3 +264,42 @@ def test_a_tampered_per_channel_scale_is_a_modified_weight(capsys, tmp_path):
     assert code == 1 and report["verdict"] == "violates"
     modified = [o for o in report["observations"] if o["kind"] == "weights.modified"]
     assert any("conv.weight" in json.dumps(o) for o in modified)
+
+
+def test_rotary_halves_exported_without_constant_folding_conform(capsys, tmp_path):
+    """GPT-J's rotary Slice/Neg/Concat with do_constant_folding=False: the Slice's end INT64_MAX, folded
+    through float64, once wrapped to INT64_MIN and gave a dimension of zero length ("[1, 16, 4, 0] vs
+    [1, 16, 4, 8]"), read as shape and attribute changes although the outputs are identical."""
+
+    class Rotary(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = torch.nn.Linear(32, 32)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q = self.q(x).view(b, t, 4, 8).transpose(1, 2)
+            half = q.shape[-1] // 2
+            return q * 0.5 + torch.cat([-q[..., half:], q[..., :half]], dim=-1) * 0.25
+
+    torch.manual_seed(0)
+    module, sample = Rotary().eval(), (torch.randn(1, 16, 32),)
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "nofold.onnx"
+    for path, fold in ((reference, True), (candidate, False)):
+        torch.onnx.export(
+            module,
+            sample,
+            str(path),
+            input_names=["x"],
+            output_names=["y"],
+            opset_version=17,
+            do_constant_folding=fold,
+            dynamo=False,
+        )
+    for rulebook in ("mlperf-inference", "mlperf-training"):
+        args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
+        code, out, _ = parity(capsys, *args, "--format", "json")
+        report = json.loads(out)
+        assert code == 0 and report["verdict"] == "conforms", [
+            o["summary"] for o in report["observations"] if o["kind"].startswith("graph.")
+        ]

@@ -213,7 +213,7 @@ def _witness_from_models(comparison, observations: list, options) -> None:
     """
     from parity.engines.graph.witness import PENDING, apply_witnesses
 
-    if not any(observation.evidence.details.get(PENDING) for _, observation in comparison.regions):
+    if not any(observation.evidence.details.get(PENDING) for observation in comparison.observations):
         return
     differ = [o for o in observations if o.kind == OUTPUTS_DIFFER]
     if differ:

@@ -83,3 +83,30 @@ def test_without_running_the_models_an_unrefuted_region_needs_review(capsys, tmp
     assert "the whole models were not run (no numeric check)" in details["tried"]
     finding = next(f for f in report["findings"] if f["kind"] == "graph.region_unexplained")
     assert finding["outcome"] == "needs_review" and finding["rationale"]
+
+
+def test_an_inferred_shape_alone_is_no_witness(capsys, tmp_path):
+    """A candidate declaring another shape for an intermediate tensor, with the same parameters and
+    outputs: the shape difference is unexplained (needs review), with what was tried."""
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "cand.onnx"
+    _chain(reference, "Softsign")
+    _chain(candidate, "Softsign")
+    model = onnx.load(str(candidate))
+    model.graph.value_info.append(helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, 7]))
+    onnx.save(model, str(candidate))
+    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    assert code == 2 and report["verdict"] == "needs_review"
+    (unexplained,) = [o for o in report["observations"] if o["kind"] == "graph.region_unexplained"]
+    details = unexplained["evidence"]["details"]
+    assert details["observed_as"] == "graph.shape_changed"
+    assert any("whole models' outputs agree" in step for step in details["tried"])
+
+
+def test_int64_max_survives_a_fold_computed_in_float64():
+    """A Slice's "to the end" (INT64_MAX) folded through float64 stays INT64_MAX, not INT64_MIN."""
+    from parity.engines.graph.params import _exactly
+
+    limits = np.iinfo(np.int64)
+    found = _exactly(np.array([float(limits.max), float(limits.min), 8.0, -3.0]), np.int64)
+    assert found.tolist() == [limits.max, limits.min, 8, -3]
+    assert _exactly(np.array([1.0, 0.0]), np.bool_).tolist() == [True, False]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from parity.engines.graph.equivalence import RegionCheck
 from parity.observations import Evidence, Observation
-from parity.observations.kinds import OP_ADDED, OP_CHANGED, OP_REMOVED, REGION_UNEXPLAINED
+from parity.observations.kinds import OP_ADDED, OP_CHANGED, OP_REMOVED, REGION_UNEXPLAINED, SHAPE_CHANGED
 
 #: the kinds a region is observed as before a witness decides whether it stays one
 STRUCTURAL = frozenset({OP_REMOVED, OP_ADDED, OP_CHANGED})
@@ -56,30 +56,59 @@ def apply_witnesses(comparison, whole: dict | None = None, tried: str | None = N
             observation.summary = f"{observation.summary} ({_said(found)})"
             continue
         _unexplain(observation, check, tried)
+    for observation in _inferred_shapes(comparison):
+        observation.evidence.details.pop(PENDING, None)
+        if whole is not None:
+            observation.evidence.details["witness"] = dict(whole)
+            observation.summary = f"{observation.summary} ({_said(whole)})"
+            continue
+        _unexplain(observation, None, tried)
 
 
 def mark_pending(comparison) -> list[Observation]:
-    """Structural region observations without a witness of their own: the whole models may give one."""
+    """Structural observations without a witness of their own: the whole models may give one."""
     pending = []
     for check, observation in comparison.regions:
         if observation.kind in STRUCTURAL and region_witness(check) is None:
             observation.evidence.details[PENDING] = True
             pending.append(observation)
+    for observation in _inferred_shapes(comparison):
+        observation.evidence.details[PENDING] = True
+        pending.append(observation)
     return pending
 
 
-def _unexplain(observation: Observation, check: RegionCheck, tried: str | None) -> None:
+def _inferred_shapes(comparison) -> list[Observation]:
+    """Shape changes of matched operations seen only in inferred output shapes (no parameter differs).
+
+    A parameter of another shape (a layer's width) is the change itself; an output shape that shape
+    inference derived differently, with every parameter the same, is structure to be witnessed.
+    """
+    return [
+        observation
+        for observation in comparison.observations
+        if observation.kind == SHAPE_CHANGED
+        and "witness" not in observation.evidence.details
+        and all("input" not in pair for pair in observation.evidence.details.get("pairs", [{"input": 0}]))
+    ]
+
+
+def _unexplain(observation: Observation, check: RegionCheck | None, tried: str | None) -> None:
     details = dict(observation.evidence.details)
     details["observed_as"] = observation.kind
-    details["why_not_settled"] = check.reason or "no method applies"
-    details["tried"] = [
-        "rewrites and proofs (symbolic, exact index maps, constant evaluation)",
-        *(["numeric verification of the region"] if check.boundary is not None else []),
-        *([tried] if tried else []),
-    ]
+    if check is None:  # matched operations whose inferred output shapes differ
+        details["why_not_settled"] = "inferred output shapes differ while every parameter is the same"
+        steps = ["matching (the operations pair, their parameters agree)"]
+    else:
+        details["why_not_settled"] = check.reason or "no method applies"
+        steps = [
+            "rewrites and proofs (symbolic, exact index maps, constant evaluation)",
+            *(["numeric verification of the region"] if check.boundary is not None else []),
+        ]
+    details["tried"] = [*steps, *([tried] if tried else [])]
     details.pop("equivalence_not_established", None)
     verb = observation.summary.split(":", 1)
-    what = verb[1].strip() if len(verb) == 2 else observation.summary
+    what = verb[1].strip() if len(verb) == 2 and check is not None else observation.summary
     observation.kind = REGION_UNEXPLAINED
     observation.summary = f"unexplained, no witness: {what}"
     observation.evidence = Evidence(
