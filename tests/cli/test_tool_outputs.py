@@ -73,11 +73,42 @@ def test_dlrm_through_onnxruntime_and_onnxsim_is_read(capsys, tmp_path, tool, dy
     )
     assert code in (0, 1, 2), err
     report = json.loads(out)
-    # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it), which the
-    # graph engine reads today as a changed Loop (issue 27's "region does not load" class, not the
-    # reader's): a verdict, not a refusal, so it is not pinned here
+    # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it): no
+    # rewrite or proof explains the Loop → Loop region, it does not load on its own, and the whole models
+    # agree, so nothing witnesses a difference: a reviewer decides, never a violation (issue 27, item 0)
     if tool == "onnxsim":
         assert report["verdict"] == "conforms"
+    else:
+        assert code == 2 and report["verdict"] == "needs_review"
+        (loop,) = [o for o in report["observations"] if o["kind"] == "graph.region_unexplained"]
+        details = loop["evidence"]["details"]
+        assert details["observed_as"] == "graph.op_changed" and "Loop" in loop["summary"]
+        assert "does not load" in details["why_not_settled"]
+        assert any("whole models' outputs agree" in step for step in details["tried"])
+        assert not [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
+
+
+def test_a_tampered_loop_body_violates_with_the_whole_models_as_witness(capsys, tmp_path):
+    """The same unloadable Loop region with its body changed: the whole models differ, which witnesses it."""
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "opt.onnx"
+    _dlrm(reference, dynamic=False)
+    optimise_with_onnxruntime(onnx.load(str(reference)), candidate, "all")
+    model = onnx.load(str(candidate))
+    (loop,) = [node for node in model.graph.node if node.op_type == "Loop"]
+    body = loop.attribute[0].g
+    (reduce,) = [node for node in body.node if node.op_type == "ReduceSum"]
+    reduce.output[0], target = "negated_sum", reduce.output[0]
+    body.node.append(onnx.helper.make_node("Neg", ["negated_sum"], [target]))
+    onnx.save(model, str(candidate))
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
+    code, out, _ = parity(capsys, *args, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "violates"
+    (changed,) = [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
+    witness = changed["evidence"]["details"]["witness"]
+    assert witness["scope"] == "model" and witness["scaled_error"] > 0.01
+    assert witness["reference_output"] == "out" and "does not load" in witness["region_reason"]
+    assert "witness: the whole models differ" in changed["summary"]
 
 
 def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
@@ -233,3 +264,42 @@ def test_a_tampered_per_channel_scale_is_a_modified_weight(capsys, tmp_path):
     assert code == 1 and report["verdict"] == "violates"
     modified = [o for o in report["observations"] if o["kind"] == "weights.modified"]
     assert any("conv.weight" in json.dumps(o) for o in modified)
+
+
+def test_rotary_halves_exported_without_constant_folding_conform(capsys, tmp_path):
+    """GPT-J's rotary Slice/Neg/Concat with do_constant_folding=False: the Slice's end INT64_MAX, folded
+    through float64, once wrapped to INT64_MIN and gave a dimension of zero length ("[1, 16, 4, 0] vs
+    [1, 16, 4, 8]"), read as shape and attribute changes although the outputs are identical."""
+
+    class Rotary(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = torch.nn.Linear(32, 32)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            q = self.q(x).view(b, t, 4, 8).transpose(1, 2)
+            half = q.shape[-1] // 2
+            return q * 0.5 + torch.cat([-q[..., half:], q[..., :half]], dim=-1) * 0.25
+
+    torch.manual_seed(0)
+    module, sample = Rotary().eval(), (torch.randn(1, 16, 32),)
+    reference, candidate = tmp_path / "ref.onnx", tmp_path / "nofold.onnx"
+    for path, fold in ((reference, True), (candidate, False)):
+        torch.onnx.export(
+            module,
+            sample,
+            str(path),
+            input_names=["x"],
+            output_names=["y"],
+            opset_version=17,
+            do_constant_folding=fold,
+            dynamo=False,
+        )
+    for rulebook in ("mlperf-inference", "mlperf-training"):
+        args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
+        code, out, _ = parity(capsys, *args, "--format", "json")
+        report = json.loads(out)
+        assert code == 0 and report["verdict"] == "conforms", [
+            o["summary"] for o in report["observations"] if o["kind"].startswith("graph.")
+        ]

@@ -93,7 +93,7 @@ def _model(path: Path, names: list[str], first: str) -> None:
 
 
 def _check_inputs(root: Path) -> list:
-    """A reference, and a candidate with four more operations named by the strings (violates)."""
+    """A reference, and a candidate with more operations named by the strings (unexplained: needs review)."""
     first = _onnx_name(ALL)  # the reference node the finding says the operations were added near
     _model(root / "reference.onnx", [], first)
     candidate = root / _file_name(f"candidate{TAGGED[9]}.onnx")
@@ -205,7 +205,9 @@ FORMATS = {
 }
 #: the exit code each input must get in every format: the real verdict
 EXPECTED = {
-    "check": 1,
+    # the added operations are checked without running the models (--no-numeric): nothing witnesses them,
+    # so they are unexplained and need review (issue 27: no violation without a witness)
+    "check": 2,
     "judge": 1,
     "rules impact": 0,
     "audit training": 1,
@@ -320,7 +322,10 @@ def _markdown(command, report):
 
 def _junit(command, report):
     root = ElementTree.fromstring(report.encode("utf-8"))
-    assert int(root.get("failures")) > 0  # the violation fails the build
+    if EXPECTED[command] == 1:
+        assert int(root.get("failures")) > 0  # the violation fails the build
+    else:
+        assert int(root.get("failures")) == 0 and int(root.get("skipped")) > 0  # review: skipped
     for element in root.iter():
         for value in [element.text or "", *element.attrib.values()]:
             assert not RAW.search(value)

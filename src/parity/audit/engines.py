@@ -90,6 +90,7 @@ class GraphEngine:
     def observe(self, context) -> list:
         """Load, canonicalise and match both graphs; keep the comparison on the context for later engines."""
         from parity.engines.graph import compare_graphs
+        from parity.engines.graph.witness import apply_witnesses, mark_pending
         from parity.ir import load_graph
         from parity.ir.weights_files import attach_weights
 
@@ -103,6 +104,10 @@ class GraphEngine:
             comparison = compare_graphs(reference, candidate)
             if context.numeric_options is not None:
                 _verify_regions(comparison, context)
+                if not mark_pending(comparison):  # the whole models' run cannot add a witness
+                    apply_witnesses(comparison)
+            else:
+                apply_witnesses(comparison, tried="the whole models were not run (no numeric check)")
         except (ValueError, KeyError, IndexError, TypeError, ArithmeticError, RecursionError) as exc:
             # a model parity cannot analyse is a finding for a reviewer, never an internal error
             return [_not_analysed(exc)]
@@ -195,7 +200,47 @@ class NumericEngine:
             options,
             context.weights,
         )
+        _witness_from_models(context.graph, context.numeric.observations, options)
         return context.numeric.observations
+
+
+def _witness_from_models(comparison, observations: list, options) -> None:
+    """Regions no check of their own settled grow to the whole model: its outputs are their witness.
+
+    An output that differs beyond tolerance is the witness (the input, the error, the first
+    divergence); outputs that agree, or models that did not run, witness nothing, and the regions
+    become unexplained (engines/graph/witness.py).
+    """
+    from parity.engines.graph.witness import PENDING, apply_witnesses
+
+    if not any(observation.evidence.details.get(PENDING) for observation in comparison.observations):
+        return
+    differ = [o for o in observations if o.kind == OUTPUTS_DIFFER]
+    if differ:
+        first = differ[0]
+        details = first.evidence.details
+        whole = {
+            "scope": "model",
+            "found_by": "running both whole models (the region could not be verified at its boundary)",
+            "input": f"{details.get('samples')} sample(s) of {details.get('inputs')}"
+            + (f" (seed {details['seed']})" if details.get("seed") is not None else ""),
+            "reference_output": details.get("reference_output"),
+            "candidate_output": details.get("candidate_output"),
+            "tolerance": details.get("tolerance"),
+            **{k: v for k, v in first.evidence.metrics.items() if k in ("scaled_error", "max_abs_error")},
+        }
+        if details.get("problem"):
+            whole["problem"] = details["problem"]
+        if details.get("first_divergence"):
+            whole["first_divergence"] = details["first_divergence"]
+        apply_witnesses(comparison, whole)
+        return
+    if any(o.kind == OUTPUTS_MATCH for o in observations):
+        count = next((o.evidence.details.get("samples") for o in observations if o.kind == OUTPUTS_MATCH), 0)
+        tried = f"the whole models' outputs agree on {count} input(s) of {options.inputs or 'random feeds'}"
+    else:
+        tried = "the whole models did not run, so they could not be compared"
+    apply_witnesses(comparison, tried=tried)
 
 
 # --- a training submission ----------------------------------------------------------------------------

@@ -156,6 +156,12 @@ REGION_EQUIVALENT = _kind(
     "boundary; the evidence names the method (proved_symbolic, proved_exact, evaluated_constant, "
     "verified_numerically) and, for proofs, the normal forms.",
 )
+REGION_UNEXPLAINED = _kind(
+    "graph.region_unexplained",
+    "Operations matching left unpaired that no rewrite or proof explains and no input tells apart: "
+    "neither equivalence nor a witness (an input on which the regions, or the whole models, differ) "
+    "was found; the evidence says what was tried and why it did not settle the region.",
+)
 NOT_ANALYSED = _kind(
     "graph.not_analysed",
     "The audit could not compare the two graphs (the reason is in the evidence): nothing is known of "

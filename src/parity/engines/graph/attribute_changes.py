@@ -52,6 +52,8 @@ def attribute_changes(
             continue
         for name in sorted(set(a.attrs) | set(b.attrs)):
             before, after = a.attrs.get(name), b.attrs.get(name)
+            if _subgraph(before) or _subgraph(after):
+                continue  # a Loop's or If's body is structure, not a parameter: the region stays structural
             if before != after and not _same_axes(reference, a, candidate, b, name, before, after):
                 changes.append(
                     {
@@ -64,6 +66,11 @@ def attribute_changes(
                     }
                 )
     return changes
+
+
+def _subgraph(value: Any) -> bool:
+    """A graph-valued attribute (as ir/attributes.py writes it): a body, compared as structure."""
+    return isinstance(value, tuple) and bool(value) and value[0] == "graph"
 
 
 def effect(changes: list[dict[str, Any]]) -> str:

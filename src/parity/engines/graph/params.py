@@ -49,7 +49,7 @@ def derive(
     def load() -> np.ndarray:
         with np.errstate(all="ignore"):  # a fold of hostile statistics is NaN, observed as such downstream
             found = np.asarray(compute(*(parent.values().astype(np.float64) for parent in parents)))
-        return found.astype(exact) if exact is not None else found  # shapes and indices stay integers
+        return _exactly(found, exact) if exact is not None else found  # shapes and indices stay integers
 
     merged = {**(parents[0].info if parents else {}), **(info or {})}
     graph.params[name] = Param(
@@ -63,6 +63,21 @@ def derive(
         parents=tuple(parents),
     )
     return name
+
+
+def _exactly(found: np.ndarray, exact: type) -> np.ndarray:
+    """Values computed in float64 back in their integer type, saturating at its limits.
+
+    INT64_MAX (a Slice's "to the end") is 2**63 in float64, which a plain cast wraps to INT64_MIN: an
+    end before the start, a dimension of zero length where the model has the whole axis.
+    """
+    if exact is np.bool_ or not np.issubdtype(found.dtype, np.floating):
+        return found.astype(exact)
+    limits = np.iinfo(exact)
+    with np.errstate(invalid="ignore"):
+        high, low = found >= float(limits.max), found <= float(limits.min)
+        cast = np.where(high | low | np.isnan(found), 0, found).astype(exact)
+    return np.where(high, limits.max, np.where(low, limits.min, cast)).astype(exact)
 
 
 def constant(graph: Graph, base: str, value: np.ndarray, dtype: str = "FLOAT") -> str:

@@ -3,9 +3,12 @@
 Each region the graph engine could not prove is written out twice as a small ONNX model (its boundary
 inputs as model inputs, computing in fp32), and one sandboxed child runs them: first on the boundary
 activations of the real inputs (captured by running the reference model with those tensors exposed),
-then on adversarial inputs (wide magnitudes, both signs, zeros). A region whose outputs agree within
-the precision's tolerance on all of them is ``verified_numerically``; the rulebooks decide what that is
-worth. Regions that cannot be run on both sides stay changed, with the reason.
+then on adversarial inputs (wide magnitudes, both signs, zeros; of the real activations' shapes). A region
+whose outputs agree within the precision's tolerance on all of them is ``verified_numerically``; the
+rulebooks decide what that is worth. A region whose outputs differ on one of them keeps that input as its
+witness (``details["witness"]``: which input, which output, the error and where). Regions that cannot be
+run on both sides stay unsettled, with the reason (the graph engine's witness rule decides what they
+become).
 """
 
 from __future__ import annotations
@@ -118,5 +121,15 @@ def verify_regions(
                 for part in (check.reason, f"numerically: {found.get('problem', 'outputs differ')}")
                 if part
             )
+            if found.get("witness"):  # an input on which the two regions differ: the difference's witness
+                check.details = {
+                    **check.details,
+                    "witness": {
+                        "scope": "region",
+                        "found_by": "numeric verification of the region",
+                        "tolerance": tolerance.reason,
+                        **found["witness"],
+                    },
+                }
             comparison.settle(check)
     return settled

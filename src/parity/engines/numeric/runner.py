@@ -213,6 +213,14 @@ _NUMPY_TYPES = {
 
 
 def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict:
+    """One region pair run on the real boundary activations, then on adversarial draws.
+
+    A difference beyond tolerance on a real sample, or a value difference on an adversarial draw, is a
+    witness: which input, which output, the error and where. A region that does not load or run, or
+    whose sides give other shapes, is not verified and witnesses nothing (``problem`` says why).
+    Adversarial draws take the shapes of the real activations where they were captured, so a shape
+    that inference could not settle (unknown, or written as zero) is never guessed where it is known.
+    """
     threads = int(job.get("threads", 1))
     try:
         sessions = [_session(path, [], threads) for path in region["models"]]
@@ -231,14 +239,21 @@ def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict
                     wanted = _NUMPY_TYPES.get(specs[side][name].type, value.dtype)
                     feeds[side][name] = value.astype(wanted)
         else:
-            feeds_list.append(feeds)
+            feeds_list.append((f"real sample {index}", feeds))
             real += 1
-    made = 0
+    made, guessed = 0, []
+    seed = int(job.get("seed", 0))
     for draw in range(adversarial):
         feeds = [{}, {}]
         for capture, left, right in region["inputs"]:
             spec = specs[0].get(left) or specs[1].get(right)
-            shape = [d if isinstance(d, int) and d > 0 else 1 for d in (spec.shape or [])]
+            known = captured.get(capture) if capture is not None else None
+            if known:
+                shape = list(np.shape(known[0]))
+            else:
+                shape = [d if isinstance(d, int) and d > 0 else 1 for d in (spec.shape or [])]
+                if any(not (isinstance(d, int) and d > 0) for d in (spec.shape or [])):
+                    guessed.append(left)
             dtype = _NUMPY_TYPES.get(spec.type)
             if dtype is None:
                 break
@@ -248,8 +263,8 @@ def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict
                     value = value * 10.0 ** rng.uniform(-3, 3, shape)
                 elif draw == 2:
                     value = np.where(rng.random(shape) < 0.25, 0.0, value)
-            elif capture is not None and capture in captured:
-                value = captured[capture][draw % max(len(captured[capture]), 1)]
+            elif known:
+                value = known[draw % max(len(known), 1)]
             else:
                 break
             for side, name in ((0, left), (1, right)):
@@ -258,33 +273,63 @@ def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict
                         _NUMPY_TYPES.get(specs[side][name].type, dtype)
                     )
         else:
-            feeds_list.append(feeds)
+            feeds_list.append((f"adversarial draw {draw} (seed {seed})", feeds))
             made += 1
     if not feeds_list:
         return {"within": False, "problem": "no inputs to run the region on"}
+    shapes = f" (shapes guessed for {', '.join(sorted(set(guessed))[:3])})" if guessed else ""
+    names = region.get("outputs") or []
     worst = 0.0
-    for feeds in feeds_list:
+    for label, feeds in feeds_list:
+        is_real = label.startswith("real")
         try:
             outputs = [session.run(None, feed) for session, feed in zip(sessions, feeds, strict=True)]
         except Exception as exc:  # the region's own failure: not verified
             message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            return {"within": False, "problem": f"the region failed to run: {message}"}
-        for a, b in zip(outputs[0], outputs[1], strict=True):
+            return {"within": False, "problem": f"the region failed to run on {label}: {message}{shapes}"}
+        for position, (a, b) in enumerate(zip(outputs[0], outputs[1], strict=True)):
             a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+            where = names[position] if position < len(names) else [str(position), str(position)]
             if a.shape != b.shape:
-                return {"within": False, "problem": f"shape {list(b.shape)} vs {list(a.shape)}"}
+                return {
+                    "within": False,
+                    "problem": f"shape {list(b.shape)} vs {list(a.shape)} on {label}{shapes}",
+                }
             same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
             finite = np.isfinite(a) & np.isfinite(b)
             if not np.all(finite | same_special):
-                return {"within": False, "problem": "non-finite values on one side only"}
+                found = {"within": False, "problem": f"non-finite values on one side only on {label}"}
+                if is_real:  # an adversarial draw's overflow in one formulation is no witness
+                    at = np.unravel_index(int(np.argmax(~(finite | same_special))), a.shape) if a.ndim else ()
+                    found["witness"] = {
+                        "input": label,
+                        "reference_output": where[0],
+                        "candidate_output": where[1],
+                        "non_finite": True,
+                        "at": [int(i) for i in at],
+                    }
+                return found
             if finite.any():
                 found = compare.metrics(a[finite], b[finite], tolerance)
                 worst = max(worst, found.get("scaled_error", 0.0))
                 if not compare.within(found):
+                    error = np.where(finite, np.abs(a - b), 0.0)
+                    at = np.unravel_index(int(np.argmax(error)), a.shape) if a.ndim else ()
+                    scaled = found.get("scaled_error", 0)
                     return {
                         "within": False,
-                        "problem": f"outputs differ (scaled error {found.get('scaled_error', 0):.2g})",
+                        "problem": f"outputs differ on {label} (scaled error {scaled:.2g})",
                         "scaled_error": worst,
+                        "witness": {
+                            "input": label,
+                            "reference_output": where[0],
+                            "candidate_output": where[1],
+                            "scaled_error": float(found.get("scaled_error", 0.0)),
+                            "max_abs_error": float(error.max()),
+                            "at": [int(i) for i in at],
+                            "reference_value": float(a[at]),
+                            "candidate_value": float(b[at]),
+                        },
                     }
     return {"within": True, "real": real, "adversarial": made, "scaled_error": worst}
 
