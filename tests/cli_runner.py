@@ -1,5 +1,6 @@
 """Run the `parity` command in-process, as a user would from a shell, and capture what it says."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,11 @@ def check_args(model, candidate, rulebook):
         "--rulebook",
         rulebook,
     ]
+
+
+def check_json(capsys, reference, candidate, rulebook, *extra):
+    """(exit code, JSON report) of `parity check` of two models under a rulebook; never exit 3 or 4."""
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
+    code, out, err = parity(capsys, *args, "--format", "json", *extra)
+    assert code in (0, 1, 2), err
+    return code, json.loads(out)

@@ -5,7 +5,7 @@ import json
 import onnx
 import pytest
 
-from cli_runner import parity
+from cli_runner import check_json, parity
 from parity.examples.build import optimise_with_onnxruntime
 
 torch = pytest.importorskip("torch")
@@ -59,20 +59,7 @@ def test_dlrm_through_onnxruntime_and_onnxsim_is_read(capsys, tmp_path, tool, dy
     else:
         _onnxsim(reference, candidate)
     assert any(node.op_type == "Loop" for node in onnx.load(str(candidate)).graph.node)
-    code, out, err = parity(
-        capsys,
-        "check",
-        "--reference",
-        reference,
-        "--candidate",
-        candidate,
-        "--rulebook",
-        "mlperf-inference",
-        "--format",
-        "json",
-    )
-    assert code in (0, 1, 2), err
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     # onnxsim leaves the Loop's body as it was. onnxruntime rewrites the body (fusions inside it): no
     # rewrite or proof explains the Loop → Loop region, it does not load on its own, and the whole models
     # agree, so nothing witnesses a difference: a reviewer decides, never a violation (issue 27, item 0)
@@ -100,9 +87,7 @@ def test_a_tampered_loop_body_violates_with_the_whole_models_as_witness(capsys, 
     reduce.output[0], target = "negated_sum", reduce.output[0]
     body.node.append(onnx.helper.make_node("Neg", ["negated_sum"], [target]))
     onnx.save(model, str(candidate))
-    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
-    code, out, _ = parity(capsys, *args, "--format", "json")
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 1 and report["verdict"] == "violates"
     (changed,) = [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
     witness = changed["evidence"]["details"]["witness"]
@@ -121,12 +106,11 @@ def test_a_restored_node_order_is_said_in_the_report(capsys, tmp_path):
     del model.graph.node[:]
     model.graph.node.extend(reversed(nodes))  # the Loop now comes before what its body reads
     onnx.save(model, str(candidate))
-    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
-    code, out, _ = parity(capsys, *args, "--format", "json")
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 0 and report["verdict"] == "conforms"
     assert list(report["reading"]) == ["candidate"]
     assert "not in topological order" in report["reading"]["candidate"][0]
+    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
     code, out, _ = parity(capsys, *args)
     assert code == 0 and "Read candidate: nodes not in topological order" in out
     code, out, _ = parity(capsys, *args, "--format", "html")
@@ -146,9 +130,7 @@ def test_a_table_read_only_inside_the_loop_body_is_a_weight(capsys, tmp_path):
     rows[25:] = 0
     table.CopyFrom(numpy_helper.from_array(rows, table.name))
     onnx.save(model, str(candidate))
-    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", "mlperf-inference"]
-    code, out, _ = parity(capsys, *args, "--format", "json")
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 1 and report["verdict"] == "violates"
     pruned = [o for o in report["observations"] if o["kind"] == "weights.pruned"]
     assert pruned and "bag.weight" in json.dumps(pruned[0])
@@ -217,20 +199,8 @@ def test_per_channel_qoperator_weights_dequantize_along_their_channels(capsys, t
     describe); the weights are quantized within half a step, per channel, and the outputs match.
     """
     reference, candidate = _per_channel_qoperator(tmp_path)
-    code, out, err = parity(
-        capsys,
-        "check",
-        "--reference",
-        reference,
-        "--candidate",
-        candidate,
-        "--rulebook",
-        "mlperf-inference",
-        "--format",
-        "json",
-    )
-    assert code == 2, err
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
+    assert code == 2
     assert report["verdict"] == "needs_review"
     kinds = {o["kind"] for o in report["observations"]}
     assert "weights.quantized" in kinds and "numeric.outputs_match" in kinds
@@ -248,19 +218,7 @@ def test_a_tampered_per_channel_scale_is_a_modified_weight(capsys, tmp_path):
     values[5] *= 1.5
     scale.CopyFrom(numpy_helper.from_array(values, scale.name))
     onnx.save(model, str(candidate))
-    code, out, _ = parity(
-        capsys,
-        "check",
-        "--reference",
-        reference,
-        "--candidate",
-        candidate,
-        "--rulebook",
-        "mlperf-inference",
-        "--format",
-        "json",
-    )
-    report = json.loads(out)
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 1 and report["verdict"] == "violates"
     modified = [o for o in report["observations"] if o["kind"] == "weights.modified"]
     assert any("conv.weight" in json.dumps(o) for o in modified)
@@ -297,9 +255,7 @@ def test_rotary_halves_exported_without_constant_folding_conform(capsys, tmp_pat
             dynamo=False,
         )
     for rulebook in ("mlperf-inference", "mlperf-training"):
-        args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
-        code, out, _ = parity(capsys, *args, "--format", "json")
-        report = json.loads(out)
+        code, report = check_json(capsys, reference, candidate, rulebook)
         assert code == 0 and report["verdict"] == "conforms", [
             o["summary"] for o in report["observations"] if o["kind"].startswith("graph.")
         ]

@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from cli_runner import parity
+from cli_runner import check_json
 
 torch = pytest.importorskip("torch")
 
@@ -53,13 +53,6 @@ def _slimmed_attention(folder):
     return reference, candidate
 
 
-def _check(capsys, reference, candidate, rulebook):
-    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
-    code, out, err = parity(capsys, *args, "--format", "json")
-    assert code in (0, 1, 2), err
-    return code, json.loads(out)
-
-
 def _kinds(report) -> dict[str, dict]:
     return {o["kind"]: o for o in report["observations"]}
 
@@ -69,13 +62,13 @@ def test_attention_scaling_folded_by_onnxslim_is_a_fold(capsys, tmp_path):
     reference, candidate = _slimmed_attention(tmp_path)
     fused = [t.name for t in onnx.load(str(candidate)).graph.initializer if t.name.endswith("_weight_fused")]
     assert fused, "onnxslim no longer folds the scaling: the test no longer exercises the fold"
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     kinds = _kinds(report)
     assert code == 0 and report["verdict"] == "conforms", kinds
     assert "graph.op_removed" not in kinds and "weights.modified" not in kinds
     assert "scale Mul folded into the MatMul" in kinds["graph.ops_fused"]["summary"]
     assert fused[0] in json.dumps(kinds["weights.folded"])
-    code, report = _check(capsys, reference, candidate, "mlperf-training")
+    code, report = check_json(capsys, reference, candidate, "mlperf-training")
     assert code == 1 and report["verdict"] == "violates"  # trained weights rewritten, as a batch-norm fold
     assert "weights.folded" in _kinds(report) and "weights.modified" not in _kinds(report)
 
@@ -89,7 +82,7 @@ def test_a_column_scaled_by_another_factor_is_still_modified(capsys, tmp_path):
     values[:, 3] *= 1.5  # one entry of every output feature (transB or not, the fold is off somewhere)
     weight.CopyFrom(numpy_helper.from_array(values.astype(np.float32), weight.name))
     onnx.save(model, str(candidate))
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 1 and report["verdict"] == "violates"
     modified = _kinds(report).get("weights.modified")
     assert modified and weight.name in json.dumps(modified)
@@ -131,7 +124,7 @@ def test_whisper_encoder_through_onnxslim_conforms(capsys, tmp_path):
         dynamo=False,
     )
     onnx.save(onnxslim.slim(onnx.load(str(reference))), str(candidate))
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     kinds = _kinds(report)
     assert code == 0 and report["verdict"] == "conforms", kinds
     assert "weights.folded" in kinds and "scale Mul folded" in kinds["graph.ops_fused"]["summary"]
@@ -191,7 +184,7 @@ def test_a_clamped_masked_fill_value_is_precision_reduced(capsys, tmp_path, conv
     reference, candidate = _fp16_gnn(tmp_path, converter)
     assert _fill_value(candidate) == clamped_to
     for rulebook in ("mlperf-inference", "mlperf-training"):
-        code, report = _check(capsys, reference, candidate, rulebook)
+        code, report = check_json(capsys, reference, candidate, rulebook)
         kinds = _kinds(report)
         assert code == 0 and report["verdict"] == "conforms", kinds
         assert "weights.replaced" not in kinds and "weights.modified" not in kinds
@@ -207,7 +200,7 @@ def test_a_fill_value_no_clamp_explains_is_still_caught(capsys, tmp_path):
         if node.op_type == "Constant" and numpy_helper.to_array(node.attribute[0].t).min() < -1e4:
             node.attribute[0].t.CopyFrom(numpy_helper.from_array(np.array(-5.0, dtype=np.float16)))
     onnx.save(model, str(candidate))
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     kinds = _kinds(report)
     assert code == 1 and report["verdict"] == "violates"
     assert {"weights.replaced", "weights.modified"} & set(kinds)
@@ -261,7 +254,7 @@ def _hashed_dlrm(folder, redrawn: bool):
 def test_a_hashed_table_is_pruned_or_replaced_with_the_rows_counted(capsys, tmp_path, redrawn, rulebook):
     """A table of 20 rows for the reference's 50 (indices modulo 20) is weights, not a shape mismatch."""
     reference, candidate = _hashed_dlrm(tmp_path, redrawn)
-    code, report = _check(capsys, reference, candidate, rulebook)
+    code, report = check_json(capsys, reference, candidate, rulebook)
     kinds = _kinds(report)
     if rulebook == "mlperf-training" and not redrawn:
         # training compares starting weights by distribution, so kept rows are pruning for a reviewer; the
@@ -285,7 +278,7 @@ def test_a_pruned_table_is_seen_through_a_loop_onnxruntime_rewrote(capsys, tmp_p
     reference, candidate = tmp_path / "ref.onnx", tmp_path / "ort.onnx"
     _export_dlrm(_Dlrm(), reference)
     optimise_with_onnxruntime(onnx.load(str(reference)), candidate, "all")
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     tables = [o for o in report["observations"] if "bag.weight" in json.dumps(o.get("evidence", {}))]
     assert any(o["kind"] == "weights.identical" for o in tables)  # the unpruned table: compared, identical
     model = onnx.load(str(candidate))
@@ -294,6 +287,6 @@ def test_a_pruned_table_is_seen_through_a_loop_onnxruntime_rewrote(capsys, tmp_p
     rows[25:] = 0  # rows the sample indices never read: invisible to the outputs
     table.CopyFrom(numpy_helper.from_array(rows, table.name))
     onnx.save(model, str(candidate))
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     pruned = _kinds(report).get("weights.pruned")
     assert code == 1 and pruned and "bag.weight" in pruned["summary"]

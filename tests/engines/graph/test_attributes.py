@@ -7,14 +7,12 @@ onnxruntime, and audited by `parity check` as a user runs it.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from cli_runner import parity
+from cli_runner import check_json
 
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
@@ -170,20 +168,7 @@ def models(tmp_path_factory):
 
 
 def _check(capsys, reference: str, candidate: str, rulebook: str) -> dict:
-    code, out, err = parity(
-        capsys,
-        "check",
-        "--reference",
-        reference,
-        "--candidate",
-        candidate,
-        "--rulebook",
-        rulebook,
-        "-f",
-        "json",
-    )
-    assert code in (0, 1, 2), err
-    return json.loads(out)
+    return check_json(capsys, reference, candidate, rulebook)[1]
 
 
 def _attribute_findings(report: dict) -> list[dict]:

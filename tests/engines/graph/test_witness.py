@@ -1,13 +1,11 @@
 """A structural difference is forbidden only with a witness (issue 27, item 0), shown in the finding."""
 
-import json
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from cli_runner import EXAMPLES, parity
+from cli_runner import EXAMPLES, check_json, parity
 
 
 def _chain(path, activation: str) -> None:
@@ -32,16 +30,10 @@ def _chain(path, activation: str) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
-def _check(capsys, reference, candidate, rulebook, *extra):
-    args = ["check", "--reference", reference, "--candidate", candidate, "--rulebook", rulebook]
-    code, out, _ = parity(capsys, *args, "--format", "json", *extra)
-    return code, json.loads(out)
-
-
 @pytest.mark.parametrize("rulebook", ["mlperf-inference", "mlperf-training"])
 def test_a_swapped_activation_violates_with_its_counterexample(capsys, rulebook):
     folder = EXAMPLES / "cnn"
-    code, report = _check(capsys, folder / "reference.onnx", folder / "swapped_activation.onnx", rulebook)
+    code, report = check_json(capsys, folder / "reference.onnx", folder / "swapped_activation.onnx", rulebook)
     assert code == 1 and report["verdict"] == "violates"
     (changed,) = [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
     witness = changed["evidence"]["details"]["witness"]
@@ -54,7 +46,7 @@ def test_a_region_whose_outputs_differ_carries_the_input_and_the_error(capsys, t
     reference, candidate = tmp_path / "ref.onnx", tmp_path / "cand.onnx"
     _chain(reference, "Softsign")
     _chain(candidate, "Softplus")
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 1 and report["verdict"] == "violates"
     (changed,) = [o for o in report["observations"] if o["kind"] == "graph.op_changed"]
     witness = changed["evidence"]["details"]["witness"]
@@ -75,7 +67,7 @@ def test_without_running_the_models_an_unrefuted_region_needs_review(capsys, tmp
     reference, candidate = tmp_path / "ref.onnx", tmp_path / "cand.onnx"
     _chain(reference, "Softsign")
     _chain(candidate, "Softplus")
-    code, report = _check(capsys, reference, candidate, rulebook, "--no-numeric")
+    code, report = check_json(capsys, reference, candidate, rulebook, "--no-numeric")
     assert code == 2 and report["verdict"] == "needs_review"
     (unexplained,) = [o for o in report["observations"] if o["kind"] == "graph.region_unexplained"]
     details = unexplained["evidence"]["details"]
@@ -94,7 +86,7 @@ def test_an_inferred_shape_alone_is_no_witness(capsys, tmp_path):
     model = onnx.load(str(candidate))
     model.graph.value_info.append(helper.make_tensor_value_info("h", TensorProto.FLOAT, [1, 7]))
     onnx.save(model, str(candidate))
-    code, report = _check(capsys, reference, candidate, "mlperf-inference")
+    code, report = check_json(capsys, reference, candidate, "mlperf-inference")
     assert code == 2 and report["verdict"] == "needs_review"
     (unexplained,) = [o for o in report["observations"] if o["kind"] == "graph.region_unexplained"]
     details = unexplained["evidence"]["details"]
