@@ -85,3 +85,66 @@ def table(outcomes: list[Outcome], cases) -> str:
             line.append(f"{good}/{len(found)}" if found else "—")
         lines.append("| " + " | ".join(line) + f" | {met}/{total} |")
     return "\n".join(lines)
+
+
+@dataclass
+class Baseline:
+    """What Polygraphy's plain output comparison says of one case: the outputs match within tolerance."""
+
+    case: str
+    passed: bool | None  # None: Polygraphy could not compare (a model did not run)
+    error: str | None = None
+
+
+def polygraphy(case, atol: float = 1e-3, rtol: float = 1e-3) -> Baseline:
+    """Polygraphy comparing the two models' outputs on the case's inputs (onnxruntime, CPU).
+
+    As a user runs it: both models through Polygraphy's onnxruntime runner on the same feeds (cast to
+    each model's input types, as one would for an fp16 model), outputs compared with CompareFunc.simple
+    at ``atol`` and ``rtol``; outputs paired by name, or by position where a tool renamed them.
+    """
+    import numpy as np
+    import onnx
+    from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
+    from polygraphy.comparator import Comparator, CompareFunc
+
+    samples = dict(np.load(case.inputs))
+    count = len(next(iter(samples.values())))
+    results = []
+    try:
+        for path in (case.reference, case.candidate):
+            model = onnx.load(path, load_external_data=False)
+            types = {
+                value.name: onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)
+                for value in model.graph.input
+            }
+            names = list(types)
+            feeds = [
+                {
+                    name: samples[key][i : i + 1].astype(types[name])
+                    for name, key in zip(names, samples, strict=False)
+                }
+                for i in range(count)
+            ]
+            runner = OnnxrtRunner(SessionFromOnnx(path, providers=["CPUExecutionProvider"]))
+            results.extend(Comparator.run([runner], data_loader=feeds))
+    except Exception as exc:  # a model Polygraphy cannot run
+        return Baseline(case.id, None, f"{type(exc).__name__}: {str(exc)[:200]}")
+    run_results = _as_run_results(results)
+
+    def find(name, index, result):
+        keys = list(result.keys())
+        return [name] if name in result else keys[index : index + 1]
+
+    compare = CompareFunc.simple(atol=atol, rtol=rtol, find_output_func=find)
+    accuracy = Comparator.compare_accuracy(run_results, compare_func=compare)
+    return Baseline(case.id, bool(accuracy))
+
+
+def _as_run_results(pairs):
+    from polygraphy.comparator import RunResults
+
+    found = RunResults()
+    for index, (name, iterations) in enumerate(pairs):
+        found.append((f"{index}-{name}", iterations))
+    return found

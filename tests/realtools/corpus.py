@@ -99,12 +99,12 @@ def _neutral_parameters_dropped(reference: Path, candidate: Path) -> list[str]:
     def neutral_shapes(path: Path, ops: tuple[str, ...] | None) -> Counter:
         model = onnx.load(str(path))
         tensors = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-        for node in model.graph.node:  # exporters share equal tensors through Identity nodes
-            if node.op_type == "Identity" and node.input[0] in tensors:
-                tensors[node.output[0]] = tensors[node.input[0]]
+        for node in model.graph.node:  # shared through Identity nodes, or stored quantized or narrower
+            if node.op_type in PASSING and node.input[0] in tensors:
+                tensors[node.output[0]] = _passed(node, tensors)
         found = Counter()
         for node in model.graph.node:
-            if (ops is not None and node.op_type not in ops) or node.op_type == "Identity":
+            if (ops is not None and node.op_type not in ops) or node.op_type in PASSING:
                 continue
             for name in node.input:
                 array = tensors.get(name)
@@ -114,6 +114,26 @@ def _neutral_parameters_dropped(reference: Path, candidate: Path) -> list[str]:
 
     missing = neutral_shapes(reference, ("Add", "Mul")) - neutral_shapes(candidate, None)
     return [f"{count} × {list(shape)}" for shape, count in sorted(missing.items())]
+
+
+#: nodes that hand a stored tensor on unchanged in value: exporters' sharing, dequantization, casts
+PASSING = ("Identity", "DequantizeLinear", "Cast")
+
+
+def _passed(node, tensors: dict[str, np.ndarray]) -> np.ndarray:
+    """The value a passing node hands on (a dequantized tensor's real values; a cast's values)."""
+    values = tensors[node.input[0]]
+    if node.op_type != "DequantizeLinear":
+        return values.astype(np.float64)
+    scale = tensors.get(node.input[1], np.float64(1.0)) if len(node.input) > 1 else 1.0
+    zero = tensors.get(node.input[2], np.int64(0)) if len(node.input) > 2 and node.input[2] else 0
+    scale, zero = np.asarray(scale, np.float64), np.asarray(zero, np.float64)
+    if scale.size > 1:  # per-channel: along the node's axis
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1) % values.ndim
+        shape = [1] * values.ndim
+        shape[axis] = -1
+        scale, zero = scale.reshape(shape), zero.reshape(shape) if zero.size > 1 else zero
+    return (values.astype(np.float64) - zero) * scale
 
 
 def _unloadable(path: Path) -> str | None:

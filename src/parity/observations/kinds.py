@@ -188,6 +188,11 @@ WEIGHTS_REARRANGED = _kind(
 WEIGHTS_FOLDED = _kind(
     "weights.folded", "Values equal a fold of reference parameters (batch norm or scale into conv or gemm)."
 )
+WEIGHTS_UNFOLDED = _kind(
+    "weights.unfolded",
+    "The candidate keeps as its own parameters a batch norm or scale that the reference's file has folded "
+    "into its weights; folded, they equal the reference's.",
+)
 WEIGHTS_PRECISION_REDUCED = _kind(
     "weights.precision_reduced", "Values equal the reference rounded to a narrower floating-point format."
 )

@@ -25,6 +25,7 @@ from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
 from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
 from parity.engines.graph.rewrites import DEFAULT_REWRITES
+from parity.engines.graph.rewrites.precision import is_quantizer_clamp
 from parity.ir import Graph
 from parity.observations import Evidence, Location, Observation
 from parity.observations.kinds import (
@@ -305,7 +306,7 @@ def region_check_observation(reference: Graph, candidate: Graph, check: RegionCh
         not check.equivalent
         and not check.region.reference
         and clamps
-        and all(n.op == "Relu" and n.rewrite == "remove-qdq" for n in clamps)
+        and all(is_quantizer_clamp(n) for n in clamps)
     ):
         return _clamp_observation([name for n in clamps for name in n.origin])
     if check.boundary is not None and check.method not in PROOFS:

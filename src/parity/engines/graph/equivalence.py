@@ -28,6 +28,7 @@ import numpy as np
 from parity.engines.graph import approximations, symbolic, symbolic_elements
 from parity.engines.graph.matching import COMMUTATIVE, Correspondence
 from parity.engines.graph.residual import Region
+from parity.engines.graph.rewrites.precision import is_quantizer_clamp
 from parity.ir import Graph
 
 PROVED = ("proved_symbolic", "proved_exact", "evaluated_constant")
@@ -201,11 +202,7 @@ def check_region(reference: Graph, candidate: Graph, region: Region, boundary: B
     quantizer's calibrated range, which is quantization (``clamped`` in the details), not a change.
     """
     check = _check(reference, candidate, region, boundary)
-    clamps = [
-        candidate.nodes[n]
-        for n in region.candidate
-        if candidate.nodes[n].op == "Relu" and candidate.nodes[n].rewrite == "remove-qdq"
-    ]
+    clamps = [candidate.nodes[n] for n in region.candidate if is_quantizer_clamp(candidate.nodes[n])]
     if check.equivalent or not clamps:
         return check
     for node in clamps:

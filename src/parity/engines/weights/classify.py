@@ -31,6 +31,7 @@ from parity.observations.kinds import (
     WEIGHTS_REARRANGED,
     WEIGHTS_RECOMPUTED,
     WEIGHTS_REPLACED,
+    WEIGHTS_UNFOLDED,
 )
 
 FOLDS = frozenset({"fold_bn", "fuse_bias", "fuse_scale", "reciprocal", "gemm_c"})
@@ -221,6 +222,8 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
     folded = FOLDS & {*reference.transform, *candidate.transform}
     if folded and folded <= MOVED_AS_IS and _single_source(candidate) and _single_source(reference):
         return _Expectation(WEIGHTS_REARRANGED, fold_units=FOLD_UNITS)  # a bias moved, not combined
+    if folded and not FOLDS & set(reference.transform):  # only the candidate's side needed the fold
+        return _Expectation(WEIGHTS_UNFOLDED, fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
     if folded:
         return _Expectation(WEIGHTS_FOLDED, fold_units=FOLD_UNITS, details={"transform": sorted(folded)})
     if REARRANGEMENTS & {*candidate.transform, *reference.transform}:

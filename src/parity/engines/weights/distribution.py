@@ -25,6 +25,7 @@ from parity.observations.kinds import (
     WEIGHTS_REARRANGED,
     WEIGHTS_RECOMPUTED,
     WEIGHTS_REINIT_SAME,
+    WEIGHTS_UNFOLDED,
 )
 
 #: KS p-value below which the distributions differ
@@ -40,6 +41,7 @@ FROM_REFERENCE = frozenset(
         WEIGHTS_RECOMPUTED,
         WEIGHTS_REARRANGED,
         WEIGHTS_FOLDED,
+        WEIGHTS_UNFOLDED,
         WEIGHTS_PRECISION_REDUCED,
         WEIGHTS_QUANTIZED,
     }

@@ -25,6 +25,7 @@ from parity.observations.kinds import (
     WEIGHTS_REARRANGED,
     WEIGHTS_REINIT_SAME,
     WEIGHTS_REPLACED,
+    WEIGHTS_UNFOLDED,
 )
 
 ENGINE = "weights"
@@ -34,6 +35,7 @@ GROUPED = frozenset(
         WEIGHTS_IDENTICAL,
         WEIGHTS_REARRANGED,
         WEIGHTS_FOLDED,
+        WEIGHTS_UNFOLDED,
         WEIGHTS_PRECISION_REDUCED,
         WEIGHTS_QUANTIZED,
         WEIGHTS_REINIT_SAME,

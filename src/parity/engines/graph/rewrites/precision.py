@@ -64,6 +64,11 @@ class RemoveQuantizeDequantize(Rewrite):
         return self.applied([quantize, node], format=fmt)
 
 
+def is_quantizer_clamp(node: Node) -> bool:
+    """A ReLU that a quantize/dequantize round trip clamping at zero stands for (moved or not since)."""
+    return node.op == "Relu" and RemoveQuantizeDequantize.name in node.history
+
+
 class DequantizeBeforeShapeOp(Rewrite):
     """Replaces DequantizeLinear(f(q)) with f(DequantizeLinear(q)) for an f that only moves values.
 
