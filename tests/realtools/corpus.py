@@ -56,7 +56,7 @@ def planned() -> list[tuple[str, str]]:
     """Every (architecture, candidate) the corpus tries to build, in a fixed order (test ids)."""
     found = []
     for arch in ARCHITECTURES.values():
-        found += [(arch.name, tool.name) for tool in TOOLS.values() if arch.family in tool.families]
+        found += [(arch.name, tool.name) for tool in TOOLS.values() if tool.applies(arch)]
         found += [(arch.name, f"violation_{name}") for name in arch.violations]
         found.append((arch.name, "redrawn"))
     return found
@@ -170,7 +170,7 @@ def build(
         inputs = work / "inputs.npz"
         _inputs(arch, inputs)
         for tool in [TOOLS[name] for name in (tools or list(TOOLS))]:
-            if arch.family not in tool.families:
+            if not tool.applies(arch):
                 continue
             candidate = work / f"{tool.name}.onnx"
             started = time.perf_counter()
