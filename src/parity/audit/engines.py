@@ -95,7 +95,7 @@ class GraphEngine:
         from parity.ir.weights_files import attach_weights
 
         reference = load_graph(context.reference, context.max_model_bytes)
-        candidate = load_graph(context.candidate, context.max_model_bytes)
+        candidate = load_graph(context.candidate, context.max_model_bytes, like=reference)
         if context.reference_weights is not None:
             attach_weights(reference, context.reference_weights)
         if context.candidate_weights is not None:

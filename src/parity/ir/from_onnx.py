@@ -71,21 +71,62 @@ PROXY_ATTRIBUTES = frozenset(
 )
 
 
-def load_graph(path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES) -> Graph:
-    """Load an ONNX file into a neutral Graph (validated; weights referenced, not copied)."""
+def load_graph(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_MODEL_BYTES, like: Graph | None = None
+) -> Graph:
+    """Load an ONNX file into a neutral Graph (validated; weights referenced, not copied).
+
+    ``like`` is the graph this one is compared with: where an input of this one has a symbolic or
+    unknown dimension that ``like``'s input has fixed, shapes are inferred at ``like``'s value (the
+    comparison is over the inputs both accept), and the notes say so.
+    """
     path = Path(path)
     notes: list[str] = []
     model = read_onnx(path, max_bytes, notes)
+    bound = _bound_dimensions(model, like) if like is not None else {}
     try:
-        graph = graph_from_model(model, path)
+        graph = graph_from_model(model, path, bound)
     except ValueError as exc:
         raise BadInput(f"cannot read the graph: {exc}", path) from None
+    if bound:
+        said = ", ".join(
+            f"{name}[{axis}]={size}" for name, dims in bound.items() for axis, size in sorted(dims.items())
+        )
+        notes.append(f"symbolic input dimensions taken at the other model's sizes: {said}")
     graph.notes = notes
     return graph
 
 
-def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
-    """Convert a validated ModelProto."""
+def _bound_dimensions(model: onnx.ModelProto, like: Graph) -> dict[str, dict[int, int]]:
+    """Per input, the axes symbolic here and fixed in ``like``'s matching input, with ``like``'s size.
+
+    Inputs match by name, else by position among the inputs (a tool may rename them).
+    """
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in initializers]
+    bound: dict[str, dict[int, int]] = {}
+    for index, value in enumerate(inputs):
+        other = value.name if value.name in like.inputs else None
+        if other is None and len(inputs) == len(like.inputs):
+            other = like.inputs[index]
+        shape = like.values.get(other, ValueInfo()).shape if other is not None else None
+        dims = value.type.tensor_type.shape.dim if value.type.HasField("tensor_type") else []
+        if shape is None or len(shape) != len(dims) or not value.type.tensor_type.HasField("shape"):
+            continue
+        fixed = {
+            axis: size
+            for axis, (dim, size) in enumerate(zip(dims, shape, strict=True))
+            if dim.WhichOneof("value") != "dim_value" and isinstance(size, int) and size > 0
+        }
+        if fixed:
+            bound[value.name] = fixed
+    return bound
+
+
+def graph_from_model(
+    model: onnx.ModelProto, path: Path | None = None, bound: dict[str, dict[int, int]] | None = None
+) -> Graph:
+    """Convert a validated ModelProto (``bound``: input axes whose sizes shape inference takes as given)."""
     opsets = {entry.domain or "": entry.version for entry in model.opset_import}
     base_dir = path.parent if path is not None else None
     params: dict[str, Param] = {}
@@ -96,7 +137,7 @@ def graph_from_model(model: onnx.ModelProto, path: Path | None = None) -> Graph:
             tensor = _constant_tensor(node)
             if tensor is not None:
                 params[node.output[0]] = _param(tensor, base_dir, name=node.output[0])
-    values = _infer_values(model)
+    values = _infer_values(model, bound or {})
     small: dict[str, np.ndarray | None] = {}
 
     def constant(name: str) -> np.ndarray | None:
@@ -188,8 +229,8 @@ def _external_loader(tensor: onnx.TensorProto, base_dir: Path, shape: tuple[int,
     return load
 
 
-def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
-    """Shapes and dtypes of every value, inferred on a copy without large weights."""
+def _infer_values(model: onnx.ModelProto, bound: dict[str, dict[int, int]]) -> dict[str, ValueInfo]:
+    """Shapes and dtypes of every value, inferred on a copy without large weights (``bound`` axes fixed)."""
     light = onnx.ModelProto()
     light.ir_version = model.ir_version
     light.opset_import.extend(model.opset_import)
@@ -197,6 +238,9 @@ def _infer_values(model: onnx.ModelProto) -> dict[str, ValueInfo]:
     graph = light.graph
     graph.name = model.graph.name
     graph.input.extend(model.graph.input)
+    for value in graph.input:
+        for axis, size in bound.get(value.name, {}).items():
+            value.type.tensor_type.shape.dim[axis].dim_value = size
     graph.output.extend(model.graph.output)
     graph.value_info.extend(model.graph.value_info)
     declared = {value.name for value in model.graph.input}

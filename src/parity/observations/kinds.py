@@ -154,7 +154,7 @@ REGION_EQUIVALENT = _kind(
     "graph.region_equivalent",
     "Operations matching left unpaired compute the same function on both sides of their matched "
     "boundary; the evidence names the method (proved_symbolic, proved_exact, evaluated_constant, "
-    "verified_numerically) and, for proofs, the normal forms.",
+    "proved_identity, verified_numerically) and, for proofs, the normal forms or the identity test.",
 )
 REGION_UNEXPLAINED = _kind(
     "graph.region_unexplained",

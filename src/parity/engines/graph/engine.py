@@ -41,7 +41,7 @@ from parity.observations.kinds import (
 ENGINE = "graph"
 MAX_LOCATIONS = 50
 #: methods that prove a region equivalent (numeric verification only finds it close)
-PROOFS = frozenset({"proved_symbolic", "proved_exact", "evaluated_constant"})
+PROOFS = frozenset({"proved_symbolic", "proved_exact", "evaluated_constant", "proved_identity"})
 #: rounds of matching again from regions shown equivalent
 MAX_ROUNDS = 6
 

@@ -9,6 +9,8 @@ sides compute the same function of the same boundary tensors, and records how th
 - ``proved_exact``: data movement (Gather, GatherND, Slice, Split, Reshape, Transpose, Concat, ...), proved
   equal by evaluating both index maps on tensors of distinct ids (every output element must come from
   the same input element);
+- ``proved_identity``: matrix products, arithmetic and normalisations with transcendental functions
+  uninterpreted, proved equal by exact evaluation at random points of prime fields (identity.py);
 - ``evaluated_constant``: regions with no input but constants, evaluated on both sides (a constant folded
   by a tool against the computation it folded);
 - ``verified_numerically``: both regions run on the boundary activations of the real inputs and on
@@ -25,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from parity.engines.graph import approximations, symbolic, symbolic_elements
+from parity.engines.graph import approximations, identity, symbolic, symbolic_elements
 from parity.engines.graph.matching import COMMUTATIVE, Correspondence
 from parity.engines.graph.residual import Region
 from parity.engines.graph.rewrites.precision import is_quantizer_clamp
 from parity.ir import Graph
 
-PROVED = ("proved_symbolic", "proved_exact", "evaluated_constant")
+PROVED = ("proved_symbolic", "proved_exact", "evaluated_constant", "proved_identity")
 METHODS = (*PROVED, "verified_numerically")
 #: ops that only move or copy elements (an index map from the inputs to the output)
 MOVES = symbolic_elements.MOVES | {"DepthToSpace", "SpaceToDepth"}
@@ -221,7 +223,7 @@ def check_region(reference: Graph, candidate: Graph, region: Region, boundary: B
 def _check(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> RegionCheck:
     check = RegionCheck(region, boundary)
     reasons = []
-    for method in (_symbolic, _constant, _index_maps, _elements):
+    for method in (_symbolic, _constant, _index_maps, _elements, _identity):
         try:
             details = method(reference, candidate, region, boundary)
         except symbolic.NotProvable as exc:
@@ -312,6 +314,21 @@ def _elements(reference: Graph, candidate: Graph, region: Region, boundary: Boun
         if a.size
     ]
     return {"method": "proved_symbolic", "per_element": True, "normal_forms": shown}
+
+
+def _identity(reference: Graph, candidate: Graph, region: Region, boundary: Boundary) -> dict | None:
+    if not (
+        identity.provable(reference, region.reference) and identity.provable(candidate, region.candidate)
+    ):
+        raise symbolic.NotProvable("")
+    return identity.prove(
+        reference,
+        candidate,
+        (
+            (region.reference, *boundary.side(0)),
+            (region.candidate, *boundary.side(1)),
+        ),
+    )
 
 
 def _shown(expr: Any) -> str:
