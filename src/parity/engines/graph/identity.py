@@ -309,7 +309,7 @@ SUPPORTED = (
     | UNINTERPRETED
     | PASS_THROUGH
     | {"Add", "Sub", "Mul", "Div", "Neg", "Reciprocal", "Pow", "MatMul", "Gemm", "Softmax", "Cast", "Where"}
-    | {"ReduceSum", "ReduceMean", "LayerNormalization", "Shape", "Gelu"}
+    | {"ReduceSum", "ReduceMean", "LayerNormalization", "Shape", "Gelu", "LSTM", "GRU"}
 )
 #: ops computed on concrete values only (a float tensor reaching one makes the region unprovable here)
 UNSUPPORTED_ON_FIELD = frozenset({"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Max", "Min"})
@@ -380,6 +380,8 @@ def _apply(
         return [Value(_layer_norm(attrs, x, field), True)]
     if op == "Gelu":
         return [Value(_gelu(attrs, x[0], field), True)]
+    if op in ("LSTM", "GRU"):
+        return [Value(array, True) for array in _recurrent(node, args, x, field, budget)]
     if op == "Where":
         condition = args[0]
         if condition.exact:
@@ -509,3 +511,100 @@ def _gelu(attrs: dict, data: np.ndarray, field: Field) -> np.ndarray:
     erf = field.uninterpreted("Erf", field.mul(data, field.inverse(root_two)))
     one = field.of_floats(np.array(1.0))
     return field.mul(field.mul(data, field.add(erf, one)), field.of_floats(np.array(0.5)))
+
+
+#: ONNX's default activations of the recurrent operators (gates, candidate, output)
+RECURRENT_ACTIVATIONS = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh")}
+
+
+def _recurrent(
+    node: Node, args: list[Value | None], x: list[Any], field: Field, budget: list[int]
+) -> list[np.ndarray]:
+    """LSTM and GRU unrolled step by step as ONNX defines them (gates iofc and zrh), per direction.
+
+    The activations are the uninterpreted functions Sigmoid and Tanh stand for elsewhere, so a cell
+    written out with MatMul, Split, Sigmoid and Tanh nodes (as Keras-style exports do) is the same
+    expression when its gates compute the same thing.
+    """
+    attrs = node.attrs
+    if attrs.get("clip") is not None or attrs.get("input_forget", 0):
+        raise NotProvable(f"{node.op} with clip or coupled input and forget gates")
+    if len(args) > 4 and args[4] is not None:
+        raise NotProvable(f"{node.op} with sequence lengths")
+    direction = attrs.get("direction", "forward")
+    directions = {"forward": ("forward",), "reverse": ("reverse",), "bidirectional": ("forward", "reverse")}
+    if direction not in directions:
+        raise NotProvable(f"{node.op} direction {direction}")
+    count = len(directions[direction])
+    activations = tuple(attrs.get("activations") or RECURRENT_ACTIVATIONS[node.op] * count)
+    if any(a not in UNINTERPRETED for a in activations):
+        raise NotProvable(f"{node.op} activations {activations}")
+    data = x[0]
+    if int(attrs.get("layout", 0)):  # [batch, seq, input] -> [seq, batch, input]
+        data = np.swapaxes(data, 0, 1)
+    steps, batch = data.shape[0], data.shape[1]
+    hidden = int(attrs["hidden_size"]) if "hidden_size" in attrs else x[2].shape[-1]
+    gates = 4 if node.op == "LSTM" else 3
+    _spend(budget, (steps * batch * count, data.shape[2]), (data.shape[2], gates * hidden * 2))
+    zeros = np.zeros((count, batch, hidden), dtype=np.int64)
+    initial_h = x[5] if len(x) > 5 and x[5] is not None else zeros
+    initial_c = x[6] if len(x) > 6 and x[6] is not None else zeros
+    bias = x[3] if len(x) > 3 and x[3] is not None else np.zeros((count, 2 * gates * hidden), dtype=np.int64)
+    peephole = x[7] if node.op == "LSTM" and len(x) > 7 and x[7] is not None else None
+    outputs, last_h, last_c = [], [], []
+    per = len(RECURRENT_ACTIVATIONS[node.op])
+    for d, way in enumerate(directions[direction]):
+        names = activations[d * per : (d + 1) * per]
+        h, c = initial_h[d], initial_c[d]
+        w, r = x[1][d], x[2][d]
+        wb, rb = bias[d][: gates * hidden], bias[d][gates * hidden :]
+        order = range(steps) if way == "forward" else range(steps - 1, -1, -1)
+        found = [None] * steps
+        for t in order:
+            projected = field.add(field.matmul(data[t], w.T), wb)
+            if node.op == "LSTM":
+                h, c = _lstm_step(field, projected, h, c, r, rb, hidden, names, peephole, d)
+            else:
+                h = _gru_step(
+                    field, projected, h, r, rb, hidden, names, int(attrs.get("linear_before_reset", 0))
+                )
+            found[t] = h
+        outputs.append(np.stack(found))
+        last_h.append(h)
+        last_c.append(c)
+    y = np.stack(outputs, axis=1)  # [seq, num_directions, batch, hidden]
+    y_h, y_c = np.stack(last_h), np.stack(last_c)
+    if int(attrs.get("layout", 0)):
+        y = np.transpose(y, (2, 0, 1, 3))
+        y_h, y_c = np.swapaxes(y_h, 0, 1), np.swapaxes(y_c, 0, 1)
+    return [y, y_h, y_c][: len(node.outputs)]
+
+
+def _lstm_step(field: Field, projected, h, c, r, rb, hidden, names, peephole, d):
+    gate, cell, out = names
+    z = field.add(projected, field.add(field.matmul(h, r.T), rb))
+    i, o, f, g = (z[:, k * hidden : (k + 1) * hidden] for k in range(4))
+    if peephole is not None:
+        pi, po, pf = (peephole[d][k * hidden : (k + 1) * hidden] for k in range(3))
+        i, f = field.add(i, field.mul(pi, c)), field.add(f, field.mul(pf, c))
+    i, f = field.uninterpreted(gate, i), field.uninterpreted(gate, f)
+    c = field.add(field.mul(f, c), field.mul(i, field.uninterpreted(cell, g)))
+    if peephole is not None:
+        o = field.add(o, field.mul(po, c))
+    return field.mul(field.uninterpreted(gate, o), field.uninterpreted(out, c)), c
+
+
+def _gru_step(field: Field, projected, h, r, rb, hidden, names, linear_before_reset):
+    gate, cell = names
+    xz, xr, xh = (projected[:, k * hidden : (k + 1) * hidden] for k in range(3))
+    rz, rr, rh = (r[k * hidden : (k + 1) * hidden] for k in range(3))
+    bz, br, bh = (rb[k * hidden : (k + 1) * hidden] for k in range(3))
+    z = field.uninterpreted(gate, field.add(xz, field.add(field.matmul(h, rz.T), bz)))
+    reset = field.uninterpreted(gate, field.add(xr, field.add(field.matmul(h, rr.T), br)))
+    if linear_before_reset:
+        recurrent = field.mul(reset, field.add(field.matmul(h, rh.T), bh))
+    else:
+        recurrent = field.add(field.matmul(field.mul(reset, h), rh.T), bh)
+    candidate = field.uninterpreted(cell, field.add(xh, recurrent))
+    one = np.ones_like(z)
+    return field.add(field.mul(field.sub(one, z), candidate), field.mul(z, h))
