@@ -23,13 +23,17 @@ class ToolFailed(Exception):
     """The tool itself refused or crashed on this model."""
 
 
+#: every family of architecture; the generic tools (optimisers, simplifiers, converters) apply to all
+FAMILY_TAGS = ("cnn", "transformer", "recurrent", "recsys", "gnn")
+
+
 @dataclass(frozen=True)
 class Tool:
     """A real tool: what it is, which architectures it is meant for, and how to run it."""
 
     name: str
     run: Callable[..., None]  # (reference path, architecture, candidate path, work folder) -> None
-    families: tuple[str, ...] = ("cnn", "transformer")
+    families: tuple[str, ...] = FAMILY_TAGS
     #: quantization, whose calibration the inference rules want as evidence
     quantizes: bool = False
     #: the tool writes its own reference next to the candidate (``work/<name>.reference.onnx``)
@@ -156,7 +160,16 @@ def _dynamic(reference: Path, arch: Architecture, out: Path, work: Path) -> None
     quantize_dynamic(str(reference), str(out), weight_type=QuantType.QInt8)
 
 
-_OPTIMIZER_TYPES = {"bert": "bert", "vit": "vit", "llama": "gpt2"}
+_OPTIMIZER_TYPES = {
+    "bert": "bert",
+    "vit": "vit",
+    "llama": "gpt2",
+    # the MLPerf families (families.py): the optimizer's nearest model types
+    "gptj": "gpt2",
+    "mixtral": "gpt2",
+    "whisper": "bart",
+    "swin": "swin",
+}
 
 
 def _transformers_optimizer(fp16: bool):
