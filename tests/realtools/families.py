@@ -6,9 +6,10 @@ miniature of one, seeded with random weights (nothing downloaded), in eval mode,
 after training. Like ``ARCHITECTURES`` each is a factory of ``Variant`` switches, so a violation is the
 same module with one thing changed and the reference's weights wherever the shapes allow.
 
-torchvision is not used: PyPI's wheel is built against the CUDA torch, so with the CPU torch its C++
-ops do not load, its import fails, and transformers (which imports it when installed) fails with it.
-FrozenBatchNorm2d, the feature pyramid and EfficientNet are written here after torchvision's code.
+torchvision is not used: the wheel the registry serves for torch 2.13 (0.28.0+cu130) is built against
+the CUDA torch, so with the project's CPU torch its C++ ops do not load, its import fails, and so does
+every transformers model (transformers imports torchvision when it is installed). FrozenBatchNorm2d, the
+feature pyramid and EfficientNet are written here after torchvision's code, with its module names.
 """
 
 from __future__ import annotations
@@ -283,6 +284,7 @@ def efficientnet(variant: Variant):
 
 
 def _efficientnet(variant: Variant):
+    """The EfficientNet module with drawn batch-norm statistics (``finished``), before calibration."""
     from functools import partial
 
     torch = _torch()
@@ -423,8 +425,11 @@ def _drop_convnext_residual(layer) -> None:
 
 
 def sdunet(variant: Variant):
-    """A Stable Diffusion UNet (diffusers' UNet2DConditionModel, tiny config): timestep embedding,
-    ResNet blocks with GroupNorm, cross-attention transformer blocks over the text states."""
+    """A Stable Diffusion UNet (diffusers' UNet2DConditionModel, tiny config), timestep as (N,) floats.
+
+    Timestep embedding, ResNet blocks with GroupNorm, cross-attention transformer blocks over the text
+    states. Channels (16, 32): at (32, 64) the model is 3.4 MB.
+    """
     torch = _torch()
     from diffusers import UNet2DConditionModel
 
@@ -495,9 +500,10 @@ DLRM_BAG = 4
 
 
 def dlrm(variant: Variant):
-    """DLRM: bottom MLP on 13 dense features, three summed EmbeddingBags, the reference's dot interaction
-    (pairwise products by bmm, the strict lower triangle gathered), top MLP, sigmoid.
+    """DLRM: bottom MLP on 13 dense features, three summed EmbeddingBags, dot interaction, top MLP.
 
+    The interaction is the reference implementation's: pairwise products by bmm, the strict lower
+    triangle gathered, joined to the bottom MLP's output. Bags have a fixed size (2-D indices).
     ``table_rows`` cuts table 0 to its first rows: indices clipped to them (rows pruned) or, ``hashed``,
     taken modulo their count (the hashing trick).
     """
@@ -559,9 +565,10 @@ RNNT_VOCAB = 16
 
 
 def rnnt(variant: Variant):
-    """An RNN-T (MLPerf's speech model in miniature): LSTM encoder, embedding + LSTM prediction network,
-    joint network (projections broadcast-added, tanh, to the vocabulary): (N, T, U, vocab).
+    """An RNN-T (MLPerf's speech model in miniature): LSTM encoder, prediction and joint networks.
 
+    The prediction network embeds the labels into an LSTM; the joint network broadcast-adds both
+    projections, tanh, to the vocabulary: (N, T, U, vocab).
     ``skip_layer`` leaves out the encoder's last LSTM layer (its first keeps the reference's weights).
     """
     torch = _torch()
@@ -605,9 +612,11 @@ GRAPH_NODES, RELATIONS = 16, 2
 
 
 def rgat(variant: Variant):
-    """An R-GAT (MLPerf's IGBH model in miniature, no torch_geometric): per relation a graph-attention
-    head over a dense adjacency (masked softmax), relations summed with a root weight, two layers, ELU,
-    a residual connection around the first layer."""
+    """An R-GAT (MLPerf's IGBH model in miniature), by hand: no torch_geometric.
+
+    Per relation a graph-attention head over a dense adjacency (masked softmax), relations summed with
+    a root weight; two layers, ELU, a residual connection around the first.
+    """
     torch = _torch()
     nn = torch.nn
     _seeded(27 + 1000 * variant.seed)
@@ -735,8 +744,7 @@ def _drop_gptj_residual(block) -> None:
 
 
 def mixtral(variant: Variant):
-    """Mixtral (transformers' MixtralForCausalLM, small config): grouped-query attention, sparse MoE
-    with top-2 routing over four experts.
+    """Mixtral (transformers' MixtralForCausalLM, small config): GQA, sparse MoE, top-2 of four experts.
 
     The experts run transformers' "batched_mm" implementation: its default one loops in Python over the
     experts the export sample happened to route to, which the TorchScript trace would freeze.
@@ -799,8 +807,10 @@ def _drop_mixtral_residual(layer) -> None:
 
 
 def whisper(variant: Variant):
-    """Whisper's encoder (transformers' WhisperModel(config).encoder, small config): two strided convs
-    over 16 mel bins, sinusoidal positions, pre-LN blocks; last_hidden_state."""
+    """Whisper's encoder (transformers' WhisperModel(config).encoder, small config): last_hidden_state.
+
+    Two convs (the second strided) over 16 mel bins, sinusoidal positions, pre-LN blocks.
+    """
     torch = _torch()
     from transformers import WhisperConfig, WhisperModel
 
@@ -887,7 +897,13 @@ def swin(variant: Variant):
 
     _seeded(31 + 1000 * variant.seed)
     config = SwinConfig(
-        image_size=32, patch_size=4, embed_dim=16, depths=[1, 2], num_heads=[2, 4], window_size=4
+        image_size=32,
+        patch_size=4,
+        embed_dim=16,
+        depths=[1, 2],
+        num_heads=[2, 4],
+        window_size=4,
+        attn_implementation="eager",  # SDPA exports from opset 14 on only
     )
     model = SwinModel(config, add_pooling_layer=False).eval()
     stages = model.encoder.layers
@@ -921,8 +937,10 @@ def swin(variant: Variant):
 
 
 def _drop_swin_residual(layer) -> None:
-    """The Swin layer without its MLP residual: window attention as transformers does, then the MLP's
-    output replaces the residual stream."""
+    """The Swin layer without its MLP residual: the MLP's output replaces the residual stream.
+
+    The window attention before it is transformers' (SwinLayer.forward), residual included.
+    """
     from transformers.models.swin.modeling_swin import window_partition, window_reverse
 
     def forward(hidden_states, input_dimensions, always_partition=False, **kwargs):
