@@ -24,6 +24,14 @@ class Variant:
     heads: int | None = None  # attention heads (weights unchanged)
     rope_theta: float | None = None  # rotary base
     seed: int = 0  # another seed: every weight re-drawn from the same initialiser
+    # the MLPerf families' violations (tests/realtools/families.py)
+    skip_layer: bool = False  # one block/layer replaced by identity, the others as they are
+    early_exit: bool = False  # the model returns after fewer layers than the reference, same weights
+    experts_per_token: int | None = None  # mixture-of-experts routing: experts each token is sent to
+    epsilon: float | None = None  # one norm layer's epsilon
+    pruned_head: bool = False  # structured pruning: one attention head's projections zeroed in one layer
+    table_rows: int | None = None  # one embedding table cut to this many rows (indices clipped, or hashed)
+    hashed: bool = False  # with table_rows: indices taken modulo the rows instead of clipped
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Architecture:
     """How to build, feed and describe one reference architecture."""
 
     name: str
-    family: str  # "cnn" or "transformer"
+    family: str  # "cnn", "transformer", "recurrent", "recsys" or "gnn"
     build: Callable[[Variant], Any]  # -> torch.nn.Module in eval mode
     inputs: Callable[[np.random.Generator, int], dict[str, np.ndarray]]  # (rng, samples) -> arrays
     violations: tuple[str, ...] = ()
@@ -58,10 +66,13 @@ def finished(module):
     import zlib
 
     torch = _torch()
+    nn = torch.nn
+    kinds = (
+        nn.modules.batchnorm._BatchNorm | nn.modules.instancenorm._InstanceNorm | nn.GroupNorm | nn.LayerNorm
+    )
     for name, layer in module.named_modules():
-        norm = isinstance(layer, torch.nn.BatchNorm2d | torch.nn.LayerNorm) or type(layer).__name__.endswith(
-            "RMSNorm"
-        )
+        # RMSNorms of transformers, and torchvision-style FrozenBatchNorm2d (statistics held as buffers)
+        norm = isinstance(layer, kinds) or type(layer).__name__.endswith(("RMSNorm", "FrozenBatchNorm2d"))
         weight = getattr(layer, "weight", None)
         if not norm or weight is None:
             continue
@@ -71,7 +82,7 @@ def finished(module):
             weight.copy_(1.0 + 0.1 * torch.randn(count, generator=generator))
             if getattr(layer, "bias", None) is not None:
                 layer.bias.copy_(0.1 * torch.randn(count, generator=generator))
-            if isinstance(layer, torch.nn.BatchNorm2d):
+            if getattr(layer, "running_mean", None) is not None:  # batch norms; instance norms keep none
                 layer.running_mean.copy_(0.1 * torch.randn(count, generator=generator))
                 layer.running_var.copy_(0.5 + torch.rand(count, generator=generator))
     return module.eval()

@@ -24,6 +24,7 @@ import numpy as np
 import onnx
 
 from realtools.architectures import ARCHITECTURES, Architecture, Variant
+from realtools.families import architecture
 from realtools.tools import TOOLS, Tool, ToolFailed, export
 from realtools.violations import VIOLATIONS, redrawn
 
@@ -157,12 +158,15 @@ def _inputs(arch: Architecture, path: Path) -> None:
 def build(
     folder: Path, archs: list[str] | None = None, tools: list[str] | None = None, violations: bool = True
 ) -> tuple[list[Case], list[dict]]:
-    """Write the corpus under ``folder``; return the cases and the tool runs that failed."""
+    """Write the corpus under ``folder``; return the cases and the tool runs that failed.
+
+    ``archs`` may name MLPerf families (families.py) too; by default the main corpus is built.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
     failed: list[dict] = []
     for arch_name in archs or list(ARCHITECTURES):
-        arch = ARCHITECTURES[arch_name]
+        arch = architecture(arch_name)
         work = folder / arch_name
         work.mkdir(exist_ok=True)
         reference = work / "reference.onnx"

@@ -9,7 +9,7 @@ corpus records it), which is not parity's failure.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +23,17 @@ class ToolFailed(Exception):
     """The tool itself refused or crashed on this model."""
 
 
+#: every family of architecture; the generic tools (optimisers, simplifiers, converters) apply to all
+FAMILY_TAGS = ("cnn", "transformer", "recurrent", "recsys", "gnn")
+
+
 @dataclass(frozen=True)
 class Tool:
     """A real tool: what it is, which architectures it is meant for, and how to run it."""
 
     name: str
     run: Callable[..., None]  # (reference path, architecture, candidate path, work folder) -> None
-    families: tuple[str, ...] = ("cnn", "transformer")
+    families: tuple[str, ...] = FAMILY_TAGS
     #: quantization, whose calibration the inference rules want as evidence
     quantizes: bool = False
     #: the tool writes its own reference next to the candidate (``work/<name>.reference.onnx``)
@@ -74,10 +78,6 @@ def export(
     if dynamo:  # the dynamo exporter may keep weights in a side file; inline them for a self-contained model
         model = onnx.load(str(path))
         onnx.save(model, str(path))
-
-
-#: every family's tag (architectures.py, families.py)
-ALL = ("cnn", "transformer", "recurrent", "recsys", "gnn")
 
 
 def _ort(level: str):
@@ -329,8 +329,10 @@ TOOLS: dict[str, Tool] = {
         Tool("int8_qdq", _static(StaticOptions()), quantizes=True),
         Tool("int8_qoperator", _static(StaticOptions("QOperator", per_channel=False)), quantizes=True),
         Tool("int8_dynamic", _dynamic, families=("transformer",), quantizes=True),
-        Tool("ort_transformers", _transformers_optimizer(False), ALL, only=tuple(_OPTIMIZER_TYPES)),
-        Tool("ort_transformers_fp16", _transformers_optimizer(True), ALL, only=tuple(_OPTIMIZER_TYPES)),
+        Tool("ort_transformers", _transformers_optimizer(False), only=tuple(_OPTIMIZER_TYPES)),
+        Tool(
+            "ort_transformers_fp16", _transformers_optimizer(True), FAMILY_TAGS, only=tuple(_OPTIMIZER_TYPES)
+        ),
         Tool("dynamo_export", _dynamo),
     )
 }
@@ -339,13 +341,13 @@ TOOLS: dict[str, Tool] = {
 MORE_TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
-        Tool("opset_newest", _newest_opset, families=ALL),
-        Tool("fp16_ort", _fp16(True, "onnxruntime"), families=ALL),
-        Tool("bf16_weights", _bf16_weights, families=ALL),
-        Tool("compose_prefix", _compose_prefix, families=ALL),
-        Tool("extract_model", _extract, families=ALL),
-        Tool("export_dynamic_axes", _torch_export(dynamic_batch=True), families=ALL),
-        Tool("export_no_folding", _torch_export(constant_folding=False), families=ALL),
+        Tool("opset_newest", _newest_opset, families=FAMILY_TAGS),
+        Tool("fp16_ort", _fp16(True, "onnxruntime"), families=FAMILY_TAGS),
+        Tool("bf16_weights", _bf16_weights, families=FAMILY_TAGS),
+        Tool("compose_prefix", _compose_prefix, families=FAMILY_TAGS),
+        Tool("extract_model", _extract, families=FAMILY_TAGS),
+        Tool("export_dynamic_axes", _torch_export(dynamic_batch=True), families=FAMILY_TAGS),
+        Tool("export_no_folding", _torch_export(constant_folding=False), families=FAMILY_TAGS),
         Tool("int8_qdq_s8s8", _static(StaticOptions(activations="QInt8")), ("cnn", "transformer"), True),
         Tool(
             "int8_qdq_reduce_range", _static(StaticOptions(reduce_range=True)), ("cnn", "transformer"), True
@@ -371,8 +373,4 @@ MORE_TOOLS: dict[str, Tool] = {
 
 def family_tools() -> dict[str, Tool]:
     """The tools an MLPerf family goes through: every tool at every option (a family's tag picks them)."""
-    widened = {
-        name: replace(tool, families=ALL) if tool.families == ("cnn", "transformer") else tool
-        for name, tool in TOOLS.items()
-    }
-    return {**widened, **MORE_TOOLS}
+    return {**TOOLS, **MORE_TOOLS}

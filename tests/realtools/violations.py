@@ -26,6 +26,19 @@ SWAPPED = {
     "vit": "relu",
     "bert": "relu",
     "llama": "relu",
+    # the MLPerf families (families.py)
+    "retinanet": "sigmoid",
+    "unet3d": "relu",  # LeakyReLU → ReLU
+    "dlrm": "sigmoid",
+    "rnnt": "relu",  # the joint network's tanh
+    "gptj": "relu",
+    "mixtral": "relu",
+    "whisper": "relu",
+    "sdunet": "relu",
+    "convnext": "relu",
+    "efficientnet": "relu",
+    "swin": "relu",
+    "rgat": "relu",  # ELU → ReLU
 }
 
 
@@ -98,6 +111,18 @@ _BLOCK_HINT = {
     "vit": "blocks.0",
     "bert": "layer.0",
     "llama": "layers.0",
+    "retinanet": "layer2.0",
+    "unet3d": "enc1",
+    "dlrm": "top.1",
+    "rnnt": "joint_act",
+    "gptj": "h.0/mlp",
+    "mixtral": "layers.0/mlp/experts",
+    "whisper": "layers.0/activation_fn",
+    "sdunet": "down_blocks.0/resnets.0",
+    "convnext": "stages.0/layers.0/act",
+    "efficientnet": "features.2.0",
+    "swin": "layers.0/blocks.0/mlp",
+    "rgat": "layers.0/act",
 }
 _RESIDUAL_HINT = {
     "resnet": "blocks.0",
@@ -108,9 +133,71 @@ _RESIDUAL_HINT = {
     "vit": "blocks.0",
     "bert": "layer.0",
     "llama": "layers.0",
+    "retinanet": "layer1.0",
+    "unet3d": "/Concat",
+    "gptj": "h.0",
+    "mixtral": "layers.0",
+    "whisper": "layers.0",
+    "sdunet": "down_blocks.1/resnets.0",
+    "convnext": "stages.1/layers.0",
+    "efficientnet": "features.4.1",
+    "swin": "layers.1/blocks.0",
+    "rgat": "layers.0",
 }
-_NORM_HINT = {**_BLOCK_HINT, "unet": "mid", "bert": "layer.1", "llama": "layers.1"}
-_ATTENTION_HINT = {"vit": "attn", "bert": "attention", "llama": "self_attn"}
+_NORM_HINT = {
+    **_BLOCK_HINT,
+    "unet": "mid",
+    "bert": "layer.1",
+    "llama": "layers.1",
+    "retinanet": "layer3.0",
+    "unet3d": "enc2.0",
+    "gptj": "h.1/ln_1",
+    "mixtral": "layers.1/post_attention_layernorm",
+    "whisper": "layers.1/final_layer_norm",
+    "sdunet": "down_blocks.1/resnets.0/norm2",
+    "convnext": "stages.1/layers.0/layernorm",
+    "efficientnet": "features.3.0",
+    "swin": "layers.0/blocks.0/layernorm_after",
+}
+_ATTENTION_HINT = {
+    "vit": "attn",
+    "bert": "attention",
+    "llama": "self_attn",
+    "gptj": "attn",
+    "mixtral": "self_attn",
+    "whisper": "self_attn",
+}
+#: the MLPerf families' violations (families.py): where each is, in the reference's node names
+_SKIP_HINT = {
+    "retinanet": "layer2.1",
+    "unet3d": "enc2.1",
+    "rnnt": "/encoder/LSTM_1",  # the encoder's second LSTM layer
+    "gptj": "h.0",
+    "mixtral": "layers.0",
+    "whisper": "layers.0",
+    "sdunet": "mid_block/attentions.0",
+    "convnext": "stages.0/layers.0",
+    "efficientnet": "features.5.1",
+    "swin": "layers.0/blocks.0",
+}
+_EXIT_HINT = {"gptj": "h.1", "mixtral": "layers.1", "whisper": "layers.1", "swin": "layers.1/blocks.1"}
+_EPSILON_HINT = {
+    "gptj": "h.1/ln_1",
+    "mixtral": "layers.1/post_attention_layernorm",
+    "whisper": "layers.1/self_attn_layer_norm",
+    "swin": "layers.1/blocks.1/layernorm_before",
+}
+_HEAD_HINT = {
+    "gptj": "h.0/attn",
+    "mixtral": "layers.0/self_attn",
+    "whisper": "layers.0/self_attn",
+    "sdunet": "down_blocks.0/attentions.0/transformer_blocks.0/attn1",
+    "swin": "layers.1/blocks.0/attention",
+}
+#: the reference norms' epsilon is 1e-5; 1e-3 changes the outputs visibly (a few 1e-4 or more)
+_EPSILON = 1e-3
+#: DLRM's table 0 (200 rows) cut to its first 100: indices clipped, or hashed (modulo 100)
+_TABLE_ROWS = 100
 
 VIOLATIONS: dict[str, Violation] = {
     v.name: v
@@ -126,6 +213,16 @@ VIOLATIONS: dict[str, Violation] = {
         Violation("dropped_norm", _module(lambda a: Variant(drop_norm=True), lambda a: _NORM_HINT[a.name])),
         Violation("fewer_heads", _module(lambda a: Variant(heads=2), lambda a: _ATTENTION_HINT[a.name])),
         Violation("rotary_base", _module(lambda a: Variant(rope_theta=500000.0), lambda a: "rotary")),
+        Violation("skipped_layer", _module(lambda a: Variant(skip_layer=True), lambda a: _SKIP_HINT[a.name])),
+        Violation("early_exit", _module(lambda a: Variant(early_exit=True), lambda a: _EXIT_HINT[a.name])),
+        Violation("moe_topk", _module(lambda a: Variant(experts_per_token=1), lambda a: "mlp/gate")),
+        Violation("epsilon", _module(lambda a: Variant(epsilon=_EPSILON), lambda a: _EPSILON_HINT[a.name])),
+        Violation("pruned_head", _module(lambda a: Variant(pruned_head=True), lambda a: _HEAD_HINT[a.name])),
+        Violation("table_pruned", _module(lambda a: Variant(table_rows=_TABLE_ROWS), lambda a: "tables.0")),
+        Violation(
+            "table_hashed",
+            _module(lambda a: Variant(table_rows=_TABLE_ROWS, hashed=True), lambda a: "tables.0"),
+        ),
         Violation("pruned", _edit_weight(_prune)),
         Violation("modified_weight", _edit_weight(_nudge)),
     )
