@@ -1,10 +1,14 @@
-"""Build the real-tool corpus and audit it under both suites; print what parity got right, per tool and architecture.
+"""Build the real-tool corpus, audit it under both suites, print what parity got right per tool and model.
 
 Usage: python scripts/realtools_report.py [FOLDER] [--jobs N] [--arch A ...] [--tool T ...]
+       python scripts/realtools_report.py [FOLDER] --families --baseline   (MLPerf's families, every tool)
 
 The corpus (tests/realtools) exports small PyTorch and transformers models, runs every tool on them and
 injects violations; this script prints the installed versions, a table of expectations met per tool and
-architecture, and every miss with parity's findings. Needs the dev extras (torch, transformers, ...).
+architecture, and every miss with parity's findings. ``--families`` builds MLPerf's model families
+(families.py) through every tool at every option; ``--baseline`` also runs Polygraphy's output comparison
+(atol = rtol = 1e-3, and 1e-2) on the same pairs and inputs, in the same run, as the table's baseline row.
+Needs the dev extras (torch, transformers, diffusers) and, for the baseline, polygraphy.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from realtools.audit import SUITES, audit, table
+from realtools.audit import SUITES, audit, polygraphy, table
 from realtools.corpus import build, load, versions
 
 
 def main() -> int:
+    """Build (or reuse) the corpus, audit every case under both suites, print the tables and the misses."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
@@ -31,7 +36,16 @@ def main() -> int:
     parser.add_argument("--no-violations", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="audit the corpus already in FOLDER")
     parser.add_argument("--only", help="audit only cases whose id contains this")
+    parser.add_argument("--families", action="store_true", help="MLPerf's model families, every tool option")
+    parser.add_argument("--baseline", action="store_true", help="Polygraphy on the same pairs, same run")
     options = parser.parse_args()
+    if options.families:
+        import realtools.corpus as corpus
+        from realtools.families import FAMILIES
+        from realtools.tools import family_tools
+
+        corpus.TOOLS = family_tools()
+        options.arch = options.arch or list(FAMILIES)
     folder = options.folder or Path(tempfile.mkdtemp(prefix="parity-realtools-"))
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions().items()))
     started = time.perf_counter()
@@ -60,6 +74,8 @@ def main() -> int:
             f"{sum(o.verdict == 'internal_error' for o in mine)}\n"
         )
         print(table(mine, cases))
+    if options.baseline:
+        _baseline(cases, outcomes, options.jobs)
     print("\n## misses\n")
     for outcome in outcomes:
         if outcome.met:
@@ -72,6 +88,33 @@ def main() -> int:
         for finding in outcome.findings[:6]:
             print(f"    {finding[0]:12} {finding[1]:40} {finding[2]}")
     return 0
+
+
+def _baseline(cases, outcomes, jobs: int) -> None:
+    """Polygraphy's verdicts on the same pairs (outputs within tolerance: accepted), beside parity's."""
+    started = time.perf_counter()
+    with ProcessPoolExecutor(jobs) as pool:
+        strict = list(pool.map(polygraphy, cases))
+        loose = list(pool.map(polygraphy, cases, [1e-2] * len(cases), [1e-2] * len(cases)))
+    print(f"\n## baseline: Polygraphy output comparison ({time.perf_counter() - started:.0f} s)\n")
+    print("| suite | tool | legal accepted | violations caught | could not run |")
+    print("|---|---|---|---|---|")
+    for suite in SUITES:
+        mine = {o.case: o for o in outcomes if o.suite == suite}
+        legal = [c for c in cases if c.expected[suite] != "violates"]
+        bad = [c for c in cases if c.expected[suite] == "violates"]
+        print(
+            f"| {suite} | parity | {sum(mine[c.id].met for c in legal)}/{len(legal)} | "
+            f"{sum(mine[c.id].met for c in bad)}/{len(bad)} | "
+            f"{sum(mine[c.id].verdict in ('bad_input', 'internal_error') for c in cases)} |"
+        )
+        for label, results in (("Polygraphy 1e-3", strict), ("Polygraphy 1e-2", loose)):
+            by_case = {r.case: r for r in results}
+            print(
+                f"| {suite} | {label} | {sum(by_case[c.id].passed is True for c in legal)}/{len(legal)} | "
+                f"{sum(by_case[c.id].passed is False for c in bad)}/{len(bad)} | "
+                f"{sum(r.passed is None for r in results)} |"
+            )
 
 
 if __name__ == "__main__":

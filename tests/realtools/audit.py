@@ -107,7 +107,9 @@ def polygraphy(case, atol: float = 1e-3, rtol: float = 1e-3) -> Baseline:
     import onnx
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
     from polygraphy.comparator import Comparator, CompareFunc
+    from polygraphy.logger import G_LOGGER
 
+    G_LOGGER.module_severity = G_LOGGER.ERROR
     samples = dict(np.load(case.inputs))
     count = len(next(iter(samples.values())))
     results = []

@@ -31,7 +31,12 @@ from realtools.violations import VIOLATIONS, redrawn
 SAMPLES = 8
 #: violations the training rules judge differently: training checks initial weights by distribution, so a
 #: few edited values are for a reviewer (a fresh draw may look like that; a checkpoint may not be edited)
-VIOLATION_EXPECTED = {"modified_weight": {"inference": "violates", "training": "needs_review"}}
+VIOLATION_EXPECTED = {
+    "modified_weight": {"inference": "violates", "training": "needs_review"},
+    # an approximation's attribute: inference allows approximations (judged by the accuracy target),
+    # training's rule is the same function, so the changed attribute is the witness
+    "epsilon": {"inference": "conforms", "training": "violates"},
+}
 
 
 @dataclass
