@@ -20,11 +20,12 @@ from parity.engines.graph.attribute_changes import (
     effect,
     epsilon_constants,
 )
-from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region
+from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region, close_region
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
 from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
 from parity.engines.graph.rewrites import DEFAULT_REWRITES
+from parity.engines.graph.rewrites.noop import RemoveNeutralArithmetic
 from parity.engines.graph.rewrites.precision import is_quantizer_clamp
 from parity.ir import Graph
 from parity.observations import Evidence, Location, Observation
@@ -102,7 +103,9 @@ def compare_graphs(
     correspondence, checked = _match_and_check(reference, candidate, check_regions)
     timings["match_s"] = time.perf_counter() - start
     observations = _opset(reference, candidate)
-    observations += _rewrite_observations(applied, rewrites, _located(reference, candidate, correspondence))
+    observations += _rewrite_observations(
+        applied, rewrites, _located(reference, candidate, correspondence), (reference, candidate)
+    )
     observations += _pair_observations(reference, candidate, correspondence)
     observations += [observation for _, observation in checked]
     epsilons = epsilon_constants(reference, candidate, correspondence.nodes)
@@ -137,6 +140,7 @@ def _match_and_check(
         for region in regions(reference, candidate, correspondence):
             key = (region.reference, region.candidate)
             if key not in known:
+                region = close_region(reference, candidate, correspondence, region)
                 found = boundary_of(reference, candidate, correspondence, region)
                 if not isinstance(found, Boundary):
                     known[key] = RegionCheck(region, None, reason=found.reason)
@@ -207,7 +211,10 @@ def _located(
 
 
 def _rewrite_observations(
-    applied: dict[str, list[Application]], rewrites: RewriteSet, located: dict[tuple[str, str], list[str]]
+    applied: dict[str, list[Application]],
+    rewrites: RewriteSet,
+    located: dict[tuple[str, str], list[str]],
+    graphs: tuple[Graph, Graph],
 ) -> list[Observation]:
     kinds = rewrites.kinds()
     phrases = rewrites.phrases()
@@ -222,6 +229,11 @@ def _rewrite_observations(
     found = []
     for (rewrite, fmt), sides in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         extra = len(sides["reference"]) - len(sides["candidate"])
+        if extra and rewrite == RemoveNeutralArithmetic.name:  # the surplus side's parameters still read
+            surplus, other = ("reference", graphs[1]) if extra > 0 else ("candidate", graphs[0])
+            sides[surplus] = [app for app in sides[surplus] if not _kept_elsewhere(app, other)]
+            extra = len(sides["reference"]) - len(sides["candidate"])
+            extra = max(extra, 0) if surplus == "reference" else min(extra, 0)
         if extra == 0:
             continue
         side = "reference" if extra > 0 else "candidate"
@@ -254,6 +266,21 @@ def _rewrite_observations(
             )
         )
     return found
+
+
+def _kept_elsewhere(application: Application, other: Graph) -> bool:
+    """Whether a neutral parameter one side's rewrite removed is still read, as it is, by the other side.
+
+    A zero bias a fused operator reads (a Gemm's C, a SkipLayerNormalization's bias) is no Add for the
+    neutral-arithmetic rewrite to remove, yet the parameter is there: no parameter was removed.
+    """
+    if application.rewrite != RemoveNeutralArithmetic.name:
+        return False
+    name = application.details.get("parameter")
+    source = other.source
+    if name is None or source is None:
+        return False
+    return any(name in reads for reads in source.reads.values())
 
 
 def _pair_observations(

@@ -121,6 +121,47 @@ def boundary_of(
     return Boundary(tuple(sorted(pairs.items())), tuple(outputs))
 
 
+#: matched producers a region takes in so that its inputs are independent of each other
+MAX_ABSORBED = 8
+
+
+def close_region(
+    reference: Graph, candidate: Graph, correspondence: Correspondence, region: Region
+) -> Region:
+    """The region with the matched pairs that compute one of its inputs from another of its inputs.
+
+    A layout rewrite leaves ``Transpose(x)`` outside the region on one side while the other side reads
+    ``x`` itself: read as two independent inputs, the two sides look like different functions of them.
+    Taking in the matched producer (on both sides) of an input computed only from the region's other
+    inputs makes the inputs independent again, so every method sees the function it really computes.
+    """
+    ref_nodes, cand_nodes = list(region.reference), list(region.candidate)
+    for _ in range(MAX_ABSORBED):
+        boundary = {*_reads(reference, tuple(ref_nodes))}
+        boundary |= {
+            left
+            for left, right in correspondence.values.items()
+            if right in _reads(candidate, tuple(cand_nodes))
+        }
+        taken = None
+        for value in sorted(boundary):
+            producer = reference.producer.get(value)
+            partner = correspondence.nodes.get(producer) if producer else None
+            if partner is None or producer in ref_nodes or partner in cand_nodes:
+                continue
+            reads = [v for v in reference.nodes[producer].inputs if v and v not in reference.params]
+            if reads and all(v in boundary for v in reads):
+                taken = producer, partner
+                break
+        if taken is None:
+            break
+        ref_nodes.append(taken[0])
+        cand_nodes.append(taken[1])
+    if len(ref_nodes) == len(region.reference):
+        return region
+    return Region(tuple(ref_nodes), tuple(cand_nodes), region.anchors)
+
+
 def _reads(graph: Graph, nodes: tuple[str, ...]) -> list[str]:
     written = {value for name in nodes for value in graph.nodes[name].outputs}
     found = []

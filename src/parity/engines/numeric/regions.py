@@ -31,6 +31,30 @@ ADVERSARIAL = 3
 THREADS = 2
 
 
+#: operators that compute on quantized integers (onnxruntime's and the standard ones)
+QUANTIZED_OPS = ("QLinear", "Quantize", "Integer", "QAttention", "QGemm", "QOrdered")
+#: rewrites that stand for a quantization they removed (a dequantized weight, a quantizer's clamp)
+QUANTIZED_TRANSFORMS = frozenset({"dequantize", "dequantize_bias"})
+
+
+def quantized_region(graph, nodes) -> bool:
+    """Whether the candidate's region computes on quantized values (operators, clamps or weights).
+
+    Its error then comes from calibration, which the weights and numeric engines judge: the region is
+    verified on its real activations only (with the format's tolerance), since adversarial draws outside
+    the calibrated range saturate by design and witness nothing.
+    """
+    for name in nodes:
+        node = graph.nodes[name]
+        if any(tag in node.op for tag in QUANTIZED_OPS) or "remove-qdq" in node.history:
+            return True
+        for value in node.inputs:
+            param = graph.params.get(value)
+            if param is not None and QUANTIZED_TRANSFORMS & set(param.transform):
+                return True
+    return False
+
+
 def verify_regions(
     comparison: GraphComparison,
     samples: dict,
@@ -72,6 +96,7 @@ def verify_regions(
                 continue
             jobs.append(
                 {
+                    "quantized": quantized_region(candidate, check.region.candidate),
                     "models": [str(paths[0]), str(paths[1])],
                     "inputs": [
                         [left if left in in_file else None, left, right]

@@ -4,7 +4,8 @@
 - ``com.microsoft.FusedGemm``: act(Gemm(...))
 - ``com.microsoft.FusedMatMul``: MatMul(A', B') · alpha
 - ``com.microsoft.SkipLayerNormalization``: LayerNormalization(input + skip [+ bias])
-- ``com.microsoft.Gelu``: 0.5 · x · (1 + erf(x / √2)), written as exporters write it
+- ``com.microsoft.Gelu``: 0.5 · x · (1 + erf(x / √2)), written as exporters write it (``BiasGelu``: of x + b)
+- ``com.microsoft.FastGelu``: GELU's tanh approximation on x [+ bias], written as exporters write it
 - ``com.microsoft.nchwc.*`` pools and ``ReorderInput``/``ReorderOutput``: standard pools and identities
 
 Canonical form is the unfused standard graph, so a fused candidate shows as ``graph.ops_fused``.
@@ -280,6 +281,65 @@ class UnfuseGelu(Rewrite):
         return self.applied([node], fused=node.op)
 
 
+class UnfuseBiasGelu(Rewrite):
+    """Replaces BiasGelu(x, bias) with Gelu's Erf arithmetic on x + bias (the transformers optimizer)."""
+
+    says = ("BiasGelu split into Add and Erf arithmetic", "bias and GELU arithmetic fused into BiasGelu")
+
+    name = "unfuse-bias-gelu"
+    ops = ("com.microsoft.BiasGelu",)
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        if len(node.inputs) < 2 or not node.inputs[1]:
+            return None
+        x, bias, out = node.inputs[0], node.inputs[1], node.outputs[0]
+        graph.remove_node(node)
+        shifted = emit(graph, node, "Add", [x, bias], fresh_value(graph, out), self.name)
+        emit(graph, node, "com.microsoft.Gelu", [shifted], out, self.name)
+        UnfuseGelu().apply(graph, graph.nodes[graph.producer[out]])
+        return self.applied([node], fused=node.op)
+
+
+#: the tanh approximation's constants as onnxruntime's FastGelu kernel and exporters write them (fp32)
+FAST_GELU_SCALE = np.float32(np.sqrt(2.0 / np.pi))
+FAST_GELU_CUBIC = np.float32(0.044715)
+
+
+class UnfuseFastGelu(Rewrite):
+    """Replaces FastGelu(x [, bias]) with 0.5 · y · (1 + tanh(√(2/π) · (y + 0.044715 · y³))), y = x + bias.
+
+    The tanh approximation of GELU (GPT-2's and GPT-J's gelu_new), which the transformers optimizer fuses.
+    """
+
+    says = ("FastGelu split into tanh arithmetic", "tanh GELU arithmetic fused into FastGelu")
+
+    name = "unfuse-fast-gelu"
+    ops = ("com.microsoft.FastGelu",)
+    kind = OPS_UNFUSED
+    candidate_kind = OPS_FUSED
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        x, out = node.inputs[0], node.outputs[0]
+        graph.remove_node(node)
+        if len(node.inputs) > 1 and node.inputs[1]:
+            x = emit(graph, node, "Add", [x, node.inputs[1]], fresh_value(graph, out), self.name)
+        three = constant(graph, f"{node.name}.three", np.array(3.0, dtype=np.float32))
+        cubic = constant(graph, f"{node.name}.cubic", np.array(FAST_GELU_CUBIC))
+        scale = constant(graph, f"{node.name}.scale", np.array(FAST_GELU_SCALE))
+        one = constant(graph, f"{node.name}.one", np.array(1.0, dtype=np.float32))
+        half = constant(graph, f"{node.name}.half", np.array(0.5, dtype=np.float32))
+
+        def step(op: str, inputs: list[str], target: str | None = None) -> str:
+            return emit(graph, node, op, inputs, target or fresh_value(graph, out), self.name)
+
+        inner = step("Add", [x, step("Mul", [step("Pow", [x, three]), cubic])])
+        shifted = step("Add", [step("Tanh", [step("Mul", [inner, scale])]), one])
+        step("Mul", [step("Mul", [x, half]), shifted], out)
+        return self.applied([node], fused=node.op)
+
+
 class UnfuseAttention(Rewrite):
     """Replaces com.microsoft.Attention (no mask, no past) with its multi-head self-attention subgraph.
 
@@ -430,6 +490,8 @@ rewrites = RewriteSet(
         UnfuseSimplifiedLayerNorm(),
         UnfuseQuickGelu(),
         UnfuseGelu(),
+        UnfuseBiasGelu(),
+        UnfuseFastGelu(),
         UnfuseAttention(),
         NchwcToStandard(),
     ]

@@ -287,4 +287,84 @@ class DequantizeDynamicIntegerOp(Rewrite):
         return None
 
 
-rewrites = RewriteSet([DecomposeQuantizedOp(), DequantizeDynamicIntegerOp()])
+class DequantizeDynamicLstm(Rewrite):
+    """Replaces onnxruntime's DynamicQuantizeLSTM with LSTM on its dequantized, transposed weights.
+
+    quantize_dynamic stores an LSTM's W and R as int8 of shape [directions, input, 4·hidden] (the
+    transpose of LSTM's [directions, 4·hidden, input]) with a scale and zero point per direction or per
+    gate row, and quantizes the activations at run time: the float LSTM on ``(Wq − zp)·s`` transposed,
+    with the activation's rounding, which the weights engine checks to half a quantization step.
+    """
+
+    says = ("quantized LSTMs replaced by float ones", "LSTM weights and activations quantized dynamically")
+    name = "dequantize-dynamic-lstm"
+    ops = ("com.microsoft.DynamicQuantizeLSTM",)
+    kind = PRECISION_CHANGED
+    candidate_kind = GRAPH_QUANTIZED
+
+    def apply(self, graph: Graph, node: Node) -> Application | None:
+        inputs = [*node.inputs, *[""] * 12][:12]
+        weights = []
+        for value, scale, zero in ((inputs[1], inputs[8], inputs[9]), (inputs[2], inputs[10], inputs[11])):
+            if not all(is_param(graph, v) for v in (value, scale, zero)):
+                return None
+            weights.append(self._dequantized(graph, value, scale, zero))
+        if any(w is None for w in weights):
+            return None
+        graph.remove_node(node)
+        lstm_inputs = [inputs[0], weights[0], weights[1], *inputs[3:8]]
+        while lstm_inputs and not lstm_inputs[-1]:
+            lstm_inputs.pop()
+        graph.add_node(  # LSTM has three outputs (Y, Y_h, Y_c): emit() writes one
+            Node(
+                name=graph.unique_name(f"{node.name}/LSTM"),
+                op="LSTM",
+                inputs=lstm_inputs,
+                outputs=list(node.outputs),
+                attrs=dict(node.attrs),
+                origin=node.origin,
+                rewrite=self.name,
+                history=(*node.history, self.name),
+            )
+        )
+        return self.applied([node], format="int8", scheme="dynamic")
+
+    @staticmethod
+    def _dequantized(graph: Graph, value: str, scale: str, zero: str) -> str | None:
+        stored = graph.params[value]
+        if len(stored.shape) != 3:
+            return None
+        directions, _, rows = stored.shape
+        scale_shape = graph.params[scale].shape
+        per_row = int(np.prod(scale_shape, dtype=np.int64)) == directions * rows and rows > 1
+        if per_row and directions != 1:  # a scale per direction and row: not one axis of the weight
+            return None
+        flat_scale = scale
+        if per_row:
+            flat_scale = derive(
+                graph, scale, (rows,), "FLOAT", "reshape", (scale,), lambda s: np.asarray(s).reshape(-1)
+            )
+
+        def dequantize(q, s, zp):
+            q, s, zp = np.asarray(q), np.asarray(s), np.asarray(zp)
+            shape = (directions, 1, rows) if per_row else (directions, 1, 1)
+            return np.transpose((q - zp.reshape(shape)) * s.reshape(shape), (0, 2, 1))
+
+        return derive(
+            graph,
+            value,
+            (directions, rows, stored.shape[1]),
+            "FLOAT",
+            "dequantize",
+            (value, scale, zero),
+            dequantize,
+            {
+                "stored_format": "int8" if stored.dtype == "INT8" else "uint8",
+                "format": "int8",
+                "scale": graph.params[flat_scale],
+                "axis": 1,
+            },
+        )
+
+
+rewrites = RewriteSet([DecomposeQuantizedOp(), DequantizeDynamicIntegerOp(), DequantizeDynamicLstm()])
