@@ -273,6 +273,11 @@ def _check(reference: Graph, candidate: Graph, region: Region, boundary: Boundar
         except Refuted as exc:  # the region computes another function: no other method can say otherwise
             check.reason, check.refuted, check.details = str(exc), True, dict(exc.details)
             return check
+        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError) as exc:
+            # a method that cannot handle this region (sympy refusing a mixed expression, an index map
+            # of an unexpected shape) proves nothing about it; the next method and the numerics decide
+            reasons.append(f"{method.__name__.strip('_')} could not be applied ({type(exc).__name__})")
+            continue
         if details is not None:
             check.method, check.details = details.pop("method"), details
             return check

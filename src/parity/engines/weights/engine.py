@@ -136,10 +136,26 @@ def compare_weights(
         raise ValueError(f"unknown weights mode {mode!r}")
     judge = classify if mode == "provenance" else compare_distributions
     verdicts = [judge(a, b) for a, b in parameter_pairs(comparison)]
-    return _observations(verdicts, mode), verdicts
+    return _observations(verdicts, mode, _readers(comparison)), verdicts
 
 
-def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]:
+def _readers(comparison: GraphComparison) -> dict[str, tuple[str, ...]]:
+    """The reference's nodes (as in its file) that read each stored tensor.
+
+    Exporters name transposed weights ``onnx::MatMul_533``: the node reading one says where it is.
+    """
+    source = comparison.reference.source
+    found: dict[str, list[str]] = defaultdict(list)
+    for node, reads in (source.reads if source else {}).items():
+        for value in reads:
+            found[value].append(node)
+    return {value: tuple(nodes) for value, nodes in found.items()}
+
+
+def _observations(
+    verdicts: list[TensorVerdict], mode: str, readers: dict[str, tuple[str, ...]] | None = None
+) -> list[Observation]:
+    readers = readers or {}
     grouped: dict[tuple[str, str | None], list[TensorVerdict]] = defaultdict(list)
     found = []
     for verdict in verdicts:
@@ -152,7 +168,7 @@ def _observations(verdicts: list[TensorVerdict], mode: str) -> list[Observation]
                 engine=ENGINE,
                 summary=f"{verdict.candidate[0]}: {_describe(verdict)}",
                 evidence=Evidence(
-                    locations=_locations(verdict),
+                    locations=_locations(verdict, readers),
                     metrics=verdict.metrics,
                     details={
                         "mode": mode,
@@ -212,6 +228,13 @@ def _describe(verdict: TensorVerdict) -> str:
         return f"{m['pruned']:.0f} non-zero entries set to zero ({m['pruned_fraction']:.1%})"
     if verdict.kind == WEIGHTS_REPLACED:
         return f"unrelated to the reference (correlation {m.get('correlation', 0):.2f})"
+    if verdict.kind == WEIGHTS_DISTRIBUTION_CHANGED and m.get("zero_atom_pvalue", 1.0) < m.get(
+        "ks_pvalue", 1.0
+    ):
+        return (
+            f"initial distribution differs: {m['candidate_zeros']:.0f} exact zeros, which a draw from the "
+            f"reference's distribution gives with probability {m['zero_atom_pvalue']:.2g}"
+        )
     if verdict.kind == WEIGHTS_DISTRIBUTION_CHANGED:
         return f"initial distribution differs (KS p = {m.get('ks_pvalue', 0):.2g})"
     if "problem" in verdict.details:
@@ -222,8 +245,12 @@ def _describe(verdict: TensorVerdict) -> str:
     )
 
 
-def _locations(verdict: TensorVerdict) -> tuple[Location, ...]:
+def _locations(
+    verdict: TensorVerdict, readers: dict[str, tuple[str, ...]] | None = None
+) -> tuple[Location, ...]:
+    read_by = dict.fromkeys(node for n in verdict.reference[:3] for node in (readers or {}).get(n, ())[:2])
     return (
         *(Location(where="tensor", name=n, side="reference") for n in verdict.reference[:3]),
         *(Location(where="tensor", name=n, side="candidate") for n in verdict.candidate[:3]),
+        *(Location(where="node", name=node, side="reference") for node in read_by),
     )
