@@ -39,12 +39,12 @@ def main() -> int:
     parser.add_argument("--families", action="store_true", help="MLPerf's model families, every tool option")
     parser.add_argument("--baseline", action="store_true", help="Polygraphy on the same pairs, same run")
     options = parser.parse_args()
+    registry = None
     if options.families:
-        import realtools.corpus as corpus
         from realtools.families import FAMILIES
         from realtools.tools import family_tools
 
-        corpus.TOOLS = family_tools()
+        registry = family_tools()
         options.arch = options.arch or list(FAMILIES)
     folder = options.folder or Path(tempfile.mkdtemp(prefix="parity-realtools-"))
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions().items()))
@@ -52,7 +52,9 @@ def main() -> int:
     if options.reuse:
         cases, failed = load(folder)
     else:
-        cases, failed = build(folder, options.arch, options.tool, not options.no_violations)
+        cases, failed = build(
+            folder, options.arch, options.tool, not options.no_violations, registry=registry
+        )
     if options.only:
         cases = [case for case in cases if options.only in case.id]
     print(f"corpus: {len(cases)} cases in {folder} ({time.perf_counter() - started:.0f} s)")

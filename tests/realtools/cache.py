@@ -36,7 +36,9 @@ def key() -> str:
     return digest.hexdigest()[:16]
 
 
-def cached(name: str, build: Callable[[Path], tuple[list[Case], list[dict]]]) -> tuple[list[Case], list[dict]]:
+def cached(
+    name: str, build: Callable[[Path], tuple[list[Case], list[dict]]]
+) -> tuple[list[Case], list[dict]]:
     """The corpus ``name`` as ``build(folder)`` writes it, built now only if this environment has none."""
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)

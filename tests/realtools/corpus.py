@@ -82,12 +82,89 @@ def tool_expectation(tool: Tool, reference: Path, candidate: Path) -> tuple[dict
         if after < before:
             training = "violates"
             notes.append(f"{why}: {before} → {after} {op} nodes")
+    # a quantizer's pre-processing (onnxruntime's optimiser) is where scales get folded; its output says
+    # so before the quantize/dequantize pairs hide the arithmetic
+    prepared = candidate.with_name(f"{candidate.stem}.pre.onnx")
+    # (dynamic quantization rewrites every product into integer arithmetic: no arithmetic left to count)
+    counted = prepared if prepared.exists() else None if tool.quantizes else candidate
+    folded = _scales_folded(reference, counted) if counted is not None else None
+    if folded and training == "conforms":
+        training = "violates"
+        notes.append(f"constant scales folded into weights: {folded[0]} → {folded[1]}")
     dropped = _neutral_parameters_dropped(reference, candidate)
     if dropped and training == "conforms":
         training = "needs_review"
         notes.append(f"parameters dropped at their neutral initial value: {', '.join(dropped[:3])}")
     inference = "needs_review" if tool.quantizes else "conforms"
     return {"inference": inference, "training": training}, notes
+
+
+#: operators that read a weight (their second input a constant) and whose output a scale may follow
+WEIGHT_OPS = ("Conv", "MatMul", "Gemm")
+#: operators between a product and its scale that only move or re-encode values (a Gemm's 2-D product
+#: reshaped back, an activation quantized and dequantized)
+PASSING_DATA = (
+    "Reshape",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "QuantizeLinear",
+    "DequantizeLinear",
+)
+#: onnxruntime's fused attention operators, which apply the query's scaling themselves
+ATTENTION_OPS = ("Attention", "MultiHeadAttention", "GroupQueryAttention", "PackedAttention")
+
+
+def _scales_folded(reference: Path, candidate: Path) -> tuple[int, int] | None:
+    """Scales by a constant applied to a weight operator's output, counted in both models: fewer in the
+    candidate means a tool folded them into the weights (a frozen batch norm's Mul and Add, attention's
+    query scaling, a layer scale), which re-parameterises trained weights: (reference, candidate) counts.
+
+    A scale kept as a fused operator's attribute (FusedMatMul's or Gemm's alpha) is counted as kept.
+    """
+
+    def count(path: Path) -> int:
+        model = onnx.load(str(path), load_external_data=False)
+        constants = {t.name for t in model.graph.initializer}
+        for node in model.graph.node:  # computed from constants only (a cast, a dequantized weight, a fold)
+            if all(v in constants for v in node.input if v) and node.op_type not in ("RandomNormal", "Shape"):
+                constants.update(node.output)
+        producer = {value: node for node in model.graph.node for value in node.output}
+        readers: dict[str, int] = {}
+        for node in model.graph.node:
+            for value in node.input:
+                readers[value] = readers.get(value, 0) + 1
+
+        def weighted(value: str, depth: int = 0):
+            node = producer.get(value)
+            if node is None or readers.get(value, 0) != 1:  # a scale is the product's only reader
+                return False
+            if node.op_type in WEIGHT_OPS and len(node.input) > 1 and node.input[1] in constants:
+                return True
+            if node.op_type == "Add" and depth == 0:  # a bias between the product and the scale
+                others = [v for v in node.input if v not in constants]
+                return len(others) == 1 and weighted(others[0], 1)
+            if node.op_type in PASSING_DATA and depth < 4:
+                return weighted(node.input[0], depth + 1)  # a Gemm's 2-D product reshaped back
+            return False
+
+        found = 0
+        for node in model.graph.node:
+            if node.op_type in ("Mul", "Div") and len(node.input) == 2:
+                data = [v for v in node.input if v not in constants]
+                found += (
+                    len(data) == 1
+                    and data[0] != node.input[-1] * (node.op_type == "Div")
+                    and weighted(data[0])
+                )
+            alpha = next((a.f for a in node.attribute if a.name == "alpha"), 1.0)
+            found += node.op_type in ("FusedMatMul", "Gemm") and alpha != 1.0
+            found += node.op_type in ATTENTION_OPS  # the query's scaling is the operator's own
+        return found
+
+    before, after = count(reference), count(candidate)
+    return (before, after) if after < before else None
 
 
 def _neutral_parameters_dropped(reference: Path, candidate: Path) -> list[str]:
@@ -161,12 +238,24 @@ def _inputs(arch: Architecture, path: Path) -> None:
 
 
 def build(
-    folder: Path, archs: list[str] | None = None, tools: list[str] | None = None, violations: bool = True
+    folder: Path,
+    archs: list[str] | None = None,
+    tools: list[str] | None = None,
+    violations: bool = True,
+    wanted: set[tuple[str, str]] | None = None,
+    registry: dict[str, Tool] | None = None,
 ) -> tuple[list[Case], list[dict]]:
     """Write the corpus under ``folder``; return the cases and the tool runs that failed.
 
     ``archs`` may name MLPerf families (families.py) too; by default the main corpus is built.
+    ``wanted`` keeps only those (architecture, candidate) pairs (a slice of the corpus); ``registry`` is
+    the tools to run (the main corpus's ``TOOLS`` by default; ``family_tools()`` for the families).
     """
+    registry = registry or TOOLS
+
+    def keep(arch_name: str, name: str) -> bool:
+        return wanted is None or (arch_name, name) in wanted
+
     folder.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
     failed: list[dict] = []
@@ -178,8 +267,8 @@ def build(
         export(arch.build(Variant()), arch, reference)
         inputs = work / "inputs.npz"
         _inputs(arch, inputs)
-        for tool in [TOOLS[name] for name in (tools or list(TOOLS))]:
-            if not tool.applies(arch):
+        for tool in [registry[name] for name in (tools or list(registry))]:
+            if not tool.applies(arch) or not keep(arch_name, tool.name):
                 continue
             candidate = work / f"{tool.name}.onnx"
             started = time.perf_counter()
@@ -213,7 +302,7 @@ def build(
             )
         if not violations:
             continue
-        for name in arch.violations:
+        for name in (v for v in arch.violations if keep(arch_name, f"violation_{v}")):
             candidate = work / f"violation_{name}.onnx"
             try:
                 where = VIOLATIONS[name].make(arch, reference, candidate)
@@ -232,6 +321,8 @@ def build(
                     where,
                 )
             )
+        if not keep(arch_name, "redrawn"):
+            continue
         candidate = work / "redrawn.onnx"
         redrawn(arch, candidate)
         cases.append(

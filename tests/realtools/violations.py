@@ -218,10 +218,11 @@ VIOLATIONS: dict[str, Violation] = {
         Violation("moe_topk", _module(lambda a: Variant(experts_per_token=1), lambda a: "mlp/gate")),
         Violation("epsilon", _module(lambda a: Variant(epsilon=_EPSILON), lambda a: _EPSILON_HINT[a.name])),
         Violation("pruned_head", _module(lambda a: Variant(pruned_head=True), lambda a: _HEAD_HINT[a.name])),
-        Violation("table_pruned", _module(lambda a: Variant(table_rows=_TABLE_ROWS), lambda a: "tables.0")),
+        # the indices clipped (pruned rows) or taken modulo the rows (hashed) before table 0: the node that
+        # does it is where the model differs, the table's missing rows are its weights' side
+        Violation("table_pruned", _module(lambda a: Variant(table_rows=_TABLE_ROWS), lambda a: "/Clip")),
         Violation(
-            "table_hashed",
-            _module(lambda a: Variant(table_rows=_TABLE_ROWS, hashed=True), lambda a: "tables.0"),
+            "table_hashed", _module(lambda a: Variant(table_rows=_TABLE_ROWS, hashed=True), lambda a: "/Mod")
         ),
         Violation("pruned", _edit_weight(_prune)),
         Violation("modified_weight", _edit_weight(_nudge)),

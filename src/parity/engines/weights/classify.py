@@ -204,10 +204,17 @@ def _expectation(reference: Param, candidate: Param, shape: tuple[int, ...]) -> 
         # an int32 bias is quantized with a scale that is itself a rounded product (x_scale · w_scale):
         # its rounding may land one step away, which is still 2^-31 of the range
         steps = 2.0 if "dequantize_bias" in candidate.transform else 1.0
+        folded = FOLDS & set(reference.transform)
         return _Expectation(
-            WEIGHTS_QUANTIZED,
+            # quantized after a fold (a quantizer's pre-processing folds batch norms and scales first):
+            # the fold is the change training forbids, the quantization's step the tolerance
+            WEIGHTS_FOLDED if folded and not FOLDS & set(candidate.transform) else WEIGHTS_QUANTIZED,
             step=_half_steps(scale * steps, shape, int(info.get("axis", 1))),
-            details={"format": info.get("format") or info.get("stored_format"), "scheme": scheme},
+            details={
+                "format": info.get("format") or info.get("stored_format"),
+                "scheme": scheme,
+                **({"transform": sorted(folded), "quantized": True} if folded else {}),
+            },
         )
     stored = candidate.info.get("stored_format") or NARROW_FLOATS.get(candidate.dtype)
     if stored in ("fp16", "bf16", "float8e4m3fn", "float8e5m2"):
