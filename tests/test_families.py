@@ -16,22 +16,24 @@ from realtools.tools import family_tools
 
 #: (family, candidate) pairs: tool outputs that must be accepted and violations that must be caught
 SLICE = (
-    ("retinanet", "ort_extended"),  # FrozenBatchNorm arithmetic; layout
+    ("retinanet", "ort_extended"),  # a frozen batch norm's arithmetic folded (training forbids it)
+    ("retinanet", "int8_qdq"),  # quantized after the fold
     ("retinanet", "violation_skipped_layer"),
     ("unet3d", "onnxsim"),
     ("unet3d", "violation_dropped_norm"),
-    ("dlrm", "ort_extended"),  # EmbeddingBag Loops read by onnxruntime's rewritten graph
+    ("dlrm", "fp16_ort"),  # EmbeddingBag Loops; tables read inside their bodies
     ("dlrm", "violation_table_hashed"),
     ("dlrm", "redrawn"),  # a one-value bias re-drawn is no evidence
-    ("rnnt", "int8_dynamic_lstm_gather"),  # DynamicQuantizeLSTM is LSTM on dequantized weights
+    ("rnnt", "ort_extended"),
     ("rnnt", "violation_skipped_layer"),
-    ("gptj", "ort_transformers"),  # FastGelu; zero biases a fused operator still reads
+    ("gptj", "opset_newest"),
     ("gptj", "export_dynamic_axes"),  # symbolic dims at the reference's sizes; attention by identity test
     ("gptj", "violation_dropped_residual"),
     ("gptj", "violation_pruned_head"),
     ("mixtral", "onnxsim"),
     ("mixtral", "violation_moe_topk"),
-    ("whisper", "onnxslim"),  # attention scaling folded into the q-projection
+    ("whisper", "onnxslim"),  # attention scaling folded into the q-projection (training forbids it)
+    ("whisper", "ort_transformers"),  # FastGelu / Attention fusions; zero biases a fused operator reads
     ("whisper", "violation_epsilon"),
     ("whisper", "violation_early_exit"),
     ("sdunet", "fp16_ort"),
