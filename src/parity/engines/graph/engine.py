@@ -230,8 +230,8 @@ def _rewrite_observations(
     for (rewrite, fmt), sides in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         extra = len(sides["reference"]) - len(sides["candidate"])
         if extra and rewrite == RemoveNeutralArithmetic.name:  # the surplus side's parameters still read
-            surplus, other = ("reference", graphs[1]) if extra > 0 else ("candidate", graphs[0])
-            sides[surplus] = [app for app in sides[surplus] if not _kept_elsewhere(app, other)]
+            surplus, own, other = ("reference", *graphs) if extra > 0 else ("candidate", *graphs[::-1])
+            sides[surplus] = [app for app in sides[surplus] if not _kept_elsewhere(app, own, other)]
             extra = len(sides["reference"]) - len(sides["candidate"])
             extra = max(extra, 0) if surplus == "reference" else min(extra, 0)
         if extra == 0:
@@ -268,19 +268,21 @@ def _rewrite_observations(
     return found
 
 
-def _kept_elsewhere(application: Application, other: Graph) -> bool:
-    """Whether a neutral parameter one side's rewrite removed is still read, as it is, by the other side.
+def _kept_elsewhere(application: Application, own: Graph, other: Graph) -> bool:
+    """Whether a neutral parameter one side's rewrite removed is still read, as often, by the other side.
 
     A zero bias a fused operator reads (a Gemm's C, a SkipLayerNormalization's bias) is no Add for the
-    neutral-arithmetic rewrite to remove, yet the parameter is there: no parameter was removed.
+    neutral-arithmetic rewrite to remove, yet the parameter is there: no parameter was removed. Read
+    fewer times than on this side (exporters share one zero tensor between layers), some Add did go.
     """
-    if application.rewrite != RemoveNeutralArithmetic.name:
-        return False
     name = application.details.get("parameter")
-    source = other.source
-    if name is None or source is None:
+    if name is None or own.source is None or other.source is None:
         return False
-    return any(name in reads for reads in source.reads.values())
+
+    def reads(graph: Graph) -> int:
+        return sum(list(values).count(name) for values in graph.source.reads.values())
+
+    return reads(other) >= reads(own) > 0
 
 
 def _pair_observations(

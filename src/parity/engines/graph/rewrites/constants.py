@@ -154,6 +154,8 @@ class FoldConstants(Rewrite):
         if any(value and value not in params for value in node.inputs):
             return None
         sources = [value for value in node.inputs if value]
+        if node.op == "Split" and sources and all(is_param(graph, value) for value in sources):
+            return self.applied([node]) if _fold_split(graph, node) else None
         if len(node.outputs) != 1 or not can_evaluate(node.op):
             return None
         if node.op != "ConstantOfShape" and not sources:
@@ -163,6 +165,44 @@ class FoldConstants(Rewrite):
         if _fold(graph, node, node.op.lower()) is None:
             return None
         return self.applied([node])
+
+
+def _fold_split(graph: Graph, node: Node) -> bool:
+    """Split of a constant (a rotary table cut into its sine and cosine halves), one parameter per output.
+
+    A tool that folds the Split stores the halves as constants; folded here too, they pair with them.
+    """
+    source = graph.params[node.inputs[0]]
+    shape = tuple(source.shape)
+    if not shape:
+        return False
+    axis = int(node.attrs.get("axis", 0)) % len(shape)
+    sizes = node.attrs.get("split")
+    count = len(node.outputs)
+    if sizes is None:
+        if shape[axis] % count:
+            return False
+        sizes = [shape[axis] // count] * count
+    sizes = [int(size) for size in (sizes if isinstance(sizes, tuple | list) else (sizes,))]
+    if len(sizes) != count or sum(sizes) != shape[axis]:
+        return False
+    bounds = np.cumsum(sizes)[:-1]
+    for index, out in enumerate(node.outputs):
+        if not out:
+            continue
+        part = (*shape[:axis], sizes[index], *shape[axis + 1 :])
+        name = derive(
+            graph,
+            out,
+            part,
+            source.dtype,
+            "split",
+            (source.name,),
+            lambda x, index=index: np.split(x, bounds, axis=axis)[index],
+        )
+        graph.replace_uses(out, name)
+    graph.remove_node(node)
+    return True
 
 
 rewrites = RewriteSet([DequantizeWeights(), CastWeights(), ShapeOfStaticTensor(), FoldConstants()])
