@@ -57,7 +57,9 @@ def families():
     wanted = set(SLICE)
     archs = list(dict.fromkeys(arch for arch, _ in SLICE))
     cases, failed = cached(
-        "families-slice", lambda folder: build(folder, archs, wanted=wanted, registry=family_tools())
+        "families-slice",
+        lambda folder: build(folder, archs, wanted=wanted, registry=family_tools()),
+        repr(sorted(wanted)),
     )
     return {(case.arch, case.name): case for case in cases}, {
         (f["arch"], f["tool"]): f["error"] for f in failed

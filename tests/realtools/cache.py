@@ -27,9 +27,9 @@ def cache_root() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "parity" / "corpus"
 
 
-def key() -> str:
-    """A hash of every tool's version and of the corpus's source files."""
-    digest = hashlib.sha256(json.dumps(versions(), sort_keys=True).encode())
+def key(what: str = "") -> str:
+    """A hash of every tool's version, of the corpus's source files and of ``what`` is built (a slice)."""
+    digest = hashlib.sha256(json.dumps(versions(), sort_keys=True).encode() + what.encode())
     for path in sorted(SOURCES.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -37,12 +37,15 @@ def key() -> str:
 
 
 def cached(
-    name: str, build: Callable[[Path], tuple[list[Case], list[dict]]]
+    name: str, build: Callable[[Path], tuple[list[Case], list[dict]]], what: str = ""
 ) -> tuple[list[Case], list[dict]]:
-    """The corpus ``name`` as ``build(folder)`` writes it, built now only if this environment has none."""
+    """The corpus ``name`` as ``build(folder)`` writes it, built now only if this environment has none.
+
+    ``what`` describes the selection ``build`` makes (a slice's pairs): another selection, another corpus.
+    """
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    folder = root / f"{name}-{key()}"
+    folder = root / f"{name}-{key(what)}"
     with open(root / f"{folder.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (folder / "manifest.json").is_file():
