@@ -163,10 +163,12 @@ def close_region(
 
 
 def _reads(graph: Graph, nodes: tuple[str, ...]) -> list[str]:
+    """What the region reads from outside: its nodes' inputs and the outer names their bodies capture."""
     written = {value for name in nodes for value in graph.nodes[name].outputs}
     found = []
     for name in nodes:
-        for value in graph.nodes[name].inputs:
+        node = graph.nodes[name]
+        for value in (*node.inputs, *node.captures):
             if value and value not in written and value not in graph.params and value not in found:
                 found.append(value)
     return found

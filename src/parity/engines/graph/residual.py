@@ -38,10 +38,20 @@ class Region:
         return OP_CHANGED
 
 
-def _neighbours(graph: Graph, name: str) -> set[str]:
+def _neighbours(graph: Graph, name: str, captured_by: dict[str, list[str]]) -> set[str]:
+    """Producers and readers of a node's tensors, a Loop's or If's body reads (captures) included."""
     node = graph.nodes[name]
-    found = {graph.producer[v] for v in node.inputs if v in graph.producer}
+    found = {graph.producer[v] for v in (*node.inputs, *node.captures) if v in graph.producer}
     found |= {reader for v in node.outputs for reader in graph.consumers.get(v, ())}
+    found |= {reader for v in node.outputs for reader in captured_by.get(v, ())}
+    return found
+
+
+def _capture_readers(graph: Graph) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    for node in graph.nodes.values():
+        for value in node.captures:
+            found[value].append(node.name)
     return found
 
 
@@ -55,9 +65,10 @@ def regions(reference: Graph, candidate: Graph, correspondence: Correspondence) 
         ("c", candidate, correspondence.unmatched_candidate, inverse.get),
     ):
         unmatched = set(names)
+        captured_by = _capture_readers(graph)
         for name in names:
             links.add_node((side, name))
-            for other in _neighbours(graph, name):
+            for other in _neighbours(graph, name, captured_by):
                 if other in unmatched:
                     links.add_edge((side, name), (side, other))
                 else:
