@@ -18,6 +18,17 @@ from parity.errors import BadInput, ExitCode, ParityError, one_line
 #: (group, command) -> module with a ``main(argv) -> int`` that implements it
 FAST_COMMANDS = {("logs", "check"): "parity.cli.logs_cmd", ("rcp", "check"): "parity.cli.rcp_cmd"}
 QUIET_FLAGS = ("--quiet", "-q")
+VERSION_FLAGS = ("--version", "-V")
+
+
+def _version() -> str:
+    """The installed distribution's version (the source tree's when run uninstalled)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("parity")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 class UsageError(ParityError):
@@ -85,6 +96,13 @@ def main(argv: list[str] | None = None):
     args = list(sys.argv[1:] if argv is None else argv)
     with exit_codes():
         refuse_option_files(args)
+    options = args[: args.index("--")] if "--" in args else args
+    if any(arg in VERSION_FLAGS for arg in options):
+        print(f"parity {_version()}")
+        sys.exit(0)
+    if any(arg in QUIET_FLAGS for arg in options):  # --quiet anywhere before "--": a global option
+        rest = args[len(options) :]
+        args = ["--quiet", *(arg for arg in options if arg not in QUIET_FLAGS), *rest]
     leading = 0
     while leading < len(args) and args[leading] in QUIET_FLAGS:
         leading += 1

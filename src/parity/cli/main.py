@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -55,7 +56,9 @@ def _fast(module_name: str, summary: str):
 
 
 for (group, name), module_name in FAST_COMMANDS.items():
-    sub_app = typer.Typer(help=GROUP_HELP[group], no_args_is_help=True)
+    sub_app = typer.Typer(
+        help=GROUP_HELP[group], no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]}
+    )
     sub_app.command(
         name,
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},

@@ -19,7 +19,11 @@ from parity.rulebook import Division, Rule, Rulebook, aliases, load_rulebook, pa
 from parity.rulebook.diff import diff_rulebooks
 from parity.rulebook.schema import RulebookFile
 
-app = typer.Typer(help="Read, explain, compare and render the rulebooks.", no_args_is_help=True)
+app = typer.Typer(
+    help="Read, explain, compare and render the rulebooks.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 RulebookOption = Annotated[
