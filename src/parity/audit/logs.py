@@ -12,7 +12,7 @@ from parity.audit.engines import MllogEngine, run
 from parity.engines.logs.checker import LogCheck, refused_check
 from parity.engines.logs.files import MAX_LOG_BYTES, Refused, logs_under
 from parity.engines.logs.parser import parse
-from parity.engines.logs.rounds import available, load_round, round_from_path
+from parity.engines.logs.rounds import available, canonical_round, load_round, round_from_path
 from parity.errors import BadInput
 from parity.judge.model import Judgement
 from parity.judge.table import JudgedResult, judge_by_table, load_table
@@ -55,6 +55,7 @@ def log_files(paths) -> list[str | Refused]:
         elif os.path.isfile(path) and os.path.getsize(path) > MAX_LOG_BYTES:
             found.append(Refused(path, f"larger than the {MAX_LOG_BYTES}-byte limit"))
         elif os.path.isfile(path):
+            _require_mllog(path)
             found.append(path)
         elif os.path.exists(path):
             found.append(Refused(path, "not a regular file (a FIFO, device or socket)"))
@@ -63,14 +64,28 @@ def log_files(paths) -> list[str | Refused]:
     return found
 
 
+#: bytes read to tell a named file is an MLLOG log at all (its first record is near the top)
+SNIFF_BYTES = 1 << 20
+
+
+def _require_mllog(path: str) -> None:
+    """Refuse a file named on the command line that holds no MLLOG record: it is no training log."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if b":::MLLOG" not in head:
+        raise BadInput("not an MLPerf training log (no ':::MLLOG' record)", path)
+
+
 def _order(item: str | Refused) -> list[str]:
     return (item.path if isinstance(item, Refused) else item).split(os.sep)
 
 
-def require_ruleset(ruleset: str | None) -> None:
-    """Refuse a ``--ruleset`` that is not a packaged round (before any file is read)."""
-    if ruleset is not None and ruleset not in available():
-        raise BadInput(f"unknown ruleset {ruleset!r}; known: {', '.join(available())}")
+def require_ruleset(ruleset: str | None) -> str | None:
+    """The packaged round ``--ruleset`` names, in any spelling (5.1, v5.1, 5.1.0).
+
+    An unknown one is refused before any file is read.
+    """
+    return None if ruleset is None else canonical_round(ruleset)
 
 
 def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None) -> list[LogResult]:
@@ -78,7 +93,7 @@ def check_logs(paths, ruleset=None, benchmark=None, division=None, on_file=None)
 
     ``on_file`` is told of each log as it starts (for progress).
     """
-    require_ruleset(ruleset)
+    ruleset = require_ruleset(ruleset)
     results = []
     for path in log_files(paths):
         if on_file is not None:

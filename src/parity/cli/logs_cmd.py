@@ -23,9 +23,13 @@ def parser() -> ArgumentParser:
     command.add_argument(
         "paths", nargs="*", metavar="PATH", help="log files or folders (result_*.txt inside)"
     )
-    command.add_argument("--ruleset", help="round, e.g. 5.1.0 (default: from the path, else the latest)")
+    command.add_argument(
+        "--ruleset", help="round: 5.1, v5.1 or 5.1.0 (default: from the path, else the latest)"
+    )
     command.add_argument("--benchmark", help="override the logged submission_benchmark")
-    command.add_argument("--division", help="override the logged submission_division")
+    command.add_argument(
+        "--division", choices=("closed", "open"), help="override the logged submission_division"
+    )
     add_output_options(command, FORMATS)
     return command
 
@@ -37,7 +41,7 @@ def main(argv: list[str]) -> int:
     from parity.report.logs_report import logs_payload, logs_text, painter
 
     output.refuse_overwriting_inputs(args.out, args.paths)
-    require_ruleset(args.ruleset)
+    args.ruleset = require_ruleset(args.ruleset)
     files = log_files(args.paths)
     with progress.steps(len(files)) as announce:
         results = check_logs(

@@ -49,6 +49,19 @@ def load_round(name: str) -> RoundRules:
         return RoundRules(json.load(handle))
 
 
+def canonical_round(name: str) -> str:
+    """A training round as the packaged rules name it, from any spelling users write (5.1, v5.1, 5.1.0).
+
+    Inference names rounds ``v5.1`` and training ``5.1.0``; both commands accept either.
+    """
+    parts = name.strip().lower().removeprefix("v").split(".")
+    if 2 <= len(parts) <= 3 and all(part.isdigit() for part in parts):
+        spelled = f"{int(parts[0])}.{int(parts[1])}.{int(parts[2]) if len(parts) == 3 else 0}"
+        if spelled in available():
+            return spelled
+    raise BadInput(f"unknown ruleset {name!r}; known: {', '.join(available()) or 'none'}")
+
+
 def round_from_path(path) -> str | None:
     """The round a results path names (``.../v5.1/...`` or ``training_results_v5.1``), if packaged."""
     match = PATH_ROUND.search(os.path.realpath(path).replace(os.sep, "/"))
