@@ -22,6 +22,7 @@ SLICE = (
     ("unet3d", "onnxsim"),
     ("unet3d", "violation_dropped_norm"),
     ("dlrm", "fp16_ort"),  # EmbeddingBag Loops; tables read inside their bodies
+    ("dlrm", "onnxsim"),  # what the Loops read, renamed and reordered: paired by name, else by shape
     ("dlrm", "violation_table_hashed"),
     ("dlrm", "redrawn"),  # a one-value bias re-drawn is no evidence
     ("rnnt", "ort_extended"),

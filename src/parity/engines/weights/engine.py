@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+import numpy as np
+
 from parity.engines.graph import GraphComparison
 from parity.engines.weights.classify import TensorVerdict, classify
 from parity.engines.weights.distribution import compare_distributions
@@ -19,6 +21,7 @@ from parity.observations.kinds import (
     WEIGHTS_DISTRIBUTION_CHANGED,
     WEIGHTS_FOLDED,
     WEIGHTS_IDENTICAL,
+    WEIGHTS_MODIFIED,
     WEIGHTS_PRECISION_REDUCED,
     WEIGHTS_PRUNED,
     WEIGHTS_QUANTIZED,
@@ -54,11 +57,9 @@ def parameter_pairs(comparison: GraphComparison) -> Iterator[tuple[Param, Param]
     reference, candidate = comparison.reference, comparison.candidate
     for left, right in comparison.correspondence.nodes.items():
         node_a, node_b = reference.nodes[left], candidate.nodes[right]
-        captured_a = [value for value in node_a.captures if value in reference.params]
-        captured_b = [value for value in node_b.captures if value in candidate.params]
         for value_a, value_b in [
             *zip(node_a.inputs, node_b.inputs, strict=False),
-            *zip(captured_a, captured_b, strict=False),
+            *_captured_pairs(reference, candidate, node_a, node_b),
         ]:
             if value_a in reference.params and value_b in candidate.params:
                 for pair in _unfold(reference.params[value_a], candidate.params[value_b]):
@@ -100,23 +101,32 @@ def _unmatched_captures(comparison: GraphComparison) -> Iterator[tuple[str, str]
         if len(nodes_a) != len(nodes_b):
             continue
         for node_a, node_b in zip(nodes_a, nodes_b, strict=True):
-            captured_b = [value for value in node_b.captures if value in candidate.params]
-            used: set[str] = set()
-            for value_a in (value for value in node_a.captures if value in reference.params):
-                shape = tuple(reference.params[value_a].shape)
-                same_shape = [
-                    value
-                    for value in captured_b
-                    if value not in used and tuple(candidate.params[value].shape) == shape
-                ]
-                if value_a in captured_b and value_a not in used:
-                    partner = value_a
-                elif len(same_shape) == 1:
-                    partner = same_shape[0]
-                else:
-                    continue
-                used.add(partner)
-                yield value_a, partner
+            yield from _captured_pairs(reference, candidate, node_a, node_b)
+
+
+def _captured_pairs(reference, candidate, node_a, node_b) -> Iterator[tuple[str, str]]:
+    """Parameters two subgraph-holding nodes read from the outer scope, paired by name, else by shape.
+
+    Tools reorder and rename what a body reads (onnxsim renames constants ``_v_150``): pairing them by
+    the order of first reading would set a table against a shape constant.
+    """
+    captured_b = [value for value in node_b.captures if value in candidate.params]
+    used: set[str] = set()
+    for value_a in (value for value in node_a.captures if value in reference.params):
+        shape = tuple(reference.params[value_a].shape)
+        same_shape = [
+            value
+            for value in captured_b
+            if value not in used and tuple(candidate.params[value].shape) == shape
+        ]
+        if value_a in captured_b and value_a not in used:
+            partner = value_a
+        elif len(same_shape) == 1:
+            partner = same_shape[0]
+        else:
+            continue
+        used.add(partner)
+        yield value_a, partner
 
 
 def _unfold(a: Param, b: Param) -> Iterator[tuple[Param, Param]]:
@@ -135,8 +145,47 @@ def compare_weights(
     if mode not in MODES:
         raise ValueError(f"unknown weights mode {mode!r}")
     judge = classify if mode == "provenance" else compare_distributions
-    verdicts = [judge(a, b) for a, b in parameter_pairs(comparison)]
+    pairs = list(parameter_pairs(comparison))
+    verdicts = [judge(a, b) for a, b in pairs]
+    verdicts = _repaired(pairs, verdicts, judge)
     return _observations(verdicts, mode, _readers(comparison)), verdicts
+
+
+#: verdicts that say a candidate tensor is not its partner's: possibly a mispairing, not a change
+UNEXPLAINED = frozenset({WEIGHTS_REPLACED, WEIGHTS_MODIFIED, WEIGHTS_DISTRIBUTION_CHANGED})
+
+
+def _repaired(pairs: list[tuple[Param, Param]], verdicts: list[TensorVerdict], judge) -> list[TensorVerdict]:
+    """Verdicts with mispaired tensors judged against the reference tensor they are a copy of.
+
+    Graph matching pairs symmetric structures (two relations of a GNN, two heads built alike) by
+    position, and may cross them. A candidate tensor the pairing calls replaced or modified, yet equal
+    value for value to another reference tensor of its shape, is that tensor moved: judged against it,
+    so a crossed pairing is no false violation. An edited tensor equals no reference tensor and keeps
+    its verdict.
+    """
+    if not any(verdict.kind in UNEXPLAINED for verdict in verdicts):
+        return verdicts
+    by_content: dict[tuple, Param] = {}
+    for reference, _ in pairs:
+        if not reference.transform:
+            by_content.setdefault(_content_key(reference), reference)
+    found = []
+    for (reference, candidate), verdict in zip(pairs, verdicts, strict=True):
+        if verdict.kind in UNEXPLAINED and not candidate.transform:
+            twin = by_content.get(_content_key(candidate))
+            if twin is not None and twin is not reference:
+                verdict = judge(twin, candidate)
+                verdict.details["paired_by"] = "content (the graph's pairing crossed symmetric branches)"
+        found.append(verdict)
+    return found
+
+
+def _content_key(param: Param) -> tuple:
+    import hashlib
+
+    values = np.ascontiguousarray(param.values())
+    return (tuple(param.shape), str(values.dtype), hashlib.sha256(values.tobytes()).hexdigest())
 
 
 def _readers(comparison: GraphComparison) -> dict[str, tuple[str, ...]]:
