@@ -228,12 +228,13 @@ def _rewrite_observations(
                 counts[key][side].append(application)
     found = []
     for (rewrite, fmt), sides in sorted(counts.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        counted = {side: len(apps) for side, apps in sides.items()}
         extra = len(sides["reference"]) - len(sides["candidate"])
         if extra and rewrite == RemoveNeutralArithmetic.name:  # the surplus side's parameters still read
-            surplus, own, other = ("reference", *graphs) if extra > 0 else ("candidate", *graphs[::-1])
-            sides[surplus] = [app for app in sides[surplus] if not _kept_elsewhere(app, own, other)]
-            extra = len(sides["reference"]) - len(sides["candidate"])
-            extra = max(extra, 0) if surplus == "reference" else min(extra, 0)
+            surplus = "reference" if extra > 0 else "candidate"
+            sides[surplus] = _removed_parameters(sides, surplus, graphs)
+            sides["candidate" if surplus == "reference" else "reference"] = []
+            extra = len(sides[surplus]) * (1 if surplus == "reference" else -1)
         if extra == 0:
             continue
         side = "reference" if extra > 0 else "candidate"
@@ -244,8 +245,8 @@ def _rewrite_observations(
         )
         details = {
             "rewrite": rewrite,
-            "in_reference": len(sides["reference"]),
-            "in_candidate": len(sides["candidate"]),
+            "in_reference": counted["reference"],
+            "in_candidate": counted["candidate"],
         }
         if fmt is not None:
             details["format"] = fmt
@@ -268,21 +269,32 @@ def _rewrite_observations(
     return found
 
 
-def _kept_elsewhere(application: Application, own: Graph, other: Graph) -> bool:
-    """Whether a neutral parameter one side's rewrite removed is still read, as often, by the other side.
+def _removed_parameters(
+    sides: dict[str, list[Application]], surplus: str, graphs: tuple[Graph, Graph]
+) -> list[Application]:
+    """The surplus side's neutral-arithmetic removals that stand for a parameter the other side lost.
 
-    A zero bias a fused operator reads (a Gemm's C, a SkipLayerNormalization's bias) is no Add for the
-    neutral-arithmetic rewrite to remove, yet the parameter is there: no parameter was removed. Read
-    fewer times than on this side (exporters share one zero tensor between layers), some Add did go.
+    Per parameter: as many as that side removed more than the other, and no more than the other side
+    reads it fewer times. A zero bias a fused operator reads (a Gemm's C, a SkipLayerNormalization's
+    bias) is no Add to remove, yet the parameter is there; exporters share one zero tensor between
+    layers, so reads are counted, not merely seen.
     """
-    name = application.details.get("parameter")
-    if name is None or own.source is None or other.source is None:
-        return False
+    own, other = graphs if surplus == "reference" else graphs[::-1]
+    opposite = sides["candidate" if surplus == "reference" else "reference"]
 
-    def reads(graph: Graph) -> int:
-        return sum(list(values).count(name) for values in graph.source.reads.values())
+    def reads(graph: Graph, name: str) -> int:
+        source = graph.source
+        return sum(list(values).count(name) for values in source.reads.values()) if source else 0
 
-    return reads(other) >= reads(own) > 0
+    by_name: dict[str, list[Application]] = defaultdict(list)
+    for app in sides[surplus]:
+        by_name[app.details.get("parameter")].append(app)
+    kept = []
+    for name, apps in by_name.items():
+        more = len(apps) - sum(1 for app in opposite if app.details.get("parameter") == name)
+        lost = reads(own, name) - reads(other, name) if name is not None else more
+        kept += apps[: max(0, min(more, lost))]
+    return kept
 
 
 def _pair_observations(
