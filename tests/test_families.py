@@ -34,6 +34,7 @@ SLICE = (
     ("gptj", "violation_pruned_head"),
     ("mixtral", "onnxsim"),
     ("mixtral", "violation_moe_topk"),
+    ("mixtral", "violation_epsilon"),  # an RMSNorm epsilon written as a constant is the attribute
     ("whisper", "onnxslim"),  # attention scaling folded into the q-projection (training forbids it)
     ("whisper", "ort_transformers"),  # FastGelu / Attention fusions; zero biases a fused operator reads
     ("whisper", "violation_epsilon"),

@@ -185,7 +185,7 @@ def epsilon_constants(reference: Graph, candidate: Graph, pairs: dict[str, str])
     reported as the attribute (``params`` names the two constants, which the weights engine then leaves).
     """
     found = []
-    for left, right in pairs.items():
+    for left, right in {**_epsilon_adds_by_name(reference, candidate, pairs), **pairs}.items():
         a, b = reference.nodes[left], candidate.nodes[right]
         first, second = _epsilon(reference, a), _epsilon(candidate, b)
         if first is None or second is None:
@@ -205,6 +205,29 @@ def epsilon_constants(reference: Graph, candidate: Graph, pairs: dict[str, str])
                 "params": [first.name, second.name],
             }
         )
+    return found
+
+
+def _epsilon_adds_by_name(reference: Graph, candidate: Graph, pairs: dict[str, str]) -> dict[str, str]:
+    """Epsilon additions the matching left unpaired (their constants differ), paired by their node name.
+
+    Matching pairs nodes by what they compute, and two epsilons make two computations; the exporter's
+    name (``/layers.1/post_attention_layernorm/Add``) still says which normalisation each belongs to.
+    """
+    paired = set(pairs.values())
+    by_name = {
+        name: node.name
+        for node in candidate.nodes.values()
+        if node.name not in paired and _epsilon(candidate, node) is not None
+        for name in node.origin
+    }
+    found = {}
+    for node in reference.nodes.values():
+        if node.name in pairs or _epsilon(reference, node) is None:
+            continue
+        partner = next((by_name[name] for name in node.origin if name in by_name), None)
+        if partner is not None:
+            found[node.name] = partner
     return found
 
 
@@ -230,7 +253,8 @@ def _epsilon(graph: Graph, node) -> Any:
     if not any(word in constants[0].dtype.lower() for word in ("float", "double")):
         return None
     producer = graph.producer.get(others[0])
-    if producer is None or graph.nodes[producer].op != "ReduceMean":
+    # a mean over the last axis, or the GlobalAveragePool a rewrite made of it (spatial-reduce rewrite)
+    if producer is None or graph.nodes[producer].op not in ("ReduceMean", "GlobalAveragePool"):
         return None
     readers = graph.consumers.get(node.outputs[0], ())
     if not any(graph.nodes[reader].op == "Sqrt" for reader in readers):
