@@ -46,6 +46,7 @@ SLICE = (
     ("efficientnet", "bf16_weights"),
     ("efficientnet", "violation_dropped_residual"),
     ("swin", "compose_prefix"),
+    ("swin", "ort_basic"),  # windows reshaped across the region's edge: the region grows to one shape
     ("swin", "violation_early_exit"),
     ("rgat", "extract_model"),
     ("rgat", "violation_pruned"),  # exact zeros a draw never gives, in a small tensor

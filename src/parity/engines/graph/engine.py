@@ -20,7 +20,13 @@ from parity.engines.graph.attribute_changes import (
     effect,
     epsilon_constants,
 )
-from parity.engines.graph.equivalence import Boundary, RegionCheck, boundary_of, check_region, close_region
+from parity.engines.graph.equivalence import (
+    Boundary,
+    RegionCheck,
+    check_region,
+    close_region,
+    grown_to_shapes,
+)
 from parity.engines.graph.matching import Correspondence, match
 from parity.engines.graph.residual import Region, pair_differences, regions
 from parity.engines.graph.rewrite import Application, RewriteSet, canonicalise
@@ -141,7 +147,7 @@ def _match_and_check(
             key = (region.reference, region.candidate)
             if key not in known:
                 region = close_region(reference, candidate, correspondence, region)
-                found = boundary_of(reference, candidate, correspondence, region)
+                region, found = grown_to_shapes(reference, candidate, correspondence, region)
                 if not isinstance(found, Boundary):
                     known[key] = RegionCheck(region, None, reason=found.reason)
                     opened.update(found.apart)

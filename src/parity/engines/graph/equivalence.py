@@ -162,6 +162,43 @@ def close_region(
     return Region(tuple(ref_nodes), tuple(cand_nodes), region.anchors)
 
 
+#: times a region grows by the readers of outputs whose shapes differ
+MAX_GROWTH = 4
+
+
+def grown_to_shapes(
+    reference: Graph, candidate: Graph, correspondence: Correspondence, region: Region
+) -> tuple[Region, Boundary | Unbounded]:
+    """The region, grown by the matched readers of its outputs until each output pair has one shape.
+
+    A tool that moves a Reshape across the region's edge (onnxruntime reshaping Swin's windows after the
+    attention instead of before) leaves outputs of other shapes on each side: the same tensor, read
+    apart. Taking in the reader pair that reshapes it back gives outputs both sides agree on.
+    """
+    found = boundary_of(reference, candidate, correspondence, region)
+    for _ in range(MAX_GROWTH):
+        if not isinstance(found, Boundary):
+            return region, found
+        readers = []
+        for left, right in found.outputs:
+            a, b = reference.value_info(left).shape, candidate.value_info(right).shape
+            if a is None or b is None or tuple(a) == tuple(b):
+                continue
+            for reader in reference.consumers.get(left, ()):
+                partner = correspondence.nodes.get(reader)
+                if partner is not None and reader not in region.reference:
+                    readers.append((reader, partner))
+        if not readers:
+            return region, found
+        region = Region(
+            tuple(dict.fromkeys([*region.reference, *(r for r, _ in readers)])),
+            tuple(dict.fromkeys([*region.candidate, *(c for _, c in readers)])),
+            region.anchors,
+        )
+        found = boundary_of(reference, candidate, correspondence, region)
+    return region, found
+
+
 def _reads(graph: Graph, nodes: tuple[str, ...]) -> list[str]:
     """What the region reads from outside: its nodes' inputs and the outer names their bodies capture."""
     written = {value for name in nodes for value in graph.nodes[name].outputs}
