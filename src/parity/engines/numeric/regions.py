@@ -33,24 +33,34 @@ THREADS = 2
 
 #: operators that compute on quantized integers (onnxruntime's and the standard ones)
 QUANTIZED_OPS = ("QLinear", "Quantize", "Integer", "QAttention", "QGemm", "QOrdered")
-#: rewrites that stand for a quantization they removed (a dequantized weight, a quantizer's clamp)
+#: derivations that stand for a narrower format (a dequantized weight or bias)
 QUANTIZED_TRANSFORMS = frozenset({"dequantize", "dequantize_bias"})
+#: formats narrower than fp32 a weight may be stored in
+NARROW_FORMATS = frozenset({"fp16", "bf16", "int8", "uint8", "int4", "uint4", "float8e4m3fn", "float8e5m2"})
+#: rewrites that removed a narrower format's round trip (a quantizer's clamp, a precision cast)
+NARROW_REWRITES = frozenset({"remove-qdq", "remove-float-cast"})
 
 
-def quantized_region(graph, nodes) -> bool:
-    """Whether the candidate's region computes on quantized values (operators, clamps or weights).
+def narrow_region(graph, nodes) -> bool:
+    """Whether the candidate's region computes in a narrower format than fp32 (quantized or fp16/bf16).
 
-    Its error then comes from calibration, which the weights and numeric engines judge: the region is
-    verified on its real activations only (with the format's tolerance), since adversarial draws outside
-    the calibrated range saturate by design and witness nothing.
+    Its error then comes from the format and its calibration, which the weights and numeric engines
+    judge: the region is verified on its real activations only (with the format's tolerance), since
+    adversarial draws six decades wide push a rounded weight or a calibrated range where the format was
+    never meant to hold (softmax turns fp16 rounding into a different winner): they witness nothing.
     """
     for name in nodes:
         node = graph.nodes[name]
-        if any(tag in node.op for tag in QUANTIZED_OPS) or "remove-qdq" in node.history:
+        if any(tag in node.op for tag in QUANTIZED_OPS) or NARROW_REWRITES & set(node.history):
             return True
         for value in node.inputs:
             param = graph.params.get(value)
-            if param is not None and QUANTIZED_TRANSFORMS & set(param.transform):
+            if param is None:
+                continue
+            stored = param.info.get("stored_format")
+            if QUANTIZED_TRANSFORMS & set(param.transform) or stored in NARROW_FORMATS:
+                return True
+            if param.dtype in ("FLOAT16", "BFLOAT16"):
                 return True
     return False
 
@@ -96,7 +106,7 @@ def verify_regions(
                 continue
             jobs.append(
                 {
-                    "quantized": quantized_region(candidate, check.region.candidate),
+                    "narrow": narrow_region(candidate, check.region.candidate),
                     "models": [str(paths[0]), str(paths[1])],
                     "inputs": [
                         [left if left in in_file else None, left, right]

@@ -243,8 +243,8 @@ def _region(region, captured, samples, adversarial, rng, tolerance, job) -> dict
             real += 1
     made, guessed = 0, []
     seed = int(job.get("seed", 0))
-    quantized = bool(region.get("quantized"))
-    for draw in range(0 if quantized else adversarial):
+    narrow = bool(region.get("narrow"))  # a narrower format's region: its real activations only
+    for draw in range(0 if narrow else adversarial):
         feeds = [{}, {}]
         for capture, left, right in region["inputs"]:
             spec = specs[0].get(left) or specs[1].get(right)
